@@ -1,0 +1,129 @@
+"""`posctl`: run the local stack, migrate, seed, stream and serve."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pos_app.settings import REPO_ROOT, get_settings
+
+
+def _print(lines: list[str]) -> None:
+    for line in lines:
+        print(line)
+
+
+def cmd_stack(args: argparse.Namespace) -> int:
+    from stack import install, services
+
+    settings = get_settings()
+    try:
+        if args.action == "install":
+            install.ensure_all(settings)
+            print("installed: MariaDB, Kafka jars, Spark connector jars, FerretDB")
+        elif args.action == "up":
+            _print(services.up(settings, args.services or None))
+            from pos_app.events.topics import ensure_topics_sync
+
+            _print(ensure_topics_sync(settings))
+        elif args.action == "down":
+            _print(services.down(settings))
+        elif args.action == "status":
+            lines, healthy = services.status(settings)
+            _print(lines)
+            return 0 if healthy else 1
+        elif args.action == "restart":
+            for name in args.services or [s.name for s in services.SERVICES]:
+                services.stop_service(settings, name)
+            _print(services.up(settings, args.services or None))
+    except (services.StartError, install.InstallError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from pos_app.db.migrate import upgrade
+
+    upgrade(get_settings(), args.revision)
+    print(f"database {get_settings().mysql_database} at {args.revision}")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from pos_app.catalog.seed import load_catalog_csv
+
+    path = Path(args.file) if args.file else REPO_ROOT / "data" / "demo_catalog.csv"
+    added, updated = load_catalog_csv(get_settings(), path)
+    print(f"catalog from {path.name}: {added} products added, {updated} updated")
+    return 0
+
+
+def cmd_stream(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    if args.master:
+        settings = settings.model_copy(update={"spark_master": args.master})
+    if args.action == "stop":
+        from stack.processes import ProcessFiles, stop
+
+        stopped = stop(ProcessFiles(settings.state_dir, "stream"))
+        print("stream: stopped" if stopped else "stream: was not running")
+        return 0
+    if args.detach:
+        from stack.streamproc import start_detached
+
+        print(start_detached(settings))
+        return 0
+    from stream_jobs.sales_stream import run
+
+    run(settings)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run("pos_app.main:create_app", factory=True, host=args.host, port=args.port)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="posctl", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    stack = sub.add_parser("stack", help="the local Kafka, MariaDB and FerretDB")
+    stack.add_argument("action", choices=["install", "up", "down", "status", "restart"])
+    stack.add_argument("services", nargs="*", help="only these (mariadb, kafka, ferretdb)")
+    stack.set_defaults(func=cmd_stack)
+
+    db = sub.add_parser("db", help="schema migrations")
+    db.add_argument("action", choices=["upgrade"])
+    db.add_argument("revision", nargs="?", default="head")
+    db.set_defaults(func=cmd_db)
+
+    seed = sub.add_parser("seed", help="load a catalog with opening stock")
+    seed.add_argument("what", choices=["demo"])
+    seed.add_argument("--file", help="a catalog CSV (default: data/demo_catalog.csv)")
+    seed.set_defaults(func=cmd_seed)
+
+    stream = sub.add_parser("stream", help="the Spark stream job (foreground by default)")
+    stream.add_argument("action", nargs="?", choices=["run", "stop"], default="run")
+    stream.add_argument("--master", help="Spark master URL (default: POS_SPARK_MASTER)")
+    stream.add_argument("--detach", action="store_true", help="run in the background")
+    stream.set_defaults(func=cmd_stream)
+
+    serve = sub.add_parser("serve", help="the web app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""One settings object for the app, the CLI and the stream jobs, read from `POS_*` variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import quote_plus
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Local-only defaults. Production mode refuses to start while any of these is in use.
+DEFAULT_MYSQL_PASSWORD = "pos-local-only"
+DEFAULT_SECRET_KEY = "local-only-secret-key-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POS_", env_file=None, extra="ignore")
+
+    environment: Literal["local", "production"] = "local"
+    secret_key: str = DEFAULT_SECRET_KEY
+
+    # The shop this counter belongs to.
+    shop_name: str = "Shwe Longyi Men's Wear"
+    shop_address: str = "No. 42, Bogyoke Aung San Road, Yangon"
+    shop_timezone: str = "Asia/Yangon"
+    currency: str = "MMK"
+    store_id: str = "yangon-1"
+    register_id: str = "counter-1"
+
+    mysql_host: str = "127.0.0.1"
+    mysql_port: int = 3306
+    mysql_user: str = "pos"
+    mysql_password: str = DEFAULT_MYSQL_PASSWORD
+    mysql_database: str = "pos"
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # Prefix for every topic name, so tests can run beside the demo shop on one broker.
+    kafka_topic_prefix: str = "pos"
+    kafka_sales_partitions: int = 3
+    kafka_replication_factor: int = 1
+
+    mongo_url: str = "mongodb://127.0.0.1:27017/"
+    mongo_database: str = "pos"
+
+    spark_master: str = "local[*]"
+    spark_driver_memory: str = "1g"
+    # Where the stream job keeps its checkpoint; empty means under the stack's state folder.
+    stream_checkpoint_dir: str = ""
+    stream_trigger_seconds: float = 0.0
+
+    # The local stack's state (data, logs, jars): one ignored folder.
+    state_dir: Path = REPO_ROOT / ".stack"
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.environment == "production":
+            unsafe = []
+            if self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32:
+                unsafe.append("POS_SECRET_KEY (default or shorter than 32 characters)")
+            if self.mysql_password == DEFAULT_MYSQL_PASSWORD:
+                unsafe.append("POS_MYSQL_PASSWORD (default)")
+            if unsafe:
+                raise ValueError("production mode refuses default secrets: set " + ", ".join(unsafe))
+        return self
+
+    @property
+    def sales_topic(self) -> str:
+        return f"{self.kafka_topic_prefix}.sales.v1"
+
+    def mysql_url(self, driver: Literal["asyncmy", "pymysql"] = "asyncmy") -> str:
+        password = quote_plus(self.mysql_password)
+        return (
+            f"mysql+{driver}://{self.mysql_user}:{password}@{self.mysql_host}:{self.mysql_port}"
+            f"/{self.mysql_database}?charset=utf8mb4"
+        )
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        if self.stream_checkpoint_dir:
+            return Path(self.stream_checkpoint_dir)
+        return self.state_dir / "checkpoints" / self.kafka_topic_prefix
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
