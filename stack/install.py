@@ -140,6 +140,9 @@ def ensure_all(settings: Settings) -> None:
 
 
 def spark_jars(settings: Settings) -> list[str]:
-    """The connector jars for spark.jars; installs them if missing."""
-    folder = ensure_jars(settings, "spark", only=SPARK_EXTRA_ARTIFACTS)
+    """The connector jars for spark.jars; resolves them if the folder has none (an
+    image may ship them without Maven)."""
+    folder = jar_dir(settings, "spark")
+    if not any(folder.glob("*.jar")):
+        ensure_jars(settings, "spark", only=SPARK_EXTRA_ARTIFACTS)
     return sorted(str(p) for p in folder.glob("*.jar"))

@@ -1,0 +1,108 @@
+"""Load a catalog CSV (products with opening stock) into MySQL.
+
+Products are upserted by SKU. A stock row is created only for a product the store
+has never stocked, so seeding again never resets what the stream job counted.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.dialects.mysql import insert
+
+from pos_app.db.engine import make_sync_engine
+from pos_app.db.tables import products, stocks
+from pos_app.settings import Settings
+
+COLUMNS = (
+    "sku", "name", "name_my", "category", "size", "colour",
+    "unit_price", "reorder_point", "opening_stock",
+)
+
+
+class CatalogError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class CatalogRow:
+    sku: str
+    name: str
+    name_my: str | None
+    category: str
+    size: str | None
+    colour: str | None
+    unit_price: Decimal
+    reorder_point: int
+    opening_stock: int
+
+
+def parse_catalog(path: Path) -> list[CatalogRow]:
+    """Parse and check every row; errors name the line."""
+    rows: list[CatalogRow] = []
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = set(COLUMNS) - set(reader.fieldnames or ())
+        if missing:
+            raise CatalogError(f"{path.name}: missing columns {', '.join(sorted(missing))}")
+        for record in reader:
+            line = reader.line_num
+            try:
+                price = Decimal(record["unit_price"])
+                reorder, opening = int(record["reorder_point"]), int(record["opening_stock"])
+            except (InvalidOperation, ValueError) as error:
+                raise CatalogError(f"{path.name} line {line}: {error}") from None
+            if not record["sku"] or price <= 0 or reorder < 0 or opening < 0:
+                raise CatalogError(f"{path.name} line {line}: empty SKU or negative number")
+            rows.append(
+                CatalogRow(
+                    sku=record["sku"].strip(),
+                    name=record["name"].strip(),
+                    name_my=record["name_my"].strip() or None,
+                    category=record["category"].strip(),
+                    size=record["size"].strip() or None,
+                    colour=record["colour"].strip() or None,
+                    unit_price=price,
+                    reorder_point=reorder,
+                    opening_stock=opening,
+                )
+            )
+    return rows
+
+
+def load_catalog_csv(settings: Settings, path: Path) -> tuple[int, int]:
+    rows = parse_catalog(path)
+    engine = make_sync_engine(settings)
+    try:
+        with engine.begin() as conn:
+            known = set(conn.scalars(select(products.c.sku)))
+            values = [row.__dict__ for row in rows]
+            upsert = insert(products).values(values)
+            conn.execute(
+                upsert.on_duplicate_key_update(
+                    {c: upsert.inserted[c] for c in COLUMNS if c not in ("sku", "opening_stock")}
+                )
+            )
+            conn.execute(
+                insert(stocks)
+                .prefix_with("IGNORE")
+                .values(
+                    [
+                        {
+                            "store_id": settings.store_id,
+                            "sku": row.sku,
+                            "stock_quantity": row.opening_stock,
+                            "on_hand": row.opening_stock,
+                        }
+                        for row in rows
+                    ]
+                )
+            )
+    finally:
+        engine.dispose()
+    added = sum(1 for row in rows if row.sku not in known)
+    return added, len(rows) - added

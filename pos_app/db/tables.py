@@ -1,0 +1,118 @@
+"""The MySQL tables, as SQLAlchemy Core metadata shared by the app, the stream job and
+the migrations. The stream job is the only writer of `sales`, `stocks`' sold figures,
+`processed_events` and `stream_batches`; the app writes the catalog."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    DECIMAL,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Time,
+    func,
+)
+from sqlalchemy.dialects.mysql import DATETIME
+
+metadata = MetaData()
+
+MONEY = DECIMAL(12, 2)  # unit prices: kyat are whole, the Kaggle dollars have cents
+AMOUNT = DECIMAL(14, 2)  # line and period totals
+SKU = String(40)
+STORE = String(40)
+NOW = func.current_timestamp(3)
+
+
+def _timestamp(name: str) -> Column:
+    return Column(name, DATETIME(fsp=3), nullable=False, server_default=NOW)
+
+
+products = Table(
+    "products",
+    metadata,
+    Column("sku", SKU, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("name_my", String(200)),
+    Column("category", String(60), nullable=False),
+    Column("size", String(20)),
+    Column("colour", String(40)),
+    Column("unit_price", MONEY, nullable=False),
+    Column("reorder_point", Integer, nullable=False, server_default="0"),
+    Column("opening_stock", Integer, nullable=False, server_default="0"),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    _timestamp("created_at"),
+    _timestamp("updated_at"),
+)
+
+# Stock per store and SKU. on_hand = stock_quantity - total_sold, kept by the stream job.
+stocks = Table(
+    "stocks",
+    metadata,
+    Column("store_id", STORE, primary_key=True),
+    Column("sku", SKU, ForeignKey("products.sku"), primary_key=True),
+    Column("stock_quantity", Integer, nullable=False),
+    Column("total_sold", Integer, nullable=False, server_default="0"),
+    Column("on_hand", Integer, nullable=False),
+    _timestamp("updated_at"),
+)
+
+# One row per sale line, with the seed study's columns plus ids, time, store, register.
+sales = Table(
+    "sales",
+    metadata,
+    Column("line_id", String(64), primary_key=True),  # "<sale_id>:<line_no>"
+    Column("sale_id", String(40), nullable=False),
+    Column("event_id", String(36), nullable=False),
+    Column("line_no", SmallInteger, nullable=False),
+    Column("store_id", STORE, nullable=False),
+    Column("register_id", String(40), nullable=False),
+    Column("cashier", String(60), nullable=False),
+    Column("sku", SKU, nullable=False),
+    Column("product", String(200), nullable=False),
+    Column("quantity_sold", Integer, nullable=False),
+    Column("price_each", MONEY, nullable=False),
+    Column("sales", AMOUNT, nullable=False),
+    Column("sale_date", Date, nullable=False),  # shop-local date, as the event states it
+    Column("sale_time", Time, nullable=False),
+    Column("day", SmallInteger, nullable=False),
+    Column("month", SmallInteger, nullable=False),
+    Column("year", SmallInteger, nullable=False),
+    Column("occurred_at", DATETIME(fsp=3), nullable=False),  # UTC
+    _timestamp("processed_at"),
+    Index("ix_sales_sale_id", "sale_id"),
+    Index("ix_sales_year_month", "year", "month"),
+    Index("ix_sales_sku", "sku"),
+    Index("ix_sales_store_date", "store_id", "sale_date"),
+)
+
+# Exactly-once: an event is applied in the same transaction that records its id here.
+processed_events = Table(
+    "processed_events",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("event_type", String(40), nullable=False),
+    Column("sale_id", String(40), nullable=False),
+    Column("batch_id", Integer, nullable=False),
+    _timestamp("processed_at"),
+)
+
+# One row per micro-batch the stream job committed: for progress and lag reports.
+stream_batches = Table(
+    "stream_batches",
+    metadata,
+    Column("query_name", String(60), primary_key=True),
+    Column("batch_id", Integer, primary_key=True),
+    Column("events_applied", Integer, nullable=False),
+    Column("events_duplicate", Integer, nullable=False),
+    Column("events_rejected", Integer, nullable=False),
+    Column("lines_applied", Integer, nullable=False),
+    _timestamp("committed_at"),
+)
+

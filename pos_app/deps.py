@@ -1,0 +1,47 @@
+"""Typed dependencies: the long-lived clients the lifespan opened, handed to routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from pymongo import AsyncMongoClient
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from pos_app.events.publisher import EventPublisher
+from pos_app.settings import Settings
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> AsyncEngine:
+    engine: AsyncEngine = request.app.state.engine
+    return engine
+
+
+async def get_connection(
+    engine: Annotated[AsyncEngine, Depends(get_engine)],
+) -> AsyncIterator[AsyncConnection]:
+    async with engine.connect() as conn:
+        yield conn
+
+
+def get_publisher(request: Request) -> EventPublisher:
+    publisher: EventPublisher = request.app.state.publisher
+    return publisher
+
+
+def get_mongo(request: Request) -> AsyncMongoClient[dict[str, Any]]:
+    client: AsyncMongoClient[dict[str, Any]] = request.app.state.mongo
+    return client
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
+ConnectionDep = Annotated[AsyncConnection, Depends(get_connection)]
+PublisherDep = Annotated[EventPublisher, Depends(get_publisher)]
+MongoDep = Annotated[AsyncMongoClient[dict[str, Any]], Depends(get_mongo)]

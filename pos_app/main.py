@@ -1,0 +1,51 @@
+"""The app factory. The lifespan opens the long-lived clients (MySQL engine, Kafka
+producer, MongoDB client) once and closes them on shutdown."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from pymongo import AsyncMongoClient
+
+from pos_app import health
+from pos_app.catalog import routes as catalog_routes
+from pos_app.counter import routes as counter_routes
+from pos_app.db.engine import make_async_engine
+from pos_app.events.publisher import EventPublisher
+from pos_app.events.topics import ensure_topics
+from pos_app.inventory import routes as inventory_routes
+from pos_app.sales import routes as sales_routes
+from pos_app.settings import REPO_ROOT, Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.engine = make_async_engine(settings)
+        app.state.mongo = AsyncMongoClient(settings.mongo_url, serverSelectionTimeoutMS=3000)
+        await ensure_topics(settings)
+        app.state.publisher = EventPublisher(settings)
+        await app.state.publisher.start()
+        try:
+            yield
+        finally:
+            await app.state.publisher.stop()
+            await app.state.mongo.close()
+            await app.state.engine.dispose()
+
+    app = FastAPI(
+        title="POS and sales analytics",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Counter, stock and sales reports for a small shop.",
+    )
+    app.mount("/static", StaticFiles(directory=REPO_ROOT / "static"), name="static")
+    for module in (health, catalog_routes, sales_routes, inventory_routes, counter_routes):
+        app.include_router(module.router)
+    return app

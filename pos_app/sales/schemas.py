@@ -1,0 +1,36 @@
+"""What a client sends to ring up a sale. Prices are not accepted: they come from the
+catalog (extra fields are refused, so a client cannot slip in a `unit_price`)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PaymentMethod = Literal["cash", "card", "kbzpay", "wavepay", "ayapay"]
+MAX_LINES = 100
+MAX_QUANTITY = 1000
+
+
+class SaleLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(min_length=1, max_length=40)
+    quantity: int = Field(gt=0, le=MAX_QUANTITY)
+
+
+class PaymentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    method: PaymentMethod = "cash"
+    tendered: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
+
+
+class SaleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lines: list[SaleLineIn] = Field(min_length=1, max_length=MAX_LINES)
+    payment: PaymentIn = Field(default_factory=PaymentIn)
+    cashier: str = Field(default="api", min_length=1, max_length=60)
+    register_id: str | None = Field(default=None, min_length=1, max_length=40)

@@ -1,0 +1,38 @@
+"""Jinja2 templates with the shop's formatting filters."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from pos_app.security import csrf
+from pos_app.settings import REPO_ROOT, Settings
+
+
+def kyat(amount: Decimal | int | str) -> str:
+    """45000 -> '45,000 Ks'; keeps cents when there are any (imported dollar data)."""
+    value = Decimal(amount)
+    text = f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
+    return f"{text} Ks"
+
+
+templates = Jinja2Templates(directory=REPO_ROOT / "templates")
+templates.env.filters["kyat"] = kyat
+
+
+def render_page(
+    request: Request, name: str, context: dict[str, Any], *, settings: Settings
+) -> HTMLResponse:
+    """A full page: its forms carry a CSRF token, whose cookie is set if missing."""
+    token, fresh_nonce = csrf.page_token(request, settings.secret_key)
+    response = templates.TemplateResponse(
+        request, name, {**context, "settings": settings, "csrf_token": token}
+    )
+    if fresh_nonce:
+        csrf.set_cookie(request, response, fresh_nonce)
+    return response

@@ -1,0 +1,108 @@
+"""The sales stream job: Kafka `<prefix>.sales.v1` -> MongoDB (raw and rejected events)
+and MySQL (`sales` lines, `stocks`), exactly once.
+
+Run it with `posctl stream` (`--master spark://host:7077` for a cluster; the default is
+POS_SPARK_MASTER, `local[*]`). Spark keeps the Kafka offsets in its checkpoint; each
+micro-batch is written with idempotent writes (see sinks.py), so a batch replayed
+after a crash changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+
+from pos_app.settings import Settings
+from stack.install import spark_jars
+from stream_jobs.sinks import Sinks
+from stream_jobs.transform import classify, sale_lines
+
+QUERY_NAME = "sales_stream"
+
+
+def build_spark(settings: Settings, app_name: str = "pos-sales-stream") -> SparkSession:
+    # Spark would otherwise bind to the machine's outside interface.
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    local_dir = settings.state_dir / "tmp" / "spark"
+    local_dir.mkdir(parents=True, exist_ok=True)
+    spark = (
+        SparkSession.builder.master(settings.spark_master)
+        .appName(app_name)
+        .config("spark.jars", ",".join(spark_jars(settings)))
+        .config("spark.driver.memory", settings.spark_driver_memory)
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.local.dir", str(local_dir))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.streaming.minBatchesToRetain", "20")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
+
+
+def process_batch(sinks: Sinks, batch: DataFrame, batch_id: int) -> None:
+    """One micro-batch: classify, then MySQL first, then MongoDB (both idempotent)."""
+    started = time.monotonic()
+    classified = classify(batch, sinks.known_skus()).cache()
+    try:
+        records = [row.asDict() for row in classified.drop("event").collect()]
+        if not records:
+            return
+        valid = [r for r in records if r["reason"] is None]
+        rejected = [r for r in records if r["reason"] is not None]
+        lines = [row.asDict() for row in sale_lines(classified.where("reason IS NULL")).collect()]
+        result, conflicting = sinks.apply(batch_id, valid, lines)
+        refused = {r["event_id"] for r in conflicting}
+        sinks.store_raw([r for r in valid if r["event_id"] not in refused])
+        sinks.store_rejected(rejected + conflicting)
+        print(
+            f"batch {batch_id}: {result.applied} applied, {result.duplicate} duplicate, "
+            f"{len(rejected) + result.rejected} rejected, {result.lines} lines "
+            f"in {time.monotonic() - started:.2f} s",
+            flush=True,
+        )
+    finally:
+        classified.unpersist()
+
+
+def start_query(spark: SparkSession, settings: Settings, sinks: Sinks) -> Any:
+    records = (
+        spark.readStream.format("kafka")
+        .option("kafka.bootstrap.servers", settings.kafka_bootstrap_servers)
+        .option("subscribe", settings.sales_topic)
+        .option("startingOffsets", "earliest")
+        .option("maxOffsetsPerTrigger", 20000)  # bounded batches when catching up
+        .load()
+    )
+    writer = (
+        records.writeStream.queryName(QUERY_NAME)
+        .option("checkpointLocation", str(settings.checkpoint_dir / QUERY_NAME))
+        .foreachBatch(lambda batch, batch_id: process_batch(sinks, batch, batch_id))
+    )
+    if settings.stream_trigger_seconds > 0:
+        writer = writer.trigger(processingTime=f"{settings.stream_trigger_seconds} seconds")
+    return writer.start()
+
+
+def run(settings: Settings) -> None:
+    spark = build_spark(settings)
+    sinks = Sinks(settings, query_name=QUERY_NAME)
+    sinks.ensure_indexes()
+    query = start_query(spark, settings, sinks)
+    print(
+        f"stream job running: {settings.sales_topic} -> MySQL {settings.mysql_database}, "
+        f"MongoDB {settings.mongo_database}; checkpoint {settings.checkpoint_dir}",
+        flush=True,
+    )
+    try:
+        query.awaitTermination()
+    finally:
+        sinks.close()
+        spark.stop()

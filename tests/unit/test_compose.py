@@ -1,0 +1,188 @@
+"""Static checks on the Docker files and the demo catalog (no Docker engine needed)."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import yaml
+
+from pos_app.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+CATALOG = ROOT / "data" / "demo_catalog.csv"
+
+# What every app container must be given; None means "set, value comes from the host".
+APP_ENV: dict[str, str | None] = {
+    "POS_ENVIRONMENT": None,
+    "POS_SECRET_KEY": None,
+    "POS_MYSQL_HOST": "mysql",
+    "POS_MYSQL_PORT": "3306",
+    "POS_MYSQL_USER": "pos",
+    "POS_MYSQL_PASSWORD": None,
+    "POS_MYSQL_DATABASE": "pos",
+    "POS_KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
+    "POS_MONGO_URL": "mongodb://mongo:27017/",
+    "POS_MONGO_DATABASE": "pos",
+    "POS_SPARK_MASTER": "local[*]",
+    "POS_STATE_DIR": "/var/lib/pos/state",
+}
+
+CATALOG_HEADER = [
+    "sku",
+    "name",
+    "name_my",
+    "category",
+    "size",
+    "colour",
+    "unit_price",
+    "reorder_point",
+    "opening_stock",
+]
+CATEGORIES = {"Longyi", "Taikpon", "Eingyi", "Gaung Baung", "Sandals", "Bags"}
+
+
+def _compose() -> dict:
+    data = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def _environment(service: dict) -> dict[str, str]:
+    """A service's environment as a dict, whether written as a mapping or a list."""
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        pairs = (item.split("=", 1) if "=" in item else (item, None) for item in env)
+        env = dict(pairs)
+    return {str(k): ("" if v is None else str(v)) for k, v in env.items()}
+
+
+def _app_services(compose: dict) -> dict[str, dict]:
+    """Services that run the app image: the ones built from this repo."""
+    return {name: svc for name, svc in compose["services"].items() if "build" in svc}
+
+
+def test_compose_parses_and_names_the_services() -> None:
+    services = _compose()["services"]
+    assert {"kafka", "mysql", "mongo", "stream", "app", "migrate"} <= set(services)
+
+
+def test_kafka_is_single_node_kraft() -> None:
+    kafka = _compose()["services"]["kafka"]
+    assert re.fullmatch(r"apache/kafka:4\.[\w.-]+", kafka["image"])
+    env = _environment(kafka)
+    assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    assert env["KAFKA_NODE_ID"] == "1"
+    assert "healthcheck" in kafka
+
+
+def test_app_services_share_the_image_and_settings() -> None:
+    compose = _compose()
+    apps = _app_services(compose)
+    assert {"migrate", "stream", "app"} <= set(apps)
+    images = {svc.get("image") for svc in apps.values()}
+    assert len(images) == 1, f"app services should share one image, got {images}"
+    for name, svc in apps.items():
+        env = _environment(svc)
+        for var, expected in APP_ENV.items():
+            assert var in env, f"{name} lacks {var}"
+            if expected is not None:
+                assert env[var] == expected, f"{name}: {var}={env[var]!r}"
+        # Secrets come from the host and must be required, never defaulted.
+        for var in ("POS_SECRET_KEY", "POS_MYSQL_PASSWORD"):
+            assert re.fullmatch(rf"\$\{{{var}:\?[^}}]*\}}", env[var]), f"{name}: {var}"
+    assert _environment(apps["stream"])["POS_STREAM_CHECKPOINT_DIR"] == "/var/lib/pos/checkpoints"
+
+
+def test_app_services_wait_for_their_dependencies() -> None:
+    services = _compose()["services"]
+    assert services["migrate"]["depends_on"]["mysql"]["condition"] == "service_healthy"
+    for name in ("stream", "app"):
+        deps = services[name]["depends_on"]
+        assert deps["kafka"]["condition"] == "service_healthy"
+        assert deps["mongo"]["condition"] == "service_healthy"
+        assert deps["migrate"]["condition"] == "service_completed_successfully"
+
+
+def _published_host_ips(port: object) -> list[str]:
+    """Host addresses a `ports` entry binds (short or long syntax); '' means all interfaces."""
+    if isinstance(port, dict):
+        return [str(port.get("host_ip", ""))] if "published" in port else []
+    text = str(port).split("/", 1)[0]
+    if text.startswith("["):  # [::1]:8000:8000
+        return [text[1 : text.index("]")]]
+    parts = text.split(":")
+    if len(parts) == 3:
+        return [parts[0]]
+    # "8000" or "8000:8000": Docker binds every interface.
+    return [""]
+
+
+def test_published_ports_bind_only_loopback() -> None:
+    for name, svc in _compose()["services"].items():
+        for port in svc.get("ports", []):
+            for ip in _published_host_ips(port):
+                assert ip == "127.0.0.1", f"{name} publishes {port!r} beyond 127.0.0.1"
+    app_ports = _compose()["services"]["app"]["ports"]
+    assert "127.0.0.1:8000:8000" in app_ports
+
+
+def test_dockerfile_installs_the_app_and_spark_jars() -> None:
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    # Join continuation lines so each RUN step is one line.
+    steps = re.sub(r"\\\n\s*", " ", text).splitlines()
+    assert any(re.search(r"\bpip install\b.*\s\.(\s|$)", s) for s in steps)
+    mvn = [s for s in steps if re.search(r"\bmvn\b", s)]
+    assert mvn, "no Maven step"
+    assert any("-f stack/spark/pom.xml" in s and "dependency:copy-dependencies" in s for s in mvn)
+    assert any("stack/spark/pom.xml" in s for s in steps if s.startswith("COPY"))
+    # The jars land under the state folder the containers are given.
+    assert any(f"-DoutputDirectory={APP_ENV['POS_STATE_DIR']}/jars/spark" in s for s in mvn)
+    assert re.search(r"^USER\s+(?!root\b|0\b)\S+", text, re.M), "runtime must not be root"
+
+
+def test_compose_pos_variables_are_settings_fields() -> None:
+    env_names = {f"POS_{field.upper()}" for field in Settings.model_fields}
+    for name, svc in _compose()["services"].items():
+        for var in _environment(svc):
+            if var.startswith("POS_"):
+                assert var in env_names, f"{name} sets {var}, which Settings does not read"
+
+
+def _catalog_rows() -> list[dict[str, str]]:
+    with CATALOG.open(encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        assert reader.fieldnames == CATALOG_HEADER
+        rows = list(reader)
+    for row in rows:
+        assert None not in row and None not in row.values(), f"ragged row: {row}"
+    return rows
+
+
+def test_demo_catalog_is_well_formed() -> None:
+    rows = _catalog_rows()
+    assert 40 <= len(rows) <= 60
+    skus = [row["sku"] for row in rows]
+    assert len(skus) == len(set(skus)), "duplicate SKUs"
+    for row in rows:
+        assert re.fullmatch(r"[A-Z0-9-]+", row["sku"]), row["sku"]
+        assert row["name"].strip() and row["name_my"].strip(), row["sku"]
+        # Burmese names are in Myanmar script (U+1000..U+109F).
+        assert re.search(r"[\u1000-\u109f]", row["name_my"]), row["sku"]
+        assert row["category"] in CATEGORIES, row["sku"]
+        assert re.fullmatch(r"[1-9]\d*", row["unit_price"]), row["sku"]
+        assert re.fullmatch(r"\d+", row["reorder_point"]), row["sku"]
+        assert re.fullmatch(r"\d+", row["opening_stock"]), row["sku"]
+    assert {row["category"] for row in rows} == CATEGORIES
+
+
+def test_demo_catalog_shows_low_stock() -> None:
+    low = [
+        row["sku"]
+        for row in _catalog_rows()
+        if int(row["opening_stock"]) <= int(row["reorder_point"]) * 1.5
+    ]
+    assert low, "the demo should start with some SKUs near their reorder point"
