@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     # Where the stream job keeps its checkpoint; empty means under the stack's state folder.
     stream_checkpoint_dir: str = ""
     stream_trigger_seconds: float = 0.0
+    # Upper bound of Kafka records per micro-batch, so a backlog is caught up in steps.
+    stream_max_offsets_per_trigger: int = 20000
 
     # The local stack's state (data, logs, jars): one ignored folder.
     state_dir: Path = REPO_ROOT / ".stack"
@@ -66,6 +68,14 @@ class Settings(BaseSettings):
             if unsafe:
                 raise ValueError("production mode refuses default secrets: set " + ", ".join(unsafe))
         return self
+
+    def as_env(self) -> dict[str, str]:
+        """These settings as POS_* variables, for a child process (the stream job, the app)."""
+        return {
+            f"POS_{name.upper()}": str(value)
+            for name, value in self.model_dump().items()
+            if value is not None
+        }
 
     @property
     def sales_topic(self) -> str:

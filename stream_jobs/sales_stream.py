@@ -78,7 +78,7 @@ def start_query(spark: SparkSession, settings: Settings, sinks: Sinks) -> Any:
         .option("kafka.bootstrap.servers", settings.kafka_bootstrap_servers)
         .option("subscribe", settings.sales_topic)
         .option("startingOffsets", "earliest")
-        .option("maxOffsetsPerTrigger", 20000)  # bounded batches when catching up
+        .option("maxOffsetsPerTrigger", settings.stream_max_offsets_per_trigger)
         .load()
     )
     writer = (

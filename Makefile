@@ -1,0 +1,56 @@
+# Two commands matter: `make run` (the whole system with a demo shop on
+# http://127.0.0.1:8000) and `make test` (the full suite on the real services).
+# Both install what they need on a fresh machine.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+POSCTL := $(BIN)/posctl
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install up down status stream lint unit e2e bench clean-state
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+	$(POSCTL) stack install
+
+up: install
+	$(POSCTL) stack up
+	$(POSCTL) db upgrade
+
+run: up
+	$(POSCTL) seed demo
+	$(POSCTL) stream --detach
+	@echo "Counter: http://127.0.0.1:8000   (Ctrl-C stops the app; 'make down' stops the rest)"
+	$(POSCTL) serve --host 127.0.0.1 --port 8000
+
+test: up lint
+	$(BIN)/pytest
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+e2e: up
+	$(BIN)/pytest tests/e2e
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+stream: up
+	$(POSCTL) stream --detach
+
+down:
+	$(POSCTL) stack down
+
+status:
+	$(POSCTL) stack status
+
+bench: up
+	$(BIN)/python bench/freshness.py

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from pos_app.settings import Settings
+
+
+def test_local_mode_runs_with_local_defaults() -> None:
+    assert Settings(environment="local").mysql_url("pymysql").startswith("mysql+pymysql://pos:")
+
+
+def test_production_refuses_default_secrets() -> None:
+    with pytest.raises(ValidationError, match="POS_SECRET_KEY.*POS_MYSQL_PASSWORD"):
+        Settings(environment="production")
+
+
+def test_production_starts_with_real_secrets() -> None:
+    settings = Settings(environment="production", secret_key="s" * 40, mysql_password="pw%@x")
+    assert "pw%25%40x@" in settings.mysql_url()  # the password is URL-quoted
+
+
+def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POS_KAFKA_TOPIC_PREFIX", "shop2")
+    assert Settings().sales_topic == "shop2.sales.v1"
+
+
+def test_as_env_round_trips() -> None:
+    original = Settings(kafka_topic_prefix="t-1", stream_max_offsets_per_trigger=7)
+    assert Settings.model_validate(
+        {k.removeprefix("POS_").lower(): v for k, v in original.as_env().items()}
+    ) == original
