@@ -16,6 +16,7 @@ def _print(lines: list[str]) -> None:
 
 def cmd_stack(args: argparse.Namespace) -> int:
     from stack import install, services
+    from stack.processes import StartError
 
     settings = get_settings()
     try:
@@ -37,7 +38,7 @@ def cmd_stack(args: argparse.Namespace) -> int:
             for name in args.services or [s.name for s in services.SERVICES]:
                 services.stop_service(settings, name)
             _print(services.up(settings, args.services or None))
-    except (services.StartError, install.InstallError) as error:
+    except (StartError, install.InstallError) as error:
         print(error, file=sys.stderr)
         return 1
     return 0

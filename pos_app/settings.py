@@ -66,7 +66,9 @@ class Settings(BaseSettings):
             if self.mysql_password == DEFAULT_MYSQL_PASSWORD:
                 unsafe.append("POS_MYSQL_PASSWORD (default)")
             if unsafe:
-                raise ValueError("production mode refuses default secrets: set " + ", ".join(unsafe))
+                raise ValueError(
+                    "production mode refuses default secrets: set " + ", ".join(unsafe)
+                )
         return self
 
     def as_env(self) -> dict[str, str]:

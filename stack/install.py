@@ -87,8 +87,15 @@ def ensure_mariadb() -> None:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for argv in (
         ["apt-get", "update", "-qq"],
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends",
-         "mariadb-server", "mariadb-client"],
+        [
+            "apt-get",
+            "install",
+            "-y",
+            "-qq",
+            "--no-install-recommends",
+            "mariadb-server",
+            "mariadb-client",
+        ],
     ):
         if subprocess.run(argv, env=env, stdout=subprocess.DEVNULL).returncode != 0:
             raise InstallError(f"{' '.join(argv)} failed")
@@ -107,8 +114,14 @@ def ensure_jars(settings: Settings, name: str, only: tuple[str, ...] = ()) -> Pa
         shutil.rmtree(target)
     target.mkdir(parents=True)
     argv = [
-        find_program("mvn"), "-q", "-B", "-f", str(pom),
-        "dependency:copy-dependencies", "-DincludeScope=runtime", f"-DoutputDirectory={target}",
+        find_program("mvn"),
+        "-q",
+        "-B",
+        "-f",
+        str(pom),
+        "dependency:copy-dependencies",
+        "-DincludeScope=runtime",
+        f"-DoutputDirectory={target}",
     ]
     if only:
         argv.append("-DincludeArtifactIds=" + ",".join(only))

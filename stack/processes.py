@@ -7,6 +7,7 @@ MariaDB; `services.py` describes those.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -138,10 +139,8 @@ def stop(files: ProcessFiles, *, timeout: float = 30.0, sig: int = signal.SIGTER
     if pid is None:
         files.pid_file.unlink(missing_ok=True)
         return False
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and pid_alive(pid):
         time.sleep(0.2)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pos_app.settings import REPO_ROOT, Settings
 from stack import install
-from stack.processes import ProcessFiles, StartError, fail, port_open, spawn, stop, wait_until
+from stack.processes import ProcessFiles, fail, port_open, spawn, stop, wait_until
 
 STACK_DIR = REPO_ROOT / "stack"
 
@@ -127,8 +127,17 @@ def _start_kafka(settings: Settings, files: ProcessFiles) -> None:
     if not (log_dir / "meta.properties").exists():
         cluster_id = uuid.uuid4().hex[:22]
         subprocess.run(
-            [*jvm, "kafka.tools.StorageTool", "format", "--standalone",
-             "-t", cluster_id, "-c", str(config), "-g"],
+            [
+                *jvm,
+                "kafka.tools.StorageTool",
+                "format",
+                "--standalone",
+                "-t",
+                cluster_id,
+                "-c",
+                str(config),
+                "-g",
+            ],
             check=True,
             capture_output=True,
         )
@@ -216,8 +225,6 @@ def status(settings: Settings) -> tuple[list[str], bool]:
             healthy &= not port
             lines.append(f"{name:9} stopped")
     return lines, healthy
-
-
 
 
 def stop_service(settings: Settings, name: str) -> bool:

@@ -30,10 +30,24 @@ SALE_COMPLETED_V1 = _struct(
     ("occurred_at", StringType()),
     ("currency", StringType()),
     ("lines", ArrayType(LINE)),
-    ("totals", _struct(("items", IntegerType()), ("subtotal", StringType()),
-                       ("discount", StringType()), ("total", StringType()))),
-    ("payment", _struct(("method", StringType()), ("amount", StringType()),
-                        ("tendered", StringType()), ("change", StringType()))),
+    (
+        "totals",
+        _struct(
+            ("items", IntegerType()),
+            ("subtotal", StringType()),
+            ("discount", StringType()),
+            ("total", StringType()),
+        ),
+    ),
+    (
+        "payment",
+        _struct(
+            ("method", StringType()),
+            ("amount", StringType()),
+            ("tendered", StringType()),
+            ("change", StringType()),
+        ),
+    ),
 )
 
 REQUIRED_FIELDS = ("event_id", "sale_id", "store_id", "register_id", "occurred_at", "lines")

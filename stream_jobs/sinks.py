@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from pymongo import MongoClient, ReplaceOne
 from pymongo.errors import PyMongoError
-from sqlalchemy import func, select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.mysql import insert
 from sqlalchemy.exc import OperationalError
 
@@ -144,19 +144,31 @@ class Sinks:
     ) -> tuple[BatchResult, list[dict[str, Any]]]:
         with self.engine.begin() as conn:
             ids = {row["event_id"] for row in events}
-            seen_ids = set(
-                conn.scalars(
-                    select(processed_events.c.event_id).where(processed_events.c.event_id.in_(ids))
+            seen_ids = (
+                set(
+                    conn.scalars(
+                        select(processed_events.c.event_id).where(
+                            processed_events.c.event_id.in_(ids)
+                        )
+                    )
                 )
-            ) if ids else set()
-            first_by_id = {}
+                if ids
+                else set()
+            )
+            first_by_id: dict[str, dict[str, Any]] = {}
             for row in events:  # the first copy of each id within the batch
                 if row["event_id"] not in seen_ids:
                     first_by_id.setdefault(row["event_id"], row)
             sale_ids = {row["sale_id"] for row in first_by_id.values()}
-            recorded_sales = set(
-                conn.scalars(select(sales.c.sale_id).distinct().where(sales.c.sale_id.in_(sale_ids)))
-            ) if sale_ids else set()
+            recorded_sales = (
+                set(
+                    conn.scalars(
+                        select(sales.c.sale_id).distinct().where(sales.c.sale_id.in_(sale_ids))
+                    )
+                )
+                if sale_ids
+                else set()
+            )
             conflicting, new = [], {}
             for event_id, row in first_by_id.items():
                 if row["sale_id"] in recorded_sales:
@@ -165,14 +177,21 @@ class Sinks:
                 else:
                     new[event_id] = row
                     recorded_sales.add(row["sale_id"])
-            new_lines = [line for line in lines if line["event_id"] in new]
+            # An event delivered twice in one batch yields its lines twice: keep one copy.
+            new_lines = list(
+                {line["line_id"]: line for line in lines if line["event_id"] in new}.values()
+            )
 
             if new:
                 conn.execute(
                     insert(processed_events),
                     [
-                        {"event_id": i, "event_type": "sale.completed",
-                         "sale_id": r["sale_id"], "batch_id": batch_id}
+                        {
+                            "event_id": i,
+                            "event_type": "sale.completed",
+                            "sale_id": r["sale_id"],
+                            "batch_id": batch_id,
+                        }
                         for i, r in new.items()
                     ],
                 )
@@ -211,7 +230,7 @@ def _apply_stock_deltas(conn: Any, lines: Iterable[dict[str, Any]]) -> None:
         upsert.on_duplicate_key_update(
             total_sold=stocks.c.total_sold + upsert.inserted.total_sold,
             on_hand=stocks.c.on_hand - upsert.inserted.total_sold,
-            updated_at=func.current_timestamp(3),
+            updated_at=text("CURRENT_TIMESTAMP(3)"),
         )
     )
 

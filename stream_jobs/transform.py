@@ -43,8 +43,10 @@ def classify(records: DataFrame, known_skus: Sequence[str]) -> DataFrame:
     """Parse Kafka records (value as bytes or string) and give each a `reason`:
     null for a usable sale.completed v1 event, otherwise why it is rejected."""
     e = F.col("event")
-    known = F.array(*[F.lit(sku) for sku in known_skus]) if known_skus else F.array().cast(
-        "array<string>"
+    known = (
+        F.array(*[F.lit(sku) for sku in known_skus])
+        if known_skus
+        else F.array().cast("array<string>")
     )
     missing = F.coalesce(
         *[F.when(e[name].isNull(), F.lit(f"missing field: {name}")) for name in REQUIRED_FIELDS]

@@ -19,8 +19,15 @@ from pos_app.db.tables import products, stocks
 from pos_app.settings import Settings
 
 COLUMNS = (
-    "sku", "name", "name_my", "category", "size", "colour",
-    "unit_price", "reorder_point", "opening_stock",
+    "sku",
+    "name",
+    "name_my",
+    "category",
+    "size",
+    "colour",
+    "unit_price",
+    "reorder_point",
+    "opening_stock",
 )
 
 

@@ -19,7 +19,9 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)
-async def counter_page(request: Request, conn: ConnectionDep, settings: SettingsDep) -> HTMLResponse:
+async def counter_page(
+    request: Request, conn: ConnectionDep, settings: SettingsDep
+) -> HTMLResponse:
     products = await list_products(conn)
     stock = {s.sku: s for s in await stock_levels(conn, store_id=settings.store_id)}
     return render_page(
@@ -28,7 +30,9 @@ async def counter_page(request: Request, conn: ConnectionDep, settings: Settings
 
 
 @router.get("/counter/stock", response_class=HTMLResponse)
-async def stock_partial(request: Request, conn: ConnectionDep, settings: SettingsDep) -> HTMLResponse:
+async def stock_partial(
+    request: Request, conn: ConnectionDep, settings: SettingsDep
+) -> HTMLResponse:
     stock = await stock_levels(conn, store_id=settings.store_id)
     return templates.TemplateResponse(request, "_stock_table.html", {"stock": stock})
 

@@ -4,6 +4,8 @@ the migrations. The stream job is the only writer of `sales`, `stocks`' sold fig
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import (
     DECIMAL,
     Boolean,
@@ -17,17 +19,19 @@ from sqlalchemy import (
     String,
     Table,
     Time,
-    func,
+    text,
 )
 from sqlalchemy.dialects.mysql import DATETIME
 
 metadata = MetaData()
 
-MONEY = DECIMAL(12, 2)  # unit prices: kyat are whole, the Kaggle dollars have cents
-AMOUNT = DECIMAL(14, 2)  # line and period totals
+MONEY: DECIMAL[Decimal] = DECIMAL(
+    12, 2
+)  # unit prices: kyat are whole, the Kaggle dollars have cents
+AMOUNT: DECIMAL[Decimal] = DECIMAL(14, 2)  # line and period totals
 SKU = String(40)
 STORE = String(40)
-NOW = func.current_timestamp(3)
+NOW = text("CURRENT_TIMESTAMP(3)")
 
 
 def _timestamp(name: str) -> Column:
@@ -115,4 +119,3 @@ stream_batches = Table(
     Column("lines_applied", Integer, nullable=False),
     _timestamp("committed_at"),
 )
-

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
-SALE_COMPLETED = "sale.completed"
-SCHEMA_VERSION = 1
+SALE_COMPLETED: Final = "sale.completed"
+SCHEMA_VERSION: Final = 1
 
 # Decimal in Python, a plain decimal string on the wire ("45000.00", never a float).
 Money = Annotated[Decimal, PlainSerializer(lambda d: f"{d:.2f}", return_type=str)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -33,10 +34,8 @@ async def ensure_topics(settings: Settings, *, timeout: float = 60.0) -> list[st
             specs = topic_specs(settings)
             missing = [t for t in specs if t.name not in existing]
             if missing:
-                try:
+                with contextlib.suppress(TopicAlreadyExistsError):  # a racing creator
                     await admin.create_topics(missing)
-                except TopicAlreadyExistsError:
-                    pass
             created = {t.name for t in missing}
             return [
                 f"topic {t.name}: {'created' if t.name in created else 'exists'}" for t in specs

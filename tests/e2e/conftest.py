@@ -8,6 +8,7 @@ missing service fails the run: it is never a reason to skip.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -76,10 +77,8 @@ class ChildProcess:
     def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.proc is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, sig)
-        except ProcessLookupError:
-            pass
         self.proc.wait(timeout=60)
 
     def wait_log(self, marker: str, *, timeout: float, after: int = 0) -> None:
@@ -99,8 +98,11 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    down = [f"{n} (127.0.0.1:{p})" for n, p in [("MariaDB", 3306), ("Kafka", 9092),
-                                                   ("FerretDB", 27017)] if not port_open(p)]
+    down = [
+        f"{n} (127.0.0.1:{p})"
+        for n, p in [("MariaDB", 3306), ("Kafka", 9092), ("FerretDB", 27017)]
+        if not port_open(p)
+    ]
     if down:
         pytest.fail(f"the local stack is not running: {', '.join(down)}; run `posctl stack up`")
     base = Settings()

@@ -57,15 +57,17 @@ def test_sale_through_the_api_reaches_every_store(
     assert Decimal(sale["payment"]["change"]) == Decimal(500000) - expected_total
 
     # MongoDB: the raw event, exactly as published.
-    raw = wait_for(lambda: mongo.raw_events.find_one({"_id": sale["event_id"]}), timeout=10,
-                   what="the raw event in MongoDB")
+    raw = wait_for(
+        lambda: mongo.raw_events.find_one({"_id": sale["event_id"]}),
+        timeout=10,
+        what="the raw event in MongoDB",
+    )
     assert raw["event"]["sale_id"] == sale["sale_id"]
     assert raw["event"]["lines"][0]["unit_price"] == sale["lines"][0]["unit_price"]
 
     # MySQL: one row per line, exact decimals, shop-local date parts.
     rows = wait_for(lambda: lines_of(mysql, [sale["sale_id"]]), timeout=10, what="sale lines")
-    assert [(r["sku"], r["quantity_sold"]) for r in rows] == [("TKP-BLK-M", 2),
-                                                              ("LGY-SLK-GRN", 1)]
+    assert [(r["sku"], r["quantity_sold"]) for r in rows] == [("TKP-BLK-M", 2), ("LGY-SLK-GRN", 1)]
     assert sum(r["sales"] for r in rows) == expected_total
     local_day = sale["occurred_at"][:10]
     assert str(rows[0]["sale_date"]) == local_day
@@ -73,8 +75,9 @@ def test_sale_through_the_api_reaches_every_store(
 
     # The app reads the stock back: on hand down, total sold up.
     after = wait_for(
-        lambda: (s := stock(api))["TKP-BLK-M"]["total_sold"] > before["TKP-BLK-M"]["total_sold"]
-        and s,
+        lambda: (
+            (s := stock(api))["TKP-BLK-M"]["total_sold"] > before["TKP-BLK-M"]["total_sold"] and s
+        ),
         timeout=10,
         what="the stock to move",
     )
@@ -92,8 +95,14 @@ def test_the_same_event_twice_is_counted_once(
     # All on one partition (one key), so the sentinel is processed after the copies.
     sentinel = sale_event([("EGY-WHT-L", 1, "28000")])
     key = event["sale_id"].encode()
-    publish([(key, encode(event)[1]), (key, encode(event)[1]),
-             (key, encode(replayed_sale)[1]), (key, encode(sentinel)[1])])
+    publish(
+        [
+            (key, encode(event)[1]),
+            (key, encode(event)[1]),
+            (key, encode(replayed_sale)[1]),
+            (key, encode(sentinel)[1]),
+        ]
+    )
 
     wait_for(lambda: lines_of(mysql, [sentinel["sale_id"]]), timeout=15, what="the sentinel")
     assert len(lines_of(mysql, [event["sale_id"]])) == 1
@@ -101,9 +110,14 @@ def test_the_same_event_twice_is_counted_once(
     assert mongo.raw_events.count_documents({"event.sale_id": event["sale_id"]}) == 1
     refused = mongo.rejected_events.find_one({"event_id": replayed_sale["event_id"]})
     assert refused is not None and "already recorded" in refused["reason"]
-    after = wait_for(lambda: (s := stock(api))["EGY-WHT-L"]["total_sold"]
-                     == before["EGY-WHT-L"]["total_sold"] + 4 and s,
-                     timeout=5, what="stock counted once")
+    after = wait_for(
+        lambda: (
+            (s := stock(api))["EGY-WHT-L"]["total_sold"] == before["EGY-WHT-L"]["total_sold"] + 4
+            and s
+        ),
+        timeout=5,
+        what="stock counted once",
+    )
     assert after["EGY-WHT-L"]["on_hand"] == before["EGY-WHT-L"]["on_hand"] - 4
 
 
@@ -112,27 +126,45 @@ def test_the_same_event_twice_is_counted_once(
     [
         (b"this is not json", "not valid JSON"),
         (b"[1, 2, 3]", "not a JSON object"),
-        (json.dumps({"event_type": "sale.completed", "schema_version": 1}).encode(),
-         "missing field: event_id"),
+        (
+            json.dumps({"event_type": "sale.completed", "schema_version": 1}).encode(),
+            "missing field: event_id",
+        ),
         (encode(sale_event([("NO-SUCH-SKU", 1, "1000")]))[1], "unknown SKU NO-SUCH-SKU"),
         (encode(sale_event([("BAG-SHN-BLK", 0, "15000")]))[1], "quantity must be a positive"),
         (encode(sale_event([("BAG-SHN-BLK", -2, "15000")]))[1], "quantity must be a positive"),
-        (encode({**sale_event([("BAG-SHN-BLK", 1, "15000")]), "schema_version": 9})[1],
-         "unsupported schema_version: 9"),
+        (
+            encode({**sale_event([("BAG-SHN-BLK", 1, "15000")]), "schema_version": 9})[1],
+            "unsupported schema_version: 9",
+        ),
     ],
-    ids=["not-json", "array", "missing-fields", "unknown-sku", "zero-qty", "negative-qty",
-         "unknown-version"],
+    ids=[
+        "not-json",
+        "array",
+        "missing-fields",
+        "unknown-sku",
+        "zero-qty",
+        "negative-qty",
+        "unknown-version",
+    ],
 )
 def test_a_malformed_message_is_rejected_and_the_job_goes_on(
-    payload: bytes, reason: str, stream_job: ChildProcess, mysql: Engine, mongo: Any,
+    payload: bytes,
+    reason: str,
+    stream_job: ChildProcess,
+    mysql: Engine,
+    mongo: Any,
     publish: Any,
 ) -> None:
     key = uuid.uuid4().hex.encode()
     good = sale_event([("BAG-SHN-BLU", 1, "15000")])
     publish([(key, payload), (key, encode(good)[1])])
 
-    wait_for(lambda: lines_of(mysql, [good["sale_id"]]), timeout=15,
-             what="the good event after the bad one")
+    wait_for(
+        lambda: lines_of(mysql, [good["sale_id"]]),
+        timeout=15,
+        what="the good event after the bad one",
+    )
     rejected = mongo.rejected_events.find_one({"value": payload.decode()})
     assert rejected is not None, "the bad message was not recorded as rejected"
     assert reason in rejected["reason"]
@@ -145,16 +177,32 @@ def test_a_malformed_message_is_rejected_and_the_job_goes_on(
         ({"lines": [{"sku": "NO-SUCH-SKU", "quantity": 1}]}, "unknown SKU: NO-SUCH-SKU"),
         ({"lines": [{"sku": "BAG-SHN-BLK", "quantity": 0}]}, "greater than 0"),
         ({"lines": [{"sku": "BAG-SHN-BLK", "quantity": -1}]}, "greater than 0"),
-        ({"lines": [{"sku": "BAG-SHN-BLK", "quantity": 1, "unit_price": "1"}]},
-         "Extra inputs are not permitted"),
+        (
+            {"lines": [{"sku": "BAG-SHN-BLK", "quantity": 1, "unit_price": "1"}]},
+            "Extra inputs are not permitted",
+        ),
         ({"lines": []}, "at least 1 item"),
-        ({"lines": [{"sku": "BAG-SHN-BLK", "quantity": 2}],
-          "payment": {"method": "cash", "tendered": "100"}}, "less than the total"),
-        ({"lines": [{"sku": "BAG-SHN-BLK", "quantity": 1}], "payment": {"method": "bitcoin"}},
-         "Input should be"),
+        (
+            {
+                "lines": [{"sku": "BAG-SHN-BLK", "quantity": 2}],
+                "payment": {"method": "cash", "tendered": "100"},
+            },
+            "less than the total",
+        ),
+        (
+            {"lines": [{"sku": "BAG-SHN-BLK", "quantity": 1}], "payment": {"method": "bitcoin"}},
+            "Input should be",
+        ),
     ],
-    ids=["unknown-sku", "zero-qty", "negative-qty", "client-price", "no-lines", "short-cash",
-         "bad-method"],
+    ids=[
+        "unknown-sku",
+        "zero-qty",
+        "negative-qty",
+        "client-price",
+        "no-lines",
+        "short-cash",
+        "bad-method",
+    ],
 )
 def test_a_bad_api_request_gets_a_4xx_that_says_why(
     api: httpx.Client, body: dict[str, Any], message: str
@@ -165,7 +213,9 @@ def test_a_bad_api_request_gets_a_4xx_that_says_why(
 
 
 def test_a_body_that_is_not_json_is_refused(api: httpx.Client) -> None:
-    response = api.post("/api/v1/sales", content=b"{oops", headers={"content-type": "application/json"})
+    response = api.post(
+        "/api/v1/sales", content=b"{oops", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 422
     assert "JSON decode error" in response.text
 
@@ -182,8 +232,12 @@ def test_a_job_killed_mid_stream_loses_nothing_and_counts_nothing_twice(
     skus = ["LGY-COT-BLU", "GBG-WHT-22", "SDL-BLK-9"]
     prices = {p["sku"]: p["unit_price"] for p in api.get("/api/v1/products").json()}
     events = [
-        sale_event([(skus[i % 3], 1 + i % 4, prices[skus[i % 3]]),
-                    (skus[(i + 1) % 3], 1, prices[skus[(i + 1) % 3]])])
+        sale_event(
+            [
+                (skus[i % 3], 1 + i % 4, prices[skus[i % 3]]),
+                (skus[(i + 1) % 3], 1, prices[skus[(i + 1) % 3]]),
+            ]
+        )
         for i in range(300)
     ]
     sale_ids = [e["sale_id"] for e in events]
@@ -203,13 +257,23 @@ def test_a_job_killed_mid_stream_loses_nothing_and_counts_nothing_twice(
     log_mark = len(stream_job.log())
     stream_job.start()
     stream_job.wait_log("stream job running", timeout=120, after=log_mark)
-    wait_for(lambda: processed_count(mysql, sale_ids) == len(events), timeout=90,
-             what="the whole backlog after the restart")
+    wait_for(
+        lambda: processed_count(mysql, sale_ids) == len(events),
+        timeout=90,
+        what="the whole backlog after the restart",
+    )
 
     rows = lines_of(mysql, sale_ids)
     assert len(rows) == 2 * len(events)
     assert sum(r["sales"] for r in rows) == revenue
-    assert mongo.raw_events.count_documents({"event.sale_id": {"$in": sale_ids}}) == len(events)
+    # MongoDB is written right after MySQL in each batch.
+    wait_for(
+        lambda: (
+            mongo.raw_events.count_documents({"event.sale_id": {"$in": sale_ids}}) == len(events)
+        ),
+        timeout=10,
+        what="one raw event per sale in MongoDB",
+    )
     after = stock(api)
     for sku in skus:
         assert after[sku]["total_sold"] - before[sku]["total_sold"] == units[sku]

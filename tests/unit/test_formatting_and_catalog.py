@@ -14,8 +14,12 @@ from tests.factories import sale_event
 
 @pytest.mark.parametrize(
     ("amount", "text"),
-    [(Decimal("45000"), "45,000 Ks"), (Decimal("45000.00"), "45,000 Ks"), (0, "0 Ks"),
-     (Decimal("1234.5"), "1,234.50 Ks")],
+    [
+        (Decimal("45000"), "45,000 Ks"),
+        (Decimal("45000.00"), "45,000 Ks"),
+        (0, "0 Ks"),
+        (Decimal("1234.5"), "1,234.50 Ks"),
+    ],
 )
 def test_kyat_formatting(amount: Decimal, text: str) -> None:
     assert kyat(amount) == text

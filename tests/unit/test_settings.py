@@ -11,7 +11,7 @@ def test_local_mode_runs_with_local_defaults() -> None:
 
 
 def test_production_refuses_default_secrets() -> None:
-    with pytest.raises(ValidationError, match="POS_SECRET_KEY.*POS_MYSQL_PASSWORD"):
+    with pytest.raises(ValidationError, match=r"POS_SECRET_KEY.*POS_MYSQL_PASSWORD"):
         Settings(environment="production")
 
 
@@ -27,6 +27,9 @@ def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_as_env_round_trips() -> None:
     original = Settings(kafka_topic_prefix="t-1", stream_max_offsets_per_trigger=7)
-    assert Settings.model_validate(
-        {k.removeprefix("POS_").lower(): v for k, v in original.as_env().items()}
-    ) == original
+    assert (
+        Settings.model_validate(
+            {k.removeprefix("POS_").lower(): v for k, v in original.as_env().items()}
+        )
+        == original
+    )
