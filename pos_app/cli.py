@@ -76,10 +76,12 @@ def cmd_stream(args: argparse.Namespace) -> int:
 
         print(start_detached(settings))
         return 0
-    from stream_jobs.sales_stream import run
+    import os
 
-    run(settings)
-    return 0
+    from stream_jobs.supervisor import supervise
+
+    job = [sys.executable, "-m", "stream_jobs.sales_stream"]
+    return supervise(job, {**os.environ, **settings.as_env()})
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

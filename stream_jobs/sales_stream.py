@@ -2,7 +2,8 @@
 and MySQL (`sales` lines, `stocks`), exactly once.
 
 Run it with `posctl stream` (`--master spark://host:7077` for a cluster; the default is
-POS_SPARK_MASTER, `local[*]`). Spark keeps the Kafka offsets in its checkpoint; each
+POS_SPARK_MASTER, `local[*]`), which restarts it if it fails, or on its own with
+`python -m stream_jobs.sales_stream`. Spark keeps the Kafka offsets in its checkpoint; each
 micro-batch is written with idempotent writes (see sinks.py), so a batch replayed
 after a crash changes nothing.
 """
@@ -15,7 +16,7 @@ from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
-from pos_app.settings import Settings
+from pos_app.settings import Settings, get_settings
 from stack.install import spark_jars
 from stream_jobs.sinks import Sinks
 from stream_jobs.transform import classify, sale_line_rows
@@ -121,3 +122,7 @@ def run(settings: Settings) -> None:
     finally:
         sinks.close()
         spark.stop()
+
+
+if __name__ == "__main__":
+    run(get_settings())
