@@ -30,6 +30,10 @@ def cmd_stack(args: argparse.Namespace) -> int:
             _print(ensure_topics_sync(settings))
         elif args.action == "down":
             _print(services.down(settings))
+        elif args.action == "stop":
+            for name in args.services or [s.name for s in services.SERVICES]:
+                stopped = services.stop_service(settings, name)
+                print(f"{name}: {'stopped' if stopped else 'was not running'}")
         elif args.action == "status":
             lines, healthy = services.status(settings)
             _print(lines)
@@ -96,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     stack = sub.add_parser("stack", help="the local Kafka, MariaDB and FerretDB")
-    stack.add_argument("action", choices=["install", "up", "down", "status", "restart"])
+    stack.add_argument("action", choices=["install", "up", "down", "status", "stop", "restart"])
     stack.add_argument("services", nargs="*", help="only these (mariadb, kafka, ferretdb)")
     stack.set_defaults(func=cmd_stack)
 

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from pymongo import AsyncMongoClient
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from pos_app.events.publisher import EventPublisher
+from pos_app.events.relay import OutboxRelay
 from pos_app.settings import Settings
 
 
@@ -30,9 +30,9 @@ async def get_connection(
         yield conn
 
 
-def get_publisher(request: Request) -> EventPublisher:
-    publisher: EventPublisher = request.app.state.publisher
-    return publisher
+def get_relay(request: Request) -> OutboxRelay:
+    relay: OutboxRelay = request.app.state.relay
+    return relay
 
 
 def get_mongo(request: Request) -> AsyncMongoClient[dict[str, Any]]:
@@ -43,5 +43,5 @@ def get_mongo(request: Request) -> AsyncMongoClient[dict[str, Any]]:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
 ConnectionDep = Annotated[AsyncConnection, Depends(get_connection)]
-PublisherDep = Annotated[EventPublisher, Depends(get_publisher)]
+RelayDep = Annotated[OutboxRelay, Depends(get_relay)]
 MongoDep = Annotated[AsyncMongoClient[dict[str, Any]], Depends(get_mongo)]

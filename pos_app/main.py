@@ -14,8 +14,8 @@ from pos_app import health
 from pos_app.catalog import routes as catalog_routes
 from pos_app.counter import routes as counter_routes
 from pos_app.db.engine import make_async_engine
-from pos_app.events.publisher import EventPublisher
-from pos_app.events.topics import ensure_topics
+from pos_app.errors import install_error_handlers
+from pos_app.events.relay import OutboxRelay
 from pos_app.inventory import routes as inventory_routes
 from pos_app.sales import routes as sales_routes
 from pos_app.settings import REPO_ROOT, Settings, get_settings
@@ -29,13 +29,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.engine = make_async_engine(settings)
         app.state.mongo = AsyncMongoClient(settings.mongo_url, serverSelectionTimeoutMS=3000)
-        await ensure_topics(settings)
-        app.state.publisher = EventPublisher(settings)
-        await app.state.publisher.start()
+        # The relay connects to Kafka in the background: the counter sells without it.
+        app.state.relay = OutboxRelay(app.state.engine, settings)
+        app.state.relay.start()
         try:
             yield
         finally:
-            await app.state.publisher.stop()
+            await app.state.relay.stop()
             await app.state.mongo.close()
             await app.state.engine.dispose()
 
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         description="Counter, stock and sales reports for a small shop.",
     )
+    install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=REPO_ROOT / "static"), name="static")
     for module in (health, catalog_routes, sales_routes, inventory_routes, counter_routes):
         app.include_router(module.router)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from pos_app.catalog.service import list_products
-from pos_app.deps import ConnectionDep, PublisherDep, SettingsDep
+from pos_app.deps import ConnectionDep, RelayDep, SettingsDep
 from pos_app.inventory.service import stock_levels
 from pos_app.sales.schemas import PaymentIn, SaleIn, SaleLineIn
 from pos_app.sales.service import SaleRejected, record_sale
@@ -39,7 +38,7 @@ async def stock_partial(
 
 @router.post("/counter/sale", response_class=HTMLResponse)
 async def counter_sale(
-    request: Request, conn: ConnectionDep, publisher: PublisherDep, settings: SettingsDep
+    request: Request, conn: ConnectionDep, relay: RelayDep, settings: SettingsDep
 ) -> HTMLResponse:
     await csrf.require_token(request, settings.secret_key)
     form = await request.form()
@@ -52,19 +51,13 @@ async def counter_sale(
         if not lines:
             raise SaleRejected("the cart is empty: enter a quantity for at least one product")
         sale = SaleIn(lines=lines, payment=PaymentIn(method="cash"), cashier="counter")
-        event = await record_sale(conn, publisher, sale, settings=settings)
+        recorded = await record_sale(conn, sale, settings=settings, client="counter")
     except (SaleRejected, ValidationError, ValueError) as error:
         message = error.errors()[0]["msg"] if isinstance(error, ValidationError) else str(error)
         return templates.TemplateResponse(
             request, "_error.html", {"message": message}, status_code=422
         )
-    except KafkaError:
-        return templates.TemplateResponse(
-            request,
-            "_error.html",
-            {"message": "The sale was NOT recorded: the pipeline is unavailable. Try again."},
-            status_code=503,
-        )
+    relay.wake()
     return templates.TemplateResponse(
-        request, "_receipt.html", {"sale": event, "settings": settings}, status_code=201
+        request, "_receipt.html", {"sale": recorded.event, "settings": settings}, status_code=201
     )

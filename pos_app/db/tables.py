@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     DECIMAL,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -18,10 +19,11 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    Text,
     Time,
     text,
 )
-from sqlalchemy.dialects.mysql import DATETIME
+from sqlalchemy.dialects.mysql import DATETIME, MEDIUMTEXT
 
 metadata = MetaData()
 
@@ -118,4 +120,33 @@ stream_batches = Table(
     Column("events_rejected", Integer, nullable=False),
     Column("lines_applied", Integer, nullable=False),
     _timestamp("committed_at"),
+)
+
+# Transactional outbox: a sale is stored here in the transaction that answers the
+# cashier; the relay publishes it to Kafka when Kafka is there (pos_app/events/relay.py).
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),  # publish order
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("topic", String(120), nullable=False),
+    Column("event_key", String(64), nullable=False),
+    Column("payload", MEDIUMTEXT, nullable=False),
+    _timestamp("created_at"),
+    Column("published_at", DATETIME(fsp=3)),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", String(255)),
+    Index("ix_outbox_unpublished", "published_at", "id"),
+)
+
+# Idempotency-Key of POST /api/v1/sales: the same key and body give back the first sale.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("client", String(80), primary_key=True),  # who sent it: keys are per client
+    Column("idempotency_key", String(100), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("sale_id", String(40), nullable=False),
+    Column("response", Text, nullable=False),
+    _timestamp("created_at"),
 )

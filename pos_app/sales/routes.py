@@ -1,27 +1,45 @@
 from __future__ import annotations
 
-from aiokafka.errors import KafkaError
-from fastapi import APIRouter, HTTPException, status
+from typing import Annotated
 
-from pos_app.deps import ConnectionDep, PublisherDep, SettingsDep
+from fastapi import APIRouter, Header, HTTPException, Response, status
+
+from pos_app.deps import ConnectionDep, RelayDep, SettingsDep
 from pos_app.events.schemas import SaleCompleted
 from pos_app.sales.schemas import SaleIn
-from pos_app.sales.service import SaleRejected, record_sale
+from pos_app.sales.service import IdempotencyConflict, SaleRejected, record_sale
 
 router = APIRouter(prefix="/api/v1", tags=["sales"])
 
 
 @router.post("/sales", status_code=status.HTTP_201_CREATED, response_model=SaleCompleted)
 async def create_sale(
-    sale: SaleIn, conn: ConnectionDep, publisher: PublisherDep, settings: SettingsDep
+    sale: SaleIn,
+    response: Response,
+    conn: ConnectionDep,
+    relay: RelayDep,
+    settings: SettingsDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=1,
+            max_length=100,
+            description="Retry-safe: the same key and body return the first sale, not a second.",
+        ),
+    ] = None,
 ) -> SaleCompleted:
-    """Ring up a sale: lines of SKU and quantity, priced from the catalog."""
+    """Ring up a sale: lines of SKU and quantity, priced from the catalog.
+
+    201 means the sale is recorded (stored with its event in MySQL); the pipeline picks
+    it up from there even if Kafka is down at this moment."""
     try:
-        return await record_sale(conn, publisher, sale, settings=settings)
-    except SaleRejected as error:
+        recorded = await record_sale(
+            conn, sale, settings=settings, client="anonymous", idempotency_key=idempotency_key
+        )
+    except (SaleRejected, IdempotencyConflict) as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
-    except KafkaError as error:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            detail=f"the sale was not recorded: Kafka is unavailable ({error.__class__.__name__})",
-        ) from None
+    if recorded.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    else:
+        relay.wake()
+    return recorded.event

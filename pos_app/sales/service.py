@@ -1,17 +1,23 @@
-"""Ringing up a sale: price it from the catalog, build the event, publish it."""
+"""Ringing up a sale: price it from the catalog, build the event, store both."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.catalog.service import products_by_sku
-from pos_app.events.publisher import EventPublisher
+from pos_app.db.tables import idempotency_keys
+from pos_app.events.outbox import enqueue
 from pos_app.events.schemas import EventLine, EventPayment, EventTotals, SaleCompleted
 from pos_app.sales.schemas import SaleIn
 from pos_app.settings import Settings
@@ -78,9 +84,80 @@ async def price_sale(
     )
 
 
+class IdempotencyConflict(ValueError):
+    """An Idempotency-Key was used before with a different request (HTTP 422)."""
+
+
+@dataclass(frozen=True)
+class RecordedSale:
+    event: SaleCompleted
+    replayed: bool  # True when an Idempotency-Key gave back an earlier sale
+
+
+def request_fingerprint(sale: SaleIn) -> str:
+    canonical = json.dumps(sale.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 async def record_sale(
-    conn: AsyncConnection, publisher: EventPublisher, sale: SaleIn, *, settings: Settings
-) -> SaleCompleted:
+    conn: AsyncConnection,
+    sale: SaleIn,
+    *,
+    settings: Settings,
+    client: str,
+    idempotency_key: str | None = None,
+) -> RecordedSale:
+    """Price the sale and store it with its event in one transaction (the outbox).
+
+    It does not wait for Kafka: once this commits the sale is recorded, and the relay
+    publishes it. With an Idempotency-Key, a retry of the same request returns the first
+    sale instead of ringing up a second one."""
+    fingerprint = request_fingerprint(sale)
+    if idempotency_key is not None:
+        earlier = await _earlier_sale(conn, client, idempotency_key, fingerprint)
+        if earlier is not None:
+            return RecordedSale(earlier, replayed=True)
     event = await price_sale(conn, sale, settings=settings)
-    await publisher.publish_sale(event)
-    return event
+    await enqueue(conn, event, topic=settings.sales_topic)
+    if idempotency_key is not None:
+        await conn.execute(
+            insert(idempotency_keys).values(
+                client=client,
+                idempotency_key=idempotency_key,
+                request_hash=fingerprint,
+                sale_id=event.sale_id,
+                response=event.model_dump_json(),
+            )
+        )
+    try:
+        await conn.commit()
+    except IntegrityError:
+        # The same key raced us and won: answer as a retry would have been answered.
+        await conn.rollback()
+        if idempotency_key is None:
+            raise
+        earlier = await _earlier_sale(conn, client, idempotency_key, fingerprint)
+        if earlier is None:
+            raise
+        return RecordedSale(earlier, replayed=True)
+    return RecordedSale(event, replayed=False)
+
+
+async def _earlier_sale(
+    conn: AsyncConnection, client: str, key: str, fingerprint: str
+) -> SaleCompleted | None:
+    row = (
+        await conn.execute(
+            select(idempotency_keys.c.request_hash, idempotency_keys.c.response).where(
+                idempotency_keys.c.client == client,
+                idempotency_keys.c.idempotency_key == key,
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    if row.request_hash != fingerprint:
+        raise IdempotencyConflict(
+            "this Idempotency-Key was already used with a different request body"
+        )
+    return SaleCompleted.model_validate_json(row.response)

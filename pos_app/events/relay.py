@@ -1,0 +1,144 @@
+"""The outbox relay: publishes stored events to Kafka, in order, whenever Kafka is up.
+
+Checkout never waits for Kafka: it commits the sale and its event to MySQL and wakes
+the relay. The relay sends pending events in id order with an idempotent producer,
+then marks them published. If Kafka is down it retries with back-off (0.5 s doubling
+to 10 s). A crash between sending and marking sends an event again; the stream job
+applies each event id once, so that costs nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from pos_app.db.tables import outbox
+from pos_app.events.topics import ensure_topics
+from pos_app.settings import Settings
+
+log = logging.getLogger("pos.relay")
+BATCH = 500
+SEND_TIMEOUT = 15.0
+
+
+class OutboxRelay:
+    def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.producer: AIOKafkaProducer | None = None
+        self.connected = False
+        self.last_error: str | None = None
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._close_producer()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def ping(self) -> None:
+        """Raises unless the producer is connected and the topic's metadata answers."""
+        if self.producer is None or not self.connected:
+            raise ConnectionError(self.last_error or "not connected to Kafka yet")
+        await asyncio.wait_for(self.producer.partitions_for(self.settings.sales_topic), 3)
+
+    async def _run(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                sent = await self._publish_pending()
+                delay = 0.5
+                if sent == BATCH:
+                    continue  # more waiting: no pause
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+                self._wake.clear()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # Kafka or MySQL away: keep the events, try later
+                self.last_error = f"{error.__class__.__name__}: {error}"[:255]
+                log.warning("outbox relay: %s; retrying in %.1f s", self.last_error, delay)
+                await self._close_producer()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    async def _producer(self) -> AIOKafkaProducer:
+        if self.producer is None:
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                enable_idempotence=True,  # implies acks=all; retries cannot duplicate
+                linger_ms=2,
+                request_timeout_ms=5000,
+            )
+            try:
+                await producer.start()
+                await ensure_topics(self.settings, timeout=5)
+            except BaseException:
+                await producer.stop()
+                raise
+            self.producer, self.connected, self.last_error = producer, True, None
+        return self.producer
+
+    async def _close_producer(self) -> None:
+        producer, self.producer, self.connected = self.producer, None, False
+        if producer is not None:
+            with contextlib.suppress(Exception):
+                await producer.stop()
+
+    async def _publish_pending(self) -> int:
+        producer = await self._producer()  # connect first, so /health can tell at once
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(outbox.c.id, outbox.c.topic, outbox.c.event_key, outbox.c.payload)
+                    .where(outbox.c.published_at.is_(None))
+                    .order_by(outbox.c.id)
+                    .limit(BATCH)
+                )
+            ).all()
+        if not rows:
+            return 0
+        try:
+            sends = [
+                await producer.send(
+                    row.topic, value=row.payload.encode(), key=row.event_key.encode()
+                )
+                for row in rows
+            ]
+            await asyncio.wait_for(asyncio.gather(*sends), SEND_TIMEOUT)
+        except Exception as error:
+            await self._record_failure([row.id for row in rows], error)
+            raise
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_([row.id for row in rows]))
+                .values(published_at=text("CURRENT_TIMESTAMP(3)"))
+            )
+        return len(rows)
+
+    async def _record_failure(self, ids: list[int], error: Exception) -> None:
+        with contextlib.suppress(DBAPIError):
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_(ids))
+                    .values(
+                        attempts=outbox.c.attempts + 1,
+                        last_error=f"{error.__class__.__name__}: {error}"[:255],
+                    )
+                )
