@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+import pos_app.auth.tables  # noqa: F401  (registers the auth tables on metadata)
 from pos_app.db.tables import metadata
 
 config = context.config

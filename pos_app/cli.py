@@ -57,11 +57,48 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
+    from pos_app.catalog.demo_users import ensure_demo_users
     from pos_app.catalog.seed import load_catalog_csv
 
+    settings = get_settings()
     path = Path(args.file) if args.file else REPO_ROOT / "data" / "demo_catalog.csv"
-    added, updated = load_catalog_csv(get_settings(), path)
+    added, updated = load_catalog_csv(settings, path)
     print(f"catalog from {path.name}: {added} products added, {updated} updated")
+    print(ensure_demo_users(settings))
+    return 0
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    import getpass
+
+    from pos_app.auth.cli import create_user_sync
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {args.username}: ")
+        if getpass.getpass("again: ") != password:
+            print("the passwords differ", file=sys.stderr)
+            return 1
+    try:
+        create_user_sync(get_settings(), username=args.username, password=password, role=args.role)
+    except ValueError as error:  # a weak password, a taken name, an unknown role
+        print(error, file=sys.stderr)
+        return 1
+    print(f"user {args.username} ({args.role}) created")
+    return 0
+
+
+def cmd_apikey(args: argparse.Namespace) -> int:
+    from pos_app.auth.cli import create_api_key_sync
+
+    try:
+        key = create_api_key_sync(get_settings(), name=args.name, scopes=args.scopes.split(","))
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(key)
+    print("Keep it now: it is shown once and stored only as a hash.", file=sys.stderr)
     return 0
 
 
@@ -113,6 +150,21 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("what", choices=["demo"])
     seed.add_argument("--file", help="a catalog CSV (default: data/demo_catalog.csv)")
     seed.set_defaults(func=cmd_seed)
+
+    user = sub.add_parser("user", help="users of the app (the first admin, cashiers, managers)")
+    user.add_argument("action", choices=["create"])
+    user.add_argument("username")
+    user.add_argument("--role", choices=["cashier", "manager", "admin"], required=True)
+    user.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    user.set_defaults(func=cmd_user)
+
+    apikey = sub.add_parser("apikey", help="API keys for integrations")
+    apikey.add_argument("action", choices=["create"])
+    apikey.add_argument("--name", required=True)
+    apikey.add_argument(
+        "--scopes", required=True, help="comma-separated, e.g. sales:write,stock:read"
+    )
+    apikey.set_defaults(func=cmd_apikey)
 
     stream = sub.add_parser("stream", help="the Spark stream job (foreground by default)")
     stream.add_argument("action", nargs="?", choices=["run", "stop"], default="run")

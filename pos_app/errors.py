@@ -24,9 +24,7 @@ def _unavailable(request: Request, store: str, error: Exception) -> Response:
     log.warning("%s unavailable on %s: %s", store, request.url.path, error)
     message = MESSAGES[store]
     headers = {"Retry-After": "5"}
-    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
-        "accept", ""
-    ):
+    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
         return JSONResponse({"detail": message}, status_code=503, headers=headers)
     response: HTMLResponse = templates.TemplateResponse(
         request, "_error.html", {"message": message}, status_code=503, headers=headers

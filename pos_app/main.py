@@ -11,14 +11,21 @@ from fastapi.staticfiles import StaticFiles
 from pymongo import AsyncMongoClient
 
 from pos_app import health
+from pos_app.auth import routes as auth_routes
+from pos_app.auth.deps import LoginRequired, login_required_handler
 from pos_app.catalog import routes as catalog_routes
 from pos_app.counter import routes as counter_routes
 from pos_app.db.engine import make_async_engine
 from pos_app.errors import install_error_handlers
 from pos_app.events.relay import OutboxRelay
 from pos_app.inventory import routes as inventory_routes
+from pos_app.pipeline import routes as pipeline_routes
 from pos_app.sales import routes as sales_routes
+from pos_app.security.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from pos_app.settings import REPO_ROOT, Settings, get_settings
+
+# A sale of 100 lines is about 6 KiB of JSON; nothing we accept comes near this.
+MAX_BODY_BYTES = 256 * 1024
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -46,7 +53,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Counter, stock and sales reports for a small shop.",
     )
     install_error_handlers(app)
+    app.add_exception_handler(LoginRequired, login_required_handler)
+    # Added last = outermost: even a 413 carries the security headers.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=REPO_ROOT / "static"), name="static")
-    for module in (health, catalog_routes, sales_routes, inventory_routes, counter_routes):
+    routers = (
+        health,
+        auth_routes,
+        catalog_routes,
+        sales_routes,
+        inventory_routes,
+        pipeline_routes,
+        counter_routes,
+    )
+    for module in routers:
         app.include_router(module.router)
     return app

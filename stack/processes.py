@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+_DETACHED: list[subprocess.Popen[bytes]] = []
+
 
 class StartError(RuntimeError):
     """A process did not come up; the message says why and where its log is."""
@@ -102,6 +104,7 @@ def spawn(
             start_new_session=True,  # survives the terminal; we stop it by pid
         )
     files.pid_file.write_text(str(proc.pid))
+    _DETACHED.append(proc)  # it outlives this call on purpose; keep Popen from warning
     return proc.pid
 
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
+from pos_app.auth.deps import CashierDep
 from pos_app.catalog.service import list_products
 from pos_app.deps import ConnectionDep, RelayDep, SettingsDep
 from pos_app.inventory.service import stock_levels
@@ -19,18 +20,21 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/", response_class=HTMLResponse)
 async def counter_page(
-    request: Request, conn: ConnectionDep, settings: SettingsDep
+    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
 ) -> HTMLResponse:
     products = await list_products(conn)
     stock = {s.sku: s for s in await stock_levels(conn, store_id=settings.store_id)}
     return render_page(
-        request, "counter.html", {"products": products, "stock": stock}, settings=settings
+        request,
+        "counter.html",
+        {"products": products, "stock": stock, "cashier": cashier},
+        settings=settings,
     )
 
 
 @router.get("/counter/stock", response_class=HTMLResponse)
 async def stock_partial(
-    request: Request, conn: ConnectionDep, settings: SettingsDep
+    request: Request, conn: ConnectionDep, settings: SettingsDep, _: CashierDep
 ) -> HTMLResponse:
     stock = await stock_levels(conn, store_id=settings.store_id)
     return templates.TemplateResponse(request, "_stock_table.html", {"stock": stock})
@@ -38,7 +42,11 @@ async def stock_partial(
 
 @router.post("/counter/sale", response_class=HTMLResponse)
 async def counter_sale(
-    request: Request, conn: ConnectionDep, relay: RelayDep, settings: SettingsDep
+    request: Request,
+    conn: ConnectionDep,
+    relay: RelayDep,
+    settings: SettingsDep,
+    cashier: CashierDep,
 ) -> HTMLResponse:
     await csrf.require_token(request, settings.secret_key)
     form = await request.form()
@@ -50,8 +58,8 @@ async def counter_sale(
         ]
         if not lines:
             raise SaleRejected("the cart is empty: enter a quantity for at least one product")
-        sale = SaleIn(lines=lines, payment=PaymentIn(method="cash"), cashier="counter")
-        recorded = await record_sale(conn, sale, settings=settings, client="counter")
+        sale = SaleIn(lines=lines, payment=PaymentIn(method="cash"), cashier=cashier.name)
+        recorded = await record_sale(conn, sale, settings=settings, client=cashier.actor)
     except (SaleRejected, ValidationError, ValueError) as error:
         message = error.errors()[0]["msg"] if isinstance(error, ValidationError) else str(error)
         return templates.TemplateResponse(

@@ -54,7 +54,8 @@ class OutboxRelay:
         """Raises unless the producer is connected and the topic's metadata answers."""
         if self.producer is None or not self.connected:
             raise ConnectionError(self.last_error or "not connected to Kafka yet")
-        await asyncio.wait_for(self.producer.partitions_for(self.settings.sales_topic), 3)
+        # A metadata round trip: the cached topic metadata would answer with Kafka dead.
+        await asyncio.wait_for(self.producer.client.fetch_all_metadata(), 3)
 
     async def _run(self) -> None:
         delay = 0.5

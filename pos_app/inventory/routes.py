@@ -1,11 +1,15 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from pos_app.auth.deps import require_scope
+from pos_app.auth.roles import STOCK_READ
 from pos_app.deps import ConnectionDep, SettingsDep
 from pos_app.inventory.service import StockLevel, stock_levels
 
-router = APIRouter(prefix="/api/v1", tags=["inventory"])
+router = APIRouter(
+    prefix="/api/v1", tags=["inventory"], dependencies=[Depends(require_scope(STOCK_READ))]
+)
 
 
 @router.get("/stock", response_model=list[StockLevel])

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Response, status
 
+from pos_app.auth.deps import Principal, require_scope
+from pos_app.auth.roles import SALES_WRITE
 from pos_app.deps import ConnectionDep, RelayDep, SettingsDep
 from pos_app.events.schemas import SaleCompleted
 from pos_app.sales.schemas import SaleIn
@@ -19,6 +21,7 @@ async def create_sale(
     conn: ConnectionDep,
     relay: RelayDep,
     settings: SettingsDep,
+    principal: Annotated[Principal, Depends(require_scope(SALES_WRITE))],
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -32,9 +35,11 @@ async def create_sale(
 
     201 means the sale is recorded (stored with its event in MySQL); the pipeline picks
     it up from there even if Kafka is down at this moment."""
+    if principal.kind == "user":  # a signed-in cashier rings up under their own name
+        sale = sale.model_copy(update={"cashier": principal.name})
     try:
         recorded = await record_sale(
-            conn, sale, settings=settings, client="anonymous", idempotency_key=idempotency_key
+            conn, sale, settings=settings, client=principal.actor, idempotency_key=idempotency_key
         )
     except (SaleRejected, IdempotencyConflict) as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None

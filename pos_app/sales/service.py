@@ -15,6 +15,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from pos_app.auth.service import audit
 from pos_app.catalog.service import products_by_sku
 from pos_app.db.tables import idempotency_keys
 from pos_app.events.outbox import enqueue
@@ -104,7 +105,7 @@ async def record_sale(
     sale: SaleIn,
     *,
     settings: Settings,
-    client: str,
+    client: str,  # the principal: scopes Idempotency-Keys and signs the audit row
     idempotency_key: str | None = None,
 ) -> RecordedSale:
     """Price the sale and store it with its event in one transaction (the outbox).
@@ -119,6 +120,13 @@ async def record_sale(
             return RecordedSale(earlier, replayed=True)
     event = await price_sale(conn, sale, settings=settings)
     await enqueue(conn, event, topic=settings.sales_topic)
+    await audit(
+        conn,
+        actor=client,
+        action="sale.completed",
+        target=f"sale:{event.sale_id}",
+        details={"total": str(event.totals.total), "items": event.totals.items},
+    )
     if idempotency_key is not None:
         await conn.execute(
             insert(idempotency_keys).values(

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from pos_app.db.tables import processed_events, sales
-from tests.e2e.conftest import ChildProcess, wait_for
 from tests.factories import encode, sale_event
+from tests.stack_fixtures import ChildProcess, wait_for
 
 pytestmark = pytest.mark.stack
 

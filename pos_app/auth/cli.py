@@ -1,0 +1,56 @@
+"""Synchronous helpers for `posctl`: the first admin and keys for integrations, made
+before the app runs. The checks and hashing are service.py's; only the I/O differs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+
+from pos_app.auth.roles import Role
+from pos_app.auth.service import UserExists, audit_values, new_api_key_values, new_user_values
+from pos_app.auth.tables import api_keys, audit_log, users
+from pos_app.db.engine import make_sync_engine
+from pos_app.settings import Settings
+
+
+def create_user_sync(settings: Settings, *, username: str, password: str, role: Role | str) -> None:
+    values = new_user_values(username=username, password=password, role=role)
+    engine = make_sync_engine(settings)
+    try:
+        with engine.begin() as conn:
+            try:
+                conn.execute(insert(users).values(values))
+            except IntegrityError:
+                raise UserExists(f"the username {values['username']!r} is taken") from None
+            audit_row = audit_values(
+                actor="system",
+                action="user.created",
+                target=f"user:{values['username']}",
+                details={"role": values["role"], "via": "posctl"},
+            )
+            conn.execute(insert(audit_log).values(audit_row))
+    finally:
+        engine.dispose()
+
+
+def create_api_key_sync(
+    settings: Settings, *, name: str, scopes: Iterable[str] | str, created_by: str = "posctl"
+) -> str:
+    """Returns the full key: print it once, only its hash is stored."""
+    values, key = new_api_key_values(name=name, scopes=scopes, created_by=created_by)
+    engine = make_sync_engine(settings)
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(api_keys).values(values))
+            audit_row = audit_values(
+                actor="system",
+                action="apikey.created",
+                target=f"apikey:{values['prefix']}",
+                details={"name": values["name"], "scopes": values["scopes"], "via": "posctl"},
+            )
+            conn.execute(insert(audit_log).values(audit_row))
+    finally:
+        engine.dispose()
+    return key

@@ -1,0 +1,141 @@
+"""Who is asking: an API key (REST integrations) or a login session (the pages).
+
+REST routes take `require_scope(...)`, pages take `require_role(...)`; both build on
+`current_principal`, which FastAPI resolves once per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request, Response, status
+from fastapi.responses import RedirectResponse
+
+from pos_app.auth.roles import ALL_SCOPES, Role, role_allows, scopes_for
+from pos_app.auth.service import resolve_api_key, session_user
+from pos_app.deps import ConnectionDep, SettingsDep
+from pos_app.security import csrf
+
+SESSION_COOKIE = "pos_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+AUTH_REQUIRED = "authentication required: send an API key (Authorization: Bearer …) or log in"
+INVALID_KEY = "invalid or revoked API key"
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: Literal["user", "apikey"]
+    name: str  # the username, or the key's prefix
+    role: Role | None  # None for API keys: they carry scopes only
+    scopes: frozenset[str]
+
+    @property
+    def actor(self) -> str:
+        """As the audit log names it: "user:<name>" or "apikey:<prefix>"."""
+        return f"{self.kind}:{self.name}"
+
+
+class LoginRequired(Exception):
+    """A page needs a login; `login_required_handler` turns this into a redirect."""
+
+    def __init__(self, next_path: str = "/") -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def presented_key(request: Request) -> str | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.headers.get("x-api-key", "").strip() or None
+
+
+async def current_principal(request: Request, conn: ConnectionDep) -> Principal | None:
+    key = presented_key(request)
+    if key is not None:
+        api_key = await resolve_api_key(conn, key=key)
+        await conn.commit()  # last_used_at; nothing else is in this transaction yet
+        if api_key is None:
+            # A wrong key is an error even where anonymous access would do: say so.
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                detail=INVALID_KEY,
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        return Principal("apikey", api_key.prefix, None, frozenset(api_key.scopes))
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    user = await session_user(conn, token=token)
+    await conn.commit()  # last_seen_at, or the removal of an expired session
+    if user is None:
+        return None
+    return Principal("user", user.username, user.role, scopes_for(user.role))
+
+
+PrincipalDep = Annotated[Principal | None, Depends(current_principal)]
+
+
+def require_scope(scope: str) -> Callable[..., Awaitable[Principal]]:
+    """For REST routes: a principal (key or login) holding `scope`, else 401/403."""
+    if scope not in ALL_SCOPES:
+        raise ValueError(f"unknown scope {scope!r}")  # a typo must fail at import, not at 403
+
+    async def dependency(
+        request: Request, principal: PrincipalDep, settings: SettingsDep
+    ) -> Principal:
+        if principal is None:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                detail=AUTH_REQUIRED,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if scope not in principal.scopes:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"this needs the scope {scope}")
+        if principal.kind == "user" and request.method not in SAFE_METHODS:
+            # A browser sends the session cookie by itself: writes need the CSRF token too.
+            await csrf.require_token(request, settings.secret_key)
+        return principal
+
+    return dependency
+
+
+def require_role(role: Role) -> Callable[..., Awaitable[Principal]]:
+    """For pages: a logged-in user whose role is `role` or above, else login or 403."""
+
+    async def dependency(request: Request, principal: PrincipalDep) -> Principal:
+        if principal is None or principal.kind != "user" or principal.role is None:
+            path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            raise LoginRequired(path)
+        if not role_allows(principal.role, role):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail=f"this page needs the {role} role; you are signed in as {principal.role}",
+            )
+        return principal
+
+    return dependency
+
+
+async def login_required_handler(request: Request, exc: Exception) -> Response:
+    """Register with `app.add_exception_handler(LoginRequired, login_required_handler)`."""
+    if request.headers.get("HX-Request"):
+        # htmx would swap a redirect's login page into a fragment: make it navigate instead.
+        return Response(status_code=status.HTTP_401_UNAUTHORIZED, headers={"HX-Redirect": "/login"})
+    next_path = exc.next_path if isinstance(exc, LoginRequired) else "/"
+    return RedirectResponse(
+        f"/login?next={quote(next_path, safe='/')}", status_code=status.HTTP_303_SEE_OTHER
+    )
+
+
+# One dependency object per role, so FastAPI resolves each once per request.
+require_cashier = require_role(Role.cashier)
+require_manager = require_role(Role.manager)
+require_admin = require_role(Role.admin)
+
+CashierDep = Annotated[Principal, Depends(require_cashier)]
+ManagerDep = Annotated[Principal, Depends(require_manager)]
+AdminDep = Annotated[Principal, Depends(require_admin)]

@@ -1,0 +1,59 @@
+"""Roles for people, scopes for the REST API, and which role carries which scopes."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    cashier = "cashier"
+    manager = "manager"
+    admin = "admin"
+
+
+SALES_WRITE = "sales:write"
+SALES_READ = "sales:read"
+STOCK_READ = "stock:read"
+CATALOG_READ = "catalog:read"
+REPORTS_READ = "reports:read"
+INVENTORY_WRITE = "inventory:write"
+EVENTS_READ = "events:read"
+USERS_ADMIN = "users:admin"
+APIKEYS_ADMIN = "apikeys:admin"
+AUDIT_READ = "audit:read"
+
+ALL_SCOPES: frozenset[str] = frozenset(
+    {
+        SALES_WRITE,
+        SALES_READ,
+        STOCK_READ,
+        CATALOG_READ,
+        REPORTS_READ,
+        INVENTORY_WRITE,
+        EVENTS_READ,
+        USERS_ADMIN,
+        APIKEYS_ADMIN,
+        AUDIT_READ,
+    }
+)
+
+_CASHIER = frozenset({SALES_WRITE, SALES_READ, STOCK_READ, CATALOG_READ})
+_MANAGER = _CASHIER | {REPORTS_READ, INVENTORY_WRITE, EVENTS_READ}
+
+ROLE_SCOPES: dict[Role, frozenset[str]] = {
+    Role.cashier: _CASHIER,
+    Role.manager: _MANAGER,
+    Role.admin: ALL_SCOPES,
+}
+
+# Each role can do everything the roles before it can.
+_RANK = {Role.cashier: 0, Role.manager: 1, Role.admin: 2}
+
+
+def scopes_for(role: Role | str) -> frozenset[str]:
+    return ROLE_SCOPES[Role(role)]
+
+
+def role_allows(role: Role | str, needed: Role | str) -> bool:
+    """Whether `role` may open what needs `needed`: an admin may do a manager's work."""
+    return _RANK[Role(role)] >= _RANK[Role(needed)]

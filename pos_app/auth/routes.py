@@ -1,0 +1,353 @@
+"""Login and logout, the admin pages (users, API keys, audit log) and their REST twins."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from pos_app.auth.deps import SESSION_COOKIE, AdminDep, Principal, require_scope
+from pos_app.auth.roles import ALL_SCOPES, APIKEYS_ADMIN, AUDIT_READ, Role
+from pos_app.auth.service import (
+    SESSION_TTL,
+    ApiKey,
+    AuditEntry,
+    LoginFailed,
+    LoginLocked,
+    audit,
+    authenticate,
+    create_api_key,
+    create_user,
+    end_session,
+    list_api_keys,
+    list_audit,
+    list_users,
+    revoke_api_key,
+    session_user,
+    set_user_active,
+    start_session,
+)
+from pos_app.deps import ConnectionDep, SettingsDep
+from pos_app.security import csrf
+from pos_app.templating import render_page
+
+router = APIRouter()
+
+AuditReader = Annotated[Principal, Depends(require_scope(AUDIT_READ))]
+KeyAdmin = Annotated[Principal, Depends(require_scope(APIKEYS_ADMIN))]
+
+
+class ApiKeyIn(BaseModel):
+    name: str
+    scopes: list[str]
+
+
+class ApiKeyCreated(BaseModel):
+    api_key: ApiKey
+    key: str  # the full key: shown this once, only its hash is kept
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to go to after login; anything else (//evil.com, https://…) is "/"."""
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target  # browsers read "/\evil.com" as "//evil.com"
+        or any(ord(char) < 32 for char in target)
+    ):
+        return "/"
+    parts = urlsplit(target)
+    return "/" if parts.scheme or parts.netloc else target
+
+
+def _form_text(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _client(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+# --- Login ---------------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse, include_in_schema=False)
+async def login_page(
+    request: Request, settings: SettingsDep, next_path: Annotated[str, Query(alias="next")] = "/"
+) -> HTMLResponse:
+    return render_page(
+        request, "login.html", {"next": safe_next(next_path), "error": None}, settings=settings
+    )
+
+
+@router.post("/login", response_class=HTMLResponse, include_in_schema=False)
+async def login(request: Request, conn: ConnectionDep, settings: SettingsDep) -> Response:
+    await csrf.require_token(request, settings.secret_key)
+    form = await request.form()
+    username = _form_text(form, "username").strip()
+    target = safe_next(_form_text(form, "next"))
+    context = {"next": target, "username": username}
+    # Who tries is not known yet: the actor is the system, the target the name tried.
+    tried, details = f"user:{username}", {"ip": _client(request)}
+    try:
+        user = await authenticate(conn, username=username, password=_form_text(form, "password"))
+    except LoginLocked as locked:
+        await audit(conn, actor="system", action="login.locked", target=tried, details=details)
+        await conn.commit()
+        page = render_page(
+            request, "login.html", {**context, "error": str(locked)}, settings=settings
+        )
+        page.status_code = status.HTTP_429_TOO_MANY_REQUESTS
+        page.headers["Retry-After"] = str(locked.retry_after_seconds)
+        return page
+    except LoginFailed as failed:
+        await audit(conn, actor="system", action="login.failed", target=tried, details=details)
+        await conn.commit()
+        page = render_page(
+            request, "login.html", {**context, "error": failed.message}, settings=settings
+        )
+        page.status_code = status.HTTP_401_UNAUTHORIZED
+        return page
+    if old := request.cookies.get(SESSION_COOKIE):
+        await end_session(conn, token=old)
+    token = await start_session(conn, user_id=user.id, ttl=SESSION_TTL)
+    await audit(conn, actor=f"user:{user.username}", action="login.succeeded", details=details)
+    await conn.commit()
+    response = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(SESSION_TTL.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/logout", include_in_schema=False)
+async def logout(request: Request, conn: ConnectionDep, settings: SettingsDep) -> Response:
+    await csrf.require_token(request, settings.secret_key)
+    if token := request.cookies.get(SESSION_COOKIE):
+        user = await session_user(conn, token=token)
+        await end_session(conn, token=token)
+        if user is not None:
+            await audit(conn, actor=f"user:{user.username}", action="logout")
+        await conn.commit()
+    response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
+    response.delete_cookie(
+        SESSION_COOKIE, httponly=True, samesite="lax", secure=request.url.scheme == "https"
+    )
+    return response
+
+
+# --- Admin pages ---------------------------------------------------------------------
+
+
+async def _users_page(
+    request: Request,
+    conn: ConnectionDep,
+    settings: SettingsDep,
+    admin: Principal,
+    **extra: Any,
+) -> HTMLResponse:
+    listed = await list_users(conn)
+    # Only a listed user is named: a crafted link cannot put its own words on the page.
+    created = next((u for u in listed if u.username == request.query_params.get("created")), None)
+    context = {
+        "users": listed,
+        "roles": list(Role),
+        "me": admin,
+        "error": None,
+        "form": {},
+        "created": created,
+    }
+    return render_page(request, "admin_users.html", context | extra, settings=settings)
+
+
+@router.get("/admin/users", response_class=HTMLResponse, include_in_schema=False)
+async def users_page(
+    request: Request, conn: ConnectionDep, settings: SettingsDep, admin: AdminDep
+) -> HTMLResponse:
+    return await _users_page(request, conn, settings, admin)
+
+
+@router.post("/admin/users", response_class=HTMLResponse, include_in_schema=False)
+async def users_create(
+    request: Request, conn: ConnectionDep, settings: SettingsDep, admin: AdminDep
+) -> Response:
+    await csrf.require_token(request, settings.secret_key)
+    form = await request.form()
+    fields = {name: _form_text(form, name) for name in ("username", "display_name", "role")}
+    try:
+        user = await create_user(
+            conn,
+            username=fields["username"],
+            password=_form_text(form, "password"),
+            role=fields["role"],
+            display_name=fields["display_name"] or None,
+        )
+    except ValueError as error:  # UserExists, WeakPassword, a bad name or role
+        page = await _users_page(request, conn, settings, admin, error=str(error), form=fields)
+        page.status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
+        return page
+    await audit(
+        conn,
+        actor=admin.actor,
+        action="user.created",
+        target=f"user:{user.username}",
+        details={"role": user.role},
+    )
+    await conn.commit()
+    return RedirectResponse(
+        f"/admin/users?created={quote(user.username)}", status_code=status.HTTP_303_SEE_OTHER
+    )
+
+
+@router.post("/admin/users/{username}/active", include_in_schema=False)
+async def users_set_active(
+    username: str, request: Request, conn: ConnectionDep, settings: SettingsDep, admin: AdminDep
+) -> Response:
+    await csrf.require_token(request, settings.secret_key)
+    active = _form_text(await request.form(), "active") == "1"
+    if not active and username == admin.name:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail="you cannot deactivate yourself")
+    if not await set_user_active(conn, username=username, active=active):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no user {username!r}")
+    action = "user.activated" if active else "user.deactivated"
+    await audit(conn, actor=admin.actor, action=action, target=f"user:{username}")
+    await conn.commit()
+    return RedirectResponse("/admin/users", status_code=status.HTTP_303_SEE_OTHER)
+
+
+async def _keys_page(
+    request: Request, conn: ConnectionDep, settings: SettingsDep, **extra: Any
+) -> HTMLResponse:
+    context = {
+        "keys": await list_api_keys(conn),
+        "all_scopes": sorted(ALL_SCOPES),
+        "error": None,
+        "new_key": None,
+        "form": {"name": "", "scopes": []},
+    }
+    return render_page(request, "admin_api_keys.html", context | extra, settings=settings)
+
+
+@router.get("/admin/api-keys", response_class=HTMLResponse, include_in_schema=False)
+async def api_keys_page(
+    request: Request, conn: ConnectionDep, settings: SettingsDep, admin: AdminDep
+) -> HTMLResponse:
+    return await _keys_page(request, conn, settings)
+
+
+@router.post("/admin/api-keys", response_class=HTMLResponse, include_in_schema=False)
+async def api_keys_create(
+    request: Request, conn: ConnectionDep, settings: SettingsDep, admin: AdminDep
+) -> HTMLResponse:
+    await csrf.require_token(request, settings.secret_key)
+    form = await request.form()
+    name = _form_text(form, "name")
+    scopes = [value for value in form.getlist("scopes") if isinstance(value, str)]
+    try:
+        api_key, key = await create_api_key(conn, name=name, scopes=scopes, created_by=admin.actor)
+    except ValueError as error:
+        page = await _keys_page(
+            request, conn, settings, error=str(error), form={"name": name, "scopes": scopes}
+        )
+        page.status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
+        return page
+    await _audit_key_created(conn, admin, api_key)
+    await conn.commit()
+    page = await _keys_page(request, conn, settings, new_key=key, new_key_name=api_key.name)
+    page.status_code = status.HTTP_201_CREATED
+    page.headers["Cache-Control"] = "no-store"  # the page holds the full key
+    return page
+
+
+@router.post("/admin/api-keys/{prefix}/revoke", include_in_schema=False)
+async def api_keys_revoke(
+    prefix: str, request: Request, conn: ConnectionDep, settings: SettingsDep, admin: AdminDep
+) -> Response:
+    await csrf.require_token(request, settings.secret_key)
+    if not await revoke_api_key(conn, prefix=prefix, by=admin.actor):  # audits the revocation
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no active API key {prefix!r}")
+    await conn.commit()
+    return RedirectResponse("/admin/api-keys", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/admin/audit", response_class=HTMLResponse, include_in_schema=False)
+async def audit_page(
+    request: Request,
+    conn: ConnectionDep,
+    settings: SettingsDep,
+    admin: AdminDep,
+    before_id: int | None = None,
+) -> HTMLResponse:
+    limit = 200
+    entries = await list_audit(conn, limit=limit, before_id=before_id)
+    older = entries[-1].id if len(entries) == limit else None
+    return render_page(
+        request, "admin_audit.html", {"entries": entries, "older": older}, settings=settings
+    )
+
+
+async def _audit_key_created(conn: AsyncConnection, by: Principal, api_key: ApiKey) -> None:
+    await audit(
+        conn,
+        actor=by.actor,
+        action="apikey.created",
+        target=f"apikey:{api_key.prefix}",
+        details={"name": api_key.name, "scopes": api_key.scopes},
+    )
+
+
+# --- REST for integrations -----------------------------------------------------------
+
+
+@router.get("/api/v1/audit", response_model=list[AuditEntry], tags=["auth"])
+async def get_audit(
+    conn: ConnectionDep,
+    principal: AuditReader,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    before_id: int | None = None,
+) -> list[AuditEntry]:
+    """The audit log, newest first; page with `before_id` (the last id you saw)."""
+    return await list_audit(conn, limit=limit, before_id=before_id)
+
+
+@router.get("/api/v1/api-keys", response_model=list[ApiKey], tags=["auth"])
+async def get_api_keys(conn: ConnectionDep, principal: KeyAdmin) -> list[ApiKey]:
+    return await list_api_keys(conn)
+
+
+@router.post(
+    "/api/v1/api-keys",
+    response_model=ApiKeyCreated,
+    status_code=status.HTTP_201_CREATED,
+    tags=["auth"],
+)
+async def post_api_key(body: ApiKeyIn, conn: ConnectionDep, principal: KeyAdmin) -> ApiKeyCreated:
+    """Create a key. The answer holds the full key: it is shown this once."""
+    try:
+        api_key, key = await create_api_key(
+            conn, name=body.name, scopes=body.scopes, created_by=principal.actor
+        )
+    except ValueError as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
+    await _audit_key_created(conn, principal, api_key)
+    await conn.commit()
+    return ApiKeyCreated(api_key=api_key, key=key)
+
+
+@router.delete("/api/v1/api-keys/{prefix}", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"])
+async def delete_api_key(prefix: str, conn: ConnectionDep, principal: KeyAdmin) -> Response:
+    if not await revoke_api_key(conn, prefix=prefix, by=principal.actor):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no active API key {prefix!r}")
+    await conn.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

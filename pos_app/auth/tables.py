@@ -1,0 +1,73 @@
+"""Tables for people, their login sessions, API keys and the audit log. They live on the
+shared `metadata`, so the one Alembic history covers them. Secrets are stored only as
+hashes: argon2id for passwords, sha256 for session tokens and API keys (both random
+and long, so a fast hash is enough)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.mysql import DATETIME
+
+from pos_app.db.tables import NOW, metadata
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(60), nullable=False, unique=True),
+    Column("display_name", String(120), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", DATETIME(fsp=3)),
+    Column("created_at", DATETIME(fsp=3), nullable=False, server_default=NOW),
+    Column("updated_at", DATETIME(fsp=3), nullable=False, server_default=NOW),
+)
+
+login_sessions = Table(
+    "login_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # sha256 hex of the cookie token
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DATETIME(fsp=3), nullable=False, server_default=NOW),
+    Column("expires_at", DATETIME(fsp=3), nullable=False),
+    Column("last_seen_at", DATETIME(fsp=3), nullable=False, server_default=NOW),
+    Index("ix_login_sessions_user_id", "user_id"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(80), nullable=False),
+    Column("prefix", String(16), nullable=False, unique=True),  # public: shown in lists
+    Column("key_hash", String(64), nullable=False),  # sha256 hex of the whole key
+    Column("scopes", String(400), nullable=False),  # space-separated
+    Column("created_by", String(60), nullable=False),
+    Column("created_at", DATETIME(fsp=3), nullable=False, server_default=NOW),
+    Column("revoked_at", DATETIME(fsp=3)),
+    Column("last_used_at", DATETIME(fsp=3)),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("at", DATETIME(fsp=3), nullable=False, server_default=NOW),
+    Column("actor", String(80), nullable=False),  # "user:<name>", "apikey:<prefix>", "system"
+    Column("action", String(60), nullable=False),  # "login.failed", "apikey.created", ...
+    Column("target", String(120)),
+    Column("details", Text),  # JSON
+    Index("ix_audit_log_at", "at"),
+)

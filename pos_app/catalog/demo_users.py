@@ -1,0 +1,39 @@
+"""Sign-ins for the demo shop: one user per role, with random passwords.
+
+The passwords are made on the first `posctl seed demo` and kept in the stack's state
+folder (readable by this OS user only), never in the repository. Production mode makes
+no demo users: there, `posctl user create` makes the first admin."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+from pos_app.auth.cli import create_user_sync
+from pos_app.auth.service import UserExists
+from pos_app.settings import Settings
+
+DEMO_ROLES = ("cashier", "manager", "admin")
+
+
+def ensure_demo_users(settings: Settings) -> str:
+    if settings.environment == "production":
+        return "production mode: no demo users (make the first admin with `posctl user create`)"
+    path = settings.state_dir / f"demo-users-{settings.mysql_database}.txt"
+    known = (
+        dict(line.split(" ", 1) for line in path.read_text().splitlines()) if path.exists() else {}
+    )
+    for role in DEMO_ROLES:
+        if role in known:
+            continue
+        password = secrets.token_urlsafe(9)
+        try:
+            create_user_sync(settings, username=role, password=password, role=role)
+        except UserExists:
+            continue  # made earlier with a password this file does not know
+        known[role] = password
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{user} {pw}\n" for user, pw in known.items()))
+    os.chmod(path, 0o600)
+    lines = "\n".join(f"  {user:8} {pw}" for user, pw in known.items())
+    return f"demo sign-ins (also in {path}):\n{lines}"

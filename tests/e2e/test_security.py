@@ -1,0 +1,221 @@
+"""Who reaches what: every route against every role, API keys, CSRF, lockout, headers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+
+from pos_app.main import create_app
+from tests.stack_fixtures import log_in
+
+pytestmark = pytest.mark.stack
+
+ROLES = ("anonymous", "cashier", "manager", "admin")
+SALE = {"lines": [{"sku": "BAG-SHN-GLD", "quantity": 1}]}
+
+# (method, path, body, the lowest role that may use it). Pages send the anonymous to
+# the login page (303); the REST API answers 401 without credentials and 403 without
+# the scope. "public" routes need no sign-in.
+ROUTES: list[tuple[str, str, Any, str]] = [
+    ("GET", "/health", None, "public"),
+    ("GET", "/login", None, "public"),
+    ("GET", "/", None, "cashier"),
+    ("GET", "/counter/stock", None, "cashier"),
+    ("POST", "/counter/sale", {"qty_BAG-SHN-GLD": "1"}, "cashier"),
+    ("GET", "/manager/pipeline", None, "manager"),
+    ("GET", "/admin/users", None, "admin"),
+    ("POST", "/admin/users", {"username": "x", "password": "short", "role": "cashier"}, "admin"),
+    ("POST", "/admin/users/nobody/active", {"active": "false"}, "admin"),
+    ("GET", "/admin/api-keys", None, "admin"),
+    ("POST", "/admin/api-keys", {"name": "k", "scopes": "stock:read"}, "admin"),
+    ("POST", "/admin/api-keys/nosuchkey/revoke", {}, "admin"),
+    ("GET", "/admin/audit", None, "admin"),
+    ("GET", "/api/v1/products", None, "cashier"),
+    ("GET", "/api/v1/stock", None, "cashier"),
+    ("POST", "/api/v1/sales", SALE, "cashier"),
+    ("GET", "/api/v1/events/rejected", None, "manager"),
+    ("GET", "/api/v1/audit", None, "admin"),
+    ("GET", "/api/v1/api-keys", None, "admin"),
+    ("POST", "/api/v1/api-keys", {"name": "k", "scopes": ["stock:read"]}, "admin"),
+    ("DELETE", "/api/v1/api-keys/nosuchkey", None, "admin"),
+]
+NOT_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+# Signing in and out have tests of their own below.
+NOT_TABLED = {("POST", "/login"), ("POST", "/logout")}
+
+
+def api_routes(routes: list[Any]) -> Iterator[APIRoute]:
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif hasattr(route, "original_router"):  # FastAPI wraps included routers
+            yield from api_routes(route.original_router.routes)
+
+
+def test_the_table_covers_every_route() -> None:
+    served = {
+        (method, route.path)
+        for route in api_routes(create_app().routes)
+        if route.path not in NOT_ROUTES
+        for method in route.methods
+    }
+    assert ("GET", "/health") in served
+    tabled = {
+        (method, path.replace("nobody", "{username}").replace("nosuchkey", "{prefix}"))
+        for method, path, _, _ in ROUTES
+    }
+    assert served - NOT_TABLED == tabled
+
+
+@pytest.fixture(scope="module")
+def clients(app_url: str, users: dict[str, str]) -> Iterator[dict[str, tuple[httpx.Client, str]]]:
+    """A signed-in browser per role (and one signed out), each with its CSRF token."""
+    made: dict[str, tuple[httpx.Client, str]] = {}
+    for role in ROLES:
+        client = httpx.Client(base_url=app_url, timeout=15, follow_redirects=False)
+        if role == "anonymous":
+            page = client.get("/login")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+            assert token is not None
+            made[role] = (client, token.group(1))
+        else:
+            made[role] = (client, log_in(client, role, users[role]))
+    yield made
+    for client, _ in made.values():
+        client.close()
+
+
+def allowed(role: str, lowest: str) -> bool:
+    return lowest == "public" or (role != "anonymous" and ROLES.index(role) >= ROLES.index(lowest))
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("method", "path", "body", "lowest"), ROUTES, ids=[f"{m} {p}" for m, p, _, _ in ROUTES]
+)
+def test_each_role_reaches_exactly_what_it_should(
+    clients: dict[str, tuple[httpx.Client, str]],
+    role: str,
+    method: str,
+    path: str,
+    body: Any,
+    lowest: str,
+) -> None:
+    client, token = clients[role]
+    headers = {"X-CSRF-Token": token}
+    if path.startswith("/api/"):
+        response = client.request(method, path, json=body, headers=headers)
+    else:
+        form = {**body, "csrf_token": token} if body is not None else None
+        response = client.request(method, path, data=form, headers=headers)
+    if allowed(role, lowest):
+        assert response.status_code not in (401, 403), response.text[:300]
+        assert response.status_code < 500
+        if path.startswith("/admin/") or path.startswith("/manager/"):
+            assert response.status_code != 303
+    elif role == "anonymous":
+        expected = 401 if path.startswith("/api/") else 303
+        assert response.status_code == expected, response.text[:300]
+    else:
+        assert response.status_code == 403, response.text[:300]
+
+
+def test_an_api_key_reaches_only_its_scopes(app_url: str, api: httpx.Client) -> None:
+    created = api.post("/api/v1/api-keys", json={"name": "stock reader", "scopes": ["stock:read"]})
+    assert created.status_code == 201, created.text
+    key = created.json()["key"]
+    with httpx.Client(base_url=app_url, headers={"X-API-Key": key}) as reader:
+        assert reader.get("/api/v1/stock").status_code == 200
+        refused = reader.post("/api/v1/sales", json=SALE)
+        assert refused.status_code == 403
+        assert "sales:write" in refused.json()["detail"]
+
+
+def test_a_revoked_key_stops_working_at_once(app_url: str, api: httpx.Client) -> None:
+    created = api.post("/api/v1/api-keys", json={"name": "till 2", "scopes": ["stock:read"]})
+    key, prefix = created.json()["key"], created.json()["api_key"]["prefix"]
+    with httpx.Client(base_url=app_url, headers={"Authorization": f"Bearer {key}"}) as till:
+        assert till.get("/api/v1/stock").status_code == 200
+        assert api.delete(f"/api/v1/api-keys/{prefix}").status_code == 204
+        refused = till.get("/api/v1/stock")
+        assert refused.status_code == 401
+        assert "revoked" in refused.json()["detail"]
+    log = api.get("/api/v1/audit").json()
+    assert any(e["action"] == "apikey.revoked" and prefix in (e["target"] or "") for e in log)
+
+
+def test_no_credentials_is_401_and_a_bad_key_too(app_url: str) -> None:
+    anonymous = httpx.get(f"{app_url}/api/v1/stock")
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+    forged = httpx.get(f"{app_url}/api/v1/stock", headers={"Authorization": "Bearer pos_x_y"})
+    assert forged.status_code == 401
+
+
+def test_repeated_failed_logins_are_slowed(app_url: str, users: dict[str, str]) -> None:
+    with httpx.Client(base_url=app_url, follow_redirects=False) as client:
+        page = client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token is not None
+        codes = []
+        for _ in range(6):
+            response = client.post(
+                "/login",
+                data={
+                    "username": "manager",
+                    "password": "wrong",
+                    "csrf_token": token.group(1),
+                    "next": "/",
+                },
+            )
+            codes.append(response.status_code)
+        assert codes[:4] == [401] * 4
+        assert codes[4:] == [429, 429]
+        assert int(response.headers["retry-after"]) > 0
+        # Even the right password waits until the lock ends.
+        right = client.post(
+            "/login",
+            data={
+                "username": "manager",
+                "password": users["manager"],
+                "csrf_token": token.group(1),
+                "next": "/",
+            },
+        )
+        assert right.status_code == 429
+
+
+def test_a_login_form_without_csrf_is_refused(app_url: str, users: dict[str, str]) -> None:
+    response = httpx.post(
+        f"{app_url}/login", data={"username": "cashier", "password": users["cashier"]}
+    )
+    assert response.status_code == 403
+
+
+def test_pages_carry_security_headers(app_url: str) -> None:
+    headers = httpx.get(f"{app_url}/login").headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+
+
+def test_an_oversized_body_is_refused(api: httpx.Client) -> None:
+    response = api.post(
+        "/api/v1/sales",
+        content=b"{" + b" " * 300_000 + b"}",
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 413
+
+
+def test_a_sale_is_in_the_audit_log_under_its_cashier(api: httpx.Client) -> None:
+    sale = api.post("/api/v1/sales", json=SALE).json()
+    log = api.get("/api/v1/audit").json()
+    entry = next(e for e in log if e["target"] == f"sale:{sale['sale_id']}")
+    assert entry["action"] == "sale.completed"
+    assert entry["actor"].startswith("apikey:")

@@ -1,0 +1,253 @@
+"""Fixtures on the real local stack (MariaDB, Kafka, FerretDB, Spark).
+
+The stack must be running (`make test` starts it). Tests use their own MySQL and
+MongoDB databases and their own Kafka topics, so they never touch the demo shop. A
+missing service fails the run: it is never a reason to skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from pymongo import MongoClient
+from sqlalchemy import Engine, create_engine, text
+
+from pos_app.auth.cli import create_api_key_sync, create_user_sync
+from pos_app.auth.roles import ALL_SCOPES
+from pos_app.catalog.seed import load_catalog_csv
+from pos_app.db.engine import make_sync_engine
+from pos_app.db.migrate import upgrade
+from pos_app.events.topics import ensure_topics_sync
+from pos_app.settings import REPO_ROOT, Settings
+from stack.processes import log_tail, port_open
+
+T = TypeVar("T")
+TEST_DB = "pos_test"
+
+
+def wait_for(probe: Callable[[], T], *, timeout: float = 20.0, what: str = "condition") -> T:
+    """Poll until probe() returns something truthy; fail with `what` after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what} (last: {value!r})")
+        time.sleep(0.2)
+
+
+class ChildProcess:
+    """A process of ours (the app, the stream job) with its own log, killable by group."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> None:
+        self.name, self.argv, self.env = name, argv, env
+        self.log_path = log_dir / f"{name}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                self.argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **self.env},
+                cwd=REPO_ROOT,
+                start_new_session=True,
+            )
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, sig)
+        self.proc.wait(timeout=60)
+
+    def wait_log(self, marker: str, *, timeout: float, after: int = 0) -> None:
+        def seen() -> bool:
+            if not self.alive():
+                pytest.fail(f"{self.name} exited:\n{log_tail(self.log_path, 30)}")
+            return marker in self.log()[after:]
+
+        wait_for(seen, timeout=timeout, what=f"{self.name} to log {marker!r}")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    down = [
+        f"{n} (127.0.0.1:{p})"
+        for n, p in [("MariaDB", 3306), ("Kafka", 9092), ("FerretDB", 27017)]
+        if not port_open(p)
+    ]
+    if down:
+        pytest.fail(f"the local stack is not running: {', '.join(down)}; run `posctl stack up`")
+    base = Settings()
+    test_settings = base.model_copy(
+        update={
+            "mysql_database": TEST_DB,
+            "mongo_database": TEST_DB,
+            "kafka_topic_prefix": f"test-{uuid.uuid4().hex[:8]}",
+            "stream_checkpoint_dir": str(tmp_path_factory.mktemp("checkpoints")),
+            # Small batches, so a kill can land in the middle of a backlog.
+            "stream_max_offsets_per_trigger": 40,
+        }
+    )
+    admin = create_engine(base.mysql_url("pymysql"))
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS `{TEST_DB}`"))
+        conn.execute(text(f"CREATE DATABASE `{TEST_DB}` CHARACTER SET utf8mb4"))
+    admin.dispose()
+    with MongoClient(base.mongo_url) as client:
+        client.drop_database(TEST_DB)
+    upgrade(test_settings)
+    load_catalog_csv(test_settings, REPO_ROOT / "data" / "demo_catalog.csv")
+    ensure_topics_sync(test_settings)
+    return test_settings
+
+
+@pytest.fixture(scope="session")
+def logs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("logs")
+
+
+@pytest.fixture(scope="session")
+def stream_job(settings: Settings, logs_dir: Path) -> Iterator[ChildProcess]:
+    job = ChildProcess(
+        "stream",
+        [sys.executable, "-m", "pos_app.cli", "stream"],
+        settings.as_env(),
+        logs_dir,
+    )
+    job.start()
+    job.wait_log("stream job running", timeout=120)
+    yield job
+    job.kill(signal.SIGTERM)
+
+
+@pytest.fixture(scope="session")
+def app_url(settings: Settings, logs_dir: Path) -> Iterator[str]:
+    port = _free_port()
+    app = ChildProcess(
+        "app",
+        [sys.executable, "-m", "pos_app.cli", "serve", "--port", str(port)],
+        settings.as_env(),
+        logs_dir,
+    )
+    app.start()
+    url = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        if not app.alive():
+            pytest.fail(f"the app exited:\n{log_tail(app.log_path, 30)}")
+        try:
+            return httpx.get(f"{url}/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_for(healthy, timeout=60, what="the app's /health")
+    yield url
+    app.kill(signal.SIGTERM)
+
+
+@pytest.fixture(scope="session")
+def auth_headers(settings: Settings) -> dict[str, str]:
+    """An integration's API key holding every scope."""
+    key = create_api_key_sync(settings, name="tests", scopes=sorted(ALL_SCOPES))
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture(scope="session")
+def users(settings: Settings) -> dict[str, str]:
+    """One user per role: username -> password."""
+    made = {
+        role: f"{role}-password-{uuid.uuid4().hex[:8]}" for role in ("cashier", "manager", "admin")
+    }
+    for role, password in made.items():
+        create_user_sync(settings, username=role, password=password, role=role)
+    return made
+
+
+def log_in(client: httpx.Client, username: str, password: str) -> str:
+    """Sign in through the login form; returns the CSRF token for later form posts."""
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None, page.text[:500]
+    response = client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": token.group(1),
+            "next": "/",
+        },
+    )
+    assert response.status_code == 303, response.text[:500]
+    return token.group(1)
+
+
+@pytest.fixture
+def api(app_url: str, auth_headers: dict[str, str]) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=app_url, timeout=15, headers=auth_headers) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def mysql(settings: Settings) -> Iterator[Engine]:
+    engine = make_sync_engine(settings)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def mongo(settings: Settings) -> Iterator[Any]:
+    with MongoClient(settings.mongo_url) as client:
+        yield client[settings.mongo_database]
+
+
+@pytest.fixture(scope="session")
+def publish(settings: Settings) -> Callable[[list[tuple[bytes | None, bytes]]], None]:
+    """Put raw messages (key, value) on the sales topic, bypassing the app."""
+
+    def send(messages: list[tuple[bytes | None, bytes]]) -> None:
+        async def go() -> None:
+            producer = AIOKafkaProducer(
+                bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True
+            )
+            await producer.start()
+            try:
+                for key, value in messages:
+                    await producer.send(settings.sales_topic, value=value, key=key)
+                await producer.flush()
+            finally:
+                await producer.stop()
+
+        asyncio.run(go())
+
+    return send
