@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 POSCTL := $(BIN)/posctl
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install up down status stream lint unit e2e bench clean-state
+.PHONY: run test install up down status stream lint unit e2e faults bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,7 @@ run: up
 	@echo "Counter: http://127.0.0.1:8000   (Ctrl-C stops the app; 'make down' stops the rest)"
 	$(POSCTL) serve --host 127.0.0.1 --port 8000
 
+# Unit and end-to-end tests, API fuzzing and the fault drills, on the real stack.
 test: up lint
 	$(BIN)/pytest
 
@@ -37,6 +38,9 @@ unit: $(STAMP)
 
 e2e: up
 	$(BIN)/pytest tests/e2e
+
+faults: up
+	$(BIN)/pytest tests/faults
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

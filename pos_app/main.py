@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from pymongo import AsyncMongoClient
 
@@ -23,6 +24,7 @@ from pos_app.pipeline import routes as pipeline_routes
 from pos_app.sales import routes as sales_routes
 from pos_app.security.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from pos_app.settings import REPO_ROOT, Settings, get_settings
+from pos_app.templating import templates
 
 # A sale of 100 lines is about 6 KiB of JSON; nothing we accept comes near this.
 MAX_BODY_BYTES = 256 * 1024
@@ -51,7 +53,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         description="Counter, stock and sales reports for a small shop.",
+        docs_url=None,  # served below from static/, not from a CDN
+        redoc_url=None,
     )
+
+    @app.get("/docs", include_in_schema=False)
+    async def api_docs(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(request, "api_docs.html", {"title": app.title})
+
     install_error_handlers(app)
     app.add_exception_handler(LoginRequired, login_required_handler)
     # Added last = outermost: even a 413 carries the security headers.
