@@ -25,16 +25,13 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
-from pymongo import MongoClient
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
-from pos_app.catalog.seed import load_catalog_csv
 from pos_app.db.engine import make_sync_engine
-from pos_app.db.migrate import upgrade
 from pos_app.db.tables import processed_events
-from pos_app.events.topics import ensure_topics_sync
 from pos_app.settings import REPO_ROOT, Settings
 from stack.processes import ProcessFiles, spawn, stop
+from stack.scratch import fresh_shop
 from stack.services import SERVICES
 
 BENCH_DB = "pos_bench"
@@ -58,19 +55,6 @@ def rss_kib(pid: int) -> int:
 
 def stack_memory(pids: dict[str, int]) -> dict[str, int]:
     return {name: rss_kib(pid) for name, pid in pids.items()}
-
-
-def prepare(settings: Settings) -> None:
-    admin = create_engine(Settings().mysql_url("pymysql"))
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS `{BENCH_DB}`"))
-        conn.execute(text(f"CREATE DATABASE `{BENCH_DB}` CHARACTER SET utf8mb4"))
-    admin.dispose()
-    with MongoClient(settings.mongo_url) as client:
-        client.drop_database(BENCH_DB)
-    upgrade(settings)
-    load_catalog_csv(settings, REPO_ROOT / "data" / "demo_catalog.csv")
-    ensure_topics_sync(settings)
 
 
 def wait_ready(url: str, files: list[ProcessFiles], stream_log: Path) -> None:
@@ -108,7 +92,7 @@ def main() -> None:
             "stream_checkpoint_dir": str(Settings().state_dir / "bench" / uuid.uuid4().hex[:8]),
         }
     )
-    prepare(settings)
+    fresh_shop(settings)
     env = settings.as_env()
     port = 8010
     app_files = ProcessFiles(settings.state_dir, "bench-app")

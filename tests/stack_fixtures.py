@@ -25,16 +25,14 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from pymongo import MongoClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 
 from pos_app.auth.cli import create_api_key_sync, create_user_sync
 from pos_app.auth.roles import ALL_SCOPES
-from pos_app.catalog.seed import load_catalog_csv
 from pos_app.db.engine import make_sync_engine
-from pos_app.db.migrate import upgrade
-from pos_app.events.topics import ensure_topics_sync
 from pos_app.settings import REPO_ROOT, Settings
 from stack.processes import log_tail, port_open
+from stack.scratch import fresh_shop
 
 T = TypeVar("T")
 TEST_DB = "pos_test"
@@ -119,16 +117,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
             "stream_max_offsets_per_trigger": 40,
         }
     )
-    admin = create_engine(base.mysql_url("pymysql"))
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS `{TEST_DB}`"))
-        conn.execute(text(f"CREATE DATABASE `{TEST_DB}` CHARACTER SET utf8mb4"))
-    admin.dispose()
-    with MongoClient(base.mongo_url) as client:
-        client.drop_database(TEST_DB)
-    upgrade(test_settings)
-    load_catalog_csv(test_settings, REPO_ROOT / "data" / "demo_catalog.csv")
-    ensure_topics_sync(test_settings)
+    fresh_shop(test_settings)
     return test_settings
 
 
