@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 POSCTL := $(BIN)/posctl
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install up down status stream lint unit e2e faults bench
+.PHONY: run test install up down status stream lint unit e2e faults bench replay
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,4 +57,7 @@ status:
 	$(POSCTL) stack status
 
 bench: up
-	$(BIN)/python bench/freshness.py
+	cd bench && ../$(BIN)/python freshness.py
+
+replay: up
+	cd bench && ../$(BIN)/python replay.py

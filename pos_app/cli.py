@@ -102,6 +102,40 @@ def cmd_apikey(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from pos_app.imports import kaggle
+    from pos_app.imports.load import publish, save_products
+
+    settings = get_settings()
+    report = kaggle.read_dir(Path(args.dir))
+    for problem in report.problems[: args.show_problems]:
+        print(f"skipped: {problem}", file=sys.stderr)
+    if len(report.problems) > args.show_problems:
+        print(f"... and {len(report.problems) - args.show_problems} more", file=sys.stderr)
+    events = kaggle.sale_events(report.lines, store_id=args.store, timezone=args.timezone)
+    stock = kaggle.read_stock_file(Path(args.stock)) if args.stock else {}
+    print(f"files: {report.files}, rows read: {report.rows_read:,}")
+    for reason, count in sorted(report.dropped.items()):
+        print(f"  dropped, {reason}: {count:,}")
+    print(
+        f"sales: {len(events):,}, lines: {len(report.lines):,}, store {args.store}, "
+        f"times read as {args.timezone}"
+    )
+    if args.dry_run:
+        print("dry run: nothing written, nothing published")
+        return 0
+    found = kaggle.products(report.lines)
+    added, updated = save_products(
+        settings, found, store_id=args.store, category=args.category, stock=stock
+    )
+    print(f"catalog: {added} products added, {updated} updated")
+    seconds = asyncio.run(publish(settings, events, rate=None if args.max else args.rate))
+    print(f"published {len(events):,} sales ({len(report.lines):,} lines) in {seconds:.1f} s")
+    return 0
+
+
 def cmd_stream(args: argparse.Namespace) -> int:
     settings = get_settings()
     if args.master:
@@ -165,6 +199,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--scopes", required=True, help="comma-separated, e.g. sales:write,stock:read"
     )
     apikey.set_defaults(func=cmd_apikey)
+
+    imports = sub.add_parser("import", help="import sales data through the pipeline")
+    imports.add_argument("source", choices=["kaggle"])
+    imports.add_argument("dir", help="folder of the Kaggle monthly CSV files")
+    imports.add_argument("--stock", help="opening stock per product (Stock_Quantity.csv format)")
+    imports.add_argument("--store", default="kaggle-2019", help="store id for the imported sales")
+    imports.add_argument("--category", default="Electronics")
+    imports.add_argument(
+        "--timezone",
+        default="America/New_York",
+        help="zone of the files' local times (default America/New_York)",
+    )
+    pace = imports.add_mutually_exclusive_group()
+    pace.add_argument("--rate", type=float, help="sales per second (the seed streamed 1/s)")
+    pace.add_argument("--max", action="store_true", help="as fast as possible (the default)")
+    imports.add_argument("--dry-run", action="store_true", help="read and clean only")
+    imports.add_argument(
+        "--show-problems",
+        type=int,
+        default=20,
+        metavar="N",
+        help="print the first N skipped rows (default 20)",
+    )
+    imports.set_defaults(func=cmd_import)
 
     stream = sub.add_parser("stream", help="the Spark stream job (foreground by default)")
     stream.add_argument("action", nargs="?", choices=["run", "stop"], default="run")

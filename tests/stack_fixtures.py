@@ -91,7 +91,7 @@ class ChildProcess:
         wait_for(seen, timeout=timeout, what=f"{self.name} to log {marker!r}")
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -142,7 +142,7 @@ def stream_job(settings: Settings, logs_dir: Path) -> Iterator[ChildProcess]:
 
 @pytest.fixture(scope="session")
 def app_url(settings: Settings, logs_dir: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     app = ChildProcess(
         "app",
         [sys.executable, "-m", "pos_app.cli", "serve", "--port", str(port)],

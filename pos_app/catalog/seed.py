@@ -82,13 +82,17 @@ def parse_catalog(path: Path) -> list[CatalogRow]:
 
 
 def load_catalog_csv(settings: Settings, path: Path) -> tuple[int, int]:
-    rows = parse_catalog(path)
+    return save_catalog(settings, parse_catalog(path), store_id=settings.store_id)
+
+
+def save_catalog(settings: Settings, rows: list[CatalogRow], *, store_id: str) -> tuple[int, int]:
+    """Upsert the products; give the store a stock row for each product it never had.
+    Returns (products added, products updated)."""
     engine = make_sync_engine(settings)
     try:
         with engine.begin() as conn:
             known = set(conn.scalars(select(products.c.sku)))
-            values = [row.__dict__ for row in rows]
-            upsert = insert(products).values(values)
+            upsert = insert(products).values([row.__dict__ for row in rows])
             conn.execute(
                 upsert.on_duplicate_key_update(
                     {c: upsert.inserted[c] for c in COLUMNS if c not in ("sku", "opening_stock")}
@@ -100,7 +104,7 @@ def load_catalog_csv(settings: Settings, path: Path) -> tuple[int, int]:
                 .values(
                     [
                         {
-                            "store_id": settings.store_id,
+                            "store_id": store_id,
                             "sku": row.sku,
                             "stock_quantity": row.opening_stock,
                             "on_hand": row.opening_stock,

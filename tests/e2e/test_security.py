@@ -39,6 +39,7 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("GET", "/api/v1/stock", None, "cashier"),
     ("POST", "/api/v1/sales", SALE, "cashier"),
     ("GET", "/api/v1/events/rejected", None, "manager"),
+    ("GET", "/api/v1/reports/summary", None, "manager"),
     ("GET", "/api/v1/audit", None, "admin"),
     ("GET", "/api/v1/api-keys", None, "admin"),
     ("POST", "/api/v1/api-keys", {"name": "k", "scopes": ["stock:read"]}, "admin"),

@@ -1,0 +1,89 @@
+"""Benchmark: replay the Kaggle year (185,686 lines) through the pipeline at full speed.
+
+From empty tables (a scratch shop `pos_bench` on the running stack), imports every
+monthly file as `posctl import kaggle --max` does, then waits until MySQL (`sales`)
+and MongoDB (`raw_events`) hold every line and sale. Prints the lines, the seconds
+from the first publish to the last line stored, lines per second end to end, the
+peak memory of each process, and the ratio to the seed study's one line per second.
+
+    cd bench && ../.venv/bin/python replay.py [--dir DIR]
+
+DIR defaults to the shared Kaggle folder beside the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from datetime import datetime
+from pathlib import Path
+
+from common import MemorySampler, bench_settings, machine, start_stream
+from pymongo import MongoClient
+from sqlalchemy import func, select
+
+from pos_app.db.engine import make_sync_engine
+from pos_app.db.tables import sales
+from pos_app.imports import kaggle
+from pos_app.imports.load import publish, save_products
+from pos_app.settings import REPO_ROOT
+from stack.processes import stop
+
+STORE = "kaggle-2019"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--dir", default=str(REPO_ROOT.parent / "shared" / "datasets" / "kaggle-sales-2019")
+    )
+    args = parser.parse_args()
+
+    report = kaggle.read_dir(Path(args.dir))
+    events = kaggle.sale_events(report.lines, store_id=STORE)
+    settings = bench_settings()
+    save_products(
+        settings, kaggle.products(report.lines), store_id=STORE, category="Electronics", stock={}
+    )
+    stream = start_stream(settings)
+    memory = MemorySampler(settings, {"stream job (python + JVM)": stream})
+    memory.start()
+    engine = make_sync_engine(settings)
+    mongo: MongoClient[dict[str, object]] = MongoClient(settings.mongo_url)
+    try:
+        started = time.monotonic()
+        publish_seconds = asyncio.run(publish(settings, events, rate=None))
+        print(
+            f"published {len(events):,} sales in {publish_seconds:.1f} s; waiting for the "
+            "stores ..."
+        )
+        lines = 0
+        while lines < len(report.lines):
+            time.sleep(1)
+            with engine.connect() as conn:
+                lines = int(conn.scalar(select(func.count()).select_from(sales)) or 0)
+            print(f"\r  MySQL: {lines:,}/{len(report.lines):,} lines", end="", flush=True)
+        raw = 0
+        while raw < len(events):
+            raw = mongo[settings.mongo_database].raw_events.estimated_document_count()
+            time.sleep(0.5)
+        seconds = time.monotonic() - started
+    finally:
+        memory.stop()
+        stop(stream)
+        engine.dispose()
+        mongo.close()
+
+    print(f"\n\nreplay benchmark, {datetime.now():%Y-%m-%d %H:%M}; machine: {machine()}")
+    print(f"{len(report.lines):,} lines in {len(events):,} sales, stored in MySQL and MongoDB")
+    print(f"{seconds:.1f} s from the first publish to the last line stored")
+    print(
+        f"{len(report.lines) / seconds:,.0f} lines/s end to end, "
+        f"{len(report.lines) / seconds:,.0f}x the seed's 1 line/s"
+    )
+    print(memory.report())
+
+
+if __name__ == "__main__":
+    main()

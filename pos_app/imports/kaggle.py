@@ -1,0 +1,202 @@
+"""Import the Kaggle "Sales Product Data" (2019) the shop's first study used.
+
+Cleaning follows the seed study: empty rows, repeated header rows and exact duplicate
+rows are dropped; distinct lines of one order are kept (an order may list a product
+twice). Rows that cannot be read (bad quantity, bad price, a date that does not parse)
+are reported with file and line number and skipped. Lines are grouped into one sale
+per order id and published as `sale.completed` events with their original times.
+
+The data's times are local shop times without a zone: they are read in `timezone`
+(America/New_York by default; the stores are in US cities) and written with that
+offset, so the date, month and year of every line are exactly those of the file.
+Event ids are derived from store and order id, so importing the same files twice
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pos_app.events.schemas import EventLine, EventPayment, EventTotals, SaleCompleted
+
+HEADER = ["Order ID", "Product", "Quantity Ordered", "Price Each", "Order Date", "Purchase Address"]
+DATE_FORMAT = "%m/%d/%y %H:%M"
+EVENT_NAMESPACE = uuid.UUID("5b0f4a52-6f7e-4c1e-9a38-0c0ffee2019a")
+
+
+@dataclass(frozen=True)
+class KaggleLine:
+    order_id: str
+    product: str
+    quantity: int
+    price: Decimal
+    ordered_at: datetime  # naive local time, as in the file
+    file: str
+    line: int
+
+
+@dataclass
+class ImportReport:
+    files: int = 0
+    rows_read: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)  # "file line N: why"
+    lines: list[KaggleLine] = field(default_factory=list)
+
+    @property
+    def sales(self) -> int:
+        return len({line.order_id for line in self.lines})
+
+
+def sku_for(product: str) -> str:
+    """'AAA Batteries (4-pack)' -> 'AAA-BATTERIES-4-PACK'."""
+    return re.sub(r"[^A-Z0-9]+", "-", product.upper()).strip("-")[:40]
+
+
+def read_dir(folder: Path) -> ImportReport:
+    """Read and clean every Sales_*.csv of folder (in name order)."""
+    report = ImportReport()
+    seen: set[tuple[str, ...]] = set()
+    for path in sorted(folder.glob("*.csv")):
+        if path.name.lower().startswith("stock"):
+            continue
+        report.files += 1
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            if header != HEADER:
+                report.problems.append(f"{path.name} line 1: unexpected header {header}")
+                continue
+            for row in reader:
+                report.rows_read += 1
+                _take(report, seen, tuple(row), path.name, reader.line_num)
+    return report
+
+
+def _take(
+    report: ImportReport, seen: set[tuple[str, ...]], row: tuple[str, ...], file: str, line: int
+) -> None:
+    if not any(cell.strip() for cell in row):
+        report.dropped["empty row"] += 1
+        return
+    if list(row) == HEADER:
+        report.dropped["repeated header"] += 1
+        return
+    if row in seen:
+        report.dropped["exact duplicate"] += 1
+        return
+    seen.add(row)
+    problem = None
+    if len(row) != len(HEADER):
+        problem = f"expected {len(HEADER)} fields, found {len(row)}"
+    else:
+        order_id, product, quantity, price, ordered, _address = row
+        parsed = _parse(order_id, product, quantity, price, ordered)
+        if isinstance(parsed, str):
+            problem = parsed
+        else:
+            report.lines.append(
+                KaggleLine(order_id, product, parsed[0], parsed[1], parsed[2], file, line)
+            )
+            return
+    reason = problem.split(":")[0]
+    report.dropped[reason] += 1
+    report.problems.append(f"{file} line {line}: {problem}")
+
+
+def _parse(
+    order_id: str, product: str, quantity: str, price: str, ordered: str
+) -> tuple[int, Decimal, datetime] | str:
+    if not order_id.strip() or not product.strip():
+        return "missing order id or product"
+    try:
+        qty = int(quantity)
+    except ValueError:
+        return f"bad quantity: {quantity!r}"
+    if qty <= 0:
+        return f"bad quantity: {quantity!r}"
+    try:
+        unit_price = Decimal(price)
+    except InvalidOperation:
+        return f"bad price: {price!r}"
+    if not unit_price.is_finite() or unit_price < 0:
+        return f"bad price: {price!r}"
+    try:
+        when = datetime.strptime(ordered, DATE_FORMAT)
+    except ValueError:
+        return f"bad date: {ordered!r}"
+    return qty, unit_price, when
+
+
+def products(lines: Iterable[KaggleLine]) -> dict[str, tuple[str, Decimal]]:
+    """SKU -> (name, the first price seen) for the catalog."""
+    found: dict[str, tuple[str, Decimal]] = {}
+    for line in lines:
+        found.setdefault(sku_for(line.product), (line.product, line.price))
+    return found
+
+
+def sale_events(
+    lines: Iterable[KaggleLine], *, store_id: str, timezone: str = "America/New_York"
+) -> list[SaleCompleted]:
+    """One sale.completed per order id, in the order the orders first appear."""
+    zone = ZoneInfo(timezone)
+    orders: dict[str, list[KaggleLine]] = {}
+    for line in lines:
+        orders.setdefault(line.order_id, []).append(line)
+    events = []
+    for order_id, order_lines in orders.items():
+        event_lines = [
+            EventLine(
+                line_no=number,
+                sku=sku_for(line.product),
+                name=line.product,
+                quantity=line.quantity,
+                unit_price=line.price,
+                line_total=line.price * line.quantity,
+            )
+            for number, line in enumerate(order_lines, start=1)
+        ]
+        total = sum((line.line_total for line in event_lines), Decimal(0))
+        events.append(
+            SaleCompleted(
+                event_id=str(uuid.uuid5(EVENT_NAMESPACE, f"kaggle/{store_id}/{order_id}")),
+                sale_id=f"{store_id}:{order_id}"[:40],
+                store_id=store_id,
+                register_id="kaggle-import",
+                cashier="import",
+                occurred_at=order_lines[0].ordered_at.replace(tzinfo=zone),
+                currency="USD",
+                lines=event_lines,
+                totals=EventTotals(
+                    items=sum(line.quantity for line in event_lines),
+                    subtotal=total,
+                    discount=Decimal(0),
+                    total=total,
+                ),
+                payment=EventPayment(method="card", amount=total),
+            )
+        )
+    return events
+
+
+def read_stock_file(path: Path) -> dict[str, int]:
+    """The seed's Stock_Quantity.csv: Product,Stock_Quantity -> SKU -> units."""
+    stock: dict[str, int] = {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        for record in reader:
+            try:
+                stock[sku_for(record["Product"])] = int(record["Stock_Quantity"])
+            except (KeyError, ValueError):
+                raise ValueError(f"{path.name} line {reader.line_num}: bad stock row") from None
+    return stock
