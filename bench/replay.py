@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from common import MemorySampler, bench_settings, machine, start_stream
@@ -51,24 +51,30 @@ def main() -> None:
     memory.start()
     engine = make_sync_engine(settings)
     mongo: MongoClient[dict[str, object]] = MongoClient(settings.mongo_url)
+    raw_events = mongo[settings.mongo_database].raw_events
     try:
-        started = time.monotonic()
+        started = time.time()
         publish_seconds = asyncio.run(publish(settings, events, rate=None))
-        print(
-            f"published {len(events):,} sales in {publish_seconds:.1f} s; waiting for the "
-            "stores ..."
-        )
-        lines = 0
-        while lines < len(report.lines):
-            time.sleep(1)
+        print(f"published {len(events):,} sales in {publish_seconds:.1f} s; waiting ...")
+        lines = raw = 0
+        while lines < len(report.lines) or raw < len(events):
+            time.sleep(2)
             with engine.connect() as conn:
                 lines = int(conn.scalar(select(func.count()).select_from(sales)) or 0)
-            print(f"\r  MySQL: {lines:,}/{len(report.lines):,} lines", end="", flush=True)
-        raw = 0
-        while raw < len(events):
-            raw = mongo[settings.mongo_database].raw_events.estimated_document_count()
-            time.sleep(0.5)
-        seconds = time.monotonic() - started
+            raw = raw_events.count_documents({})
+            print(
+                f"  MySQL {lines:,}/{len(report.lines):,} lines, "
+                f"MongoDB {raw:,}/{len(events):,} sales",
+                flush=True,
+            )
+        # When the last line was stored, by the stores' own stamps (not by our polling).
+        with engine.connect() as conn:
+            last_line = select(func.unix_timestamp(func.max(sales.c.processed_at)))
+            mysql_done = float(conn.scalar(last_line) or 0)
+        last_raw = raw_events.find_one(sort=[("stored_at", -1)])
+        assert last_raw is not None
+        mongo_done = last_raw["stored_at"].replace(tzinfo=UTC).timestamp()
+        seconds = max(mysql_done, mongo_done) - started
     finally:
         memory.stop()
         stop(stream)
