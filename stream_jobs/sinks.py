@@ -24,8 +24,19 @@ from sqlalchemy.dialects.mysql import insert
 from sqlalchemy.exc import OperationalError
 
 from pos_app.db.engine import make_sync_engine
-from pos_app.db.tables import processed_events, products, sales, stocks, stream_batches
+from pos_app.db.tables import (
+    processed_events,
+    product_monthly_sales,
+    products,
+    sales,
+    sales_daily,
+    sales_monthly,
+    sales_yearly,
+    stocks,
+    stream_batches,
+)
 from pos_app.settings import Settings
+from stream_jobs.aggregates import period_deltas
 
 T = TypeVar("T")
 RAW_EVENTS = "raw_events"
@@ -204,6 +215,7 @@ class Sinks:
             if new_lines:
                 conn.execute(insert(sales).prefix_with("IGNORE"), new_lines)
                 _apply_stock_deltas(conn, new_lines)
+                _apply_period_deltas(conn, new_lines)
             ledger = insert(stream_batches).values(
                 query_name=self.query_name,
                 batch_id=batch_id,
@@ -239,6 +251,22 @@ def _apply_stock_deltas(conn: Any, lines: Iterable[dict[str, Any]]) -> None:
             updated_at=text("CURRENT_TIMESTAMP(3)"),
         )
     )
+
+
+PERIOD_TABLES = {
+    t.name: t for t in (sales_daily, sales_monthly, sales_yearly, product_monthly_sales)
+}
+MEASURES = ("revenue", "units", "sales_count", "lines_count")
+
+
+def _apply_period_deltas(conn: Any, lines: Iterable[dict[str, Any]]) -> None:
+    """Add the lines to the sales-by-period tables (in the caller's transaction)."""
+    for name, rows in period_deltas(lines).rows().items():
+        table = PERIOD_TABLES[name]
+        upsert = insert(table).values(rows)
+        conn.execute(
+            upsert.on_duplicate_key_update({m: table.c[m] + upsert.inserted[m] for m in MEASURES})
+        )
 
 
 def _position(row: dict[str, Any]) -> dict[str, Any]:

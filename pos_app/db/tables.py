@@ -150,3 +150,53 @@ idempotency_keys = Table(
     Column("response", Text, nullable=False),
     _timestamp("created_at"),
 )
+
+
+# Sales by period and by product and month, per store, kept by the stream job in the
+# transaction that applies the lines (so they are exactly once too). "All stores" is a
+# sum over store_id. sales_count counts sales (events), lines_count their lines.
+def _period_measures() -> list[Column]:
+    return [
+        Column("revenue", DECIMAL(16, 2), nullable=False),
+        Column("units", Integer, nullable=False),
+        Column("sales_count", Integer, nullable=False),
+        Column("lines_count", Integer, nullable=False),
+    ]
+
+
+sales_daily = Table(
+    "sales_daily",
+    metadata,
+    Column("store_id", STORE, primary_key=True),
+    Column("sale_date", Date, primary_key=True),
+    *_period_measures(),
+)
+
+sales_monthly = Table(
+    "sales_monthly",
+    metadata,
+    Column("store_id", STORE, primary_key=True),
+    Column("year", SmallInteger, primary_key=True),
+    Column("month", SmallInteger, primary_key=True),
+    *_period_measures(),
+)
+
+sales_yearly = Table(
+    "sales_yearly",
+    metadata,
+    Column("store_id", STORE, primary_key=True),
+    Column("year", SmallInteger, primary_key=True),
+    *_period_measures(),
+)
+
+product_monthly_sales = Table(
+    "product_monthly_sales",
+    metadata,
+    Column("store_id", STORE, primary_key=True),
+    Column("year", SmallInteger, primary_key=True),
+    Column("month", SmallInteger, primary_key=True),
+    Column("sku", SKU, primary_key=True),
+    Column("product", String(200), nullable=False),
+    *_period_measures(),
+    Index("ix_product_monthly_sku", "sku"),
+)

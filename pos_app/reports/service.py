@@ -1,4 +1,4 @@
-"""Sales figures read from the `sales` lines the stream job keeps: totals, by year and
+"""Sales figures from the period tables the stream job keeps: totals, by year and
 month, and the best products. Money is summed by MySQL in DECIMAL, never in floats."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Select, func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from pos_app.db.tables import sales
+from pos_app.db.tables import product_monthly_sales, sales_monthly, sales_yearly
 
 
 class Totals(BaseModel):
@@ -41,41 +41,48 @@ class SalesSummary(BaseModel):
     top_by_units: list[ProductTotals]
 
 
-def _measures() -> list[Any]:
+def _measures(table: Table) -> list[Any]:
     return [
-        func.count().label("lines"),
-        func.count(sales.c.sale_id.distinct()).label("sales"),
-        func.coalesce(func.sum(sales.c.quantity_sold), 0).label("units"),
-        func.coalesce(func.sum(sales.c.sales), 0).label("revenue"),
+        func.coalesce(func.sum(table.c.lines_count), 0).label("lines"),
+        func.coalesce(func.sum(table.c.sales_count), 0).label("sales"),
+        func.coalesce(func.sum(table.c.units), 0).label("units"),
+        func.coalesce(func.sum(table.c.revenue), 0).label("revenue"),
     ]
 
 
 async def sales_summary(conn: AsyncConnection, *, store_id: str, top: int = 10) -> SalesSummary:
-    def of_store(query: Select[Any]) -> Select[Any]:
-        return query.where(sales.c.store_id == store_id)
-
-    totals = (await conn.execute(of_store(select(*_measures())))).mappings().one()
+    """From the period tables the stream job keeps (not by scanning every line)."""
+    y, m, p = sales_yearly, sales_monthly, product_monthly_sales
+    totals = (
+        (await conn.execute(select(*_measures(y)).where(y.c.store_id == store_id))).mappings().one()
+    )
     years = await conn.execute(
-        of_store(select(sales.c.year, *_measures())).group_by(sales.c.year).order_by(sales.c.year)
+        select(y.c.year, *_measures(y))
+        .where(y.c.store_id == store_id)
+        .group_by(y.c.year)
+        .order_by(y.c.year)
     )
     months = await conn.execute(
-        of_store(select(sales.c.year, sales.c.month, *_measures()))
-        .group_by(sales.c.year, sales.c.month)
-        .order_by(sales.c.year, sales.c.month)
+        select(m.c.year, m.c.month, *_measures(m))
+        .where(m.c.store_id == store_id)
+        .group_by(m.c.year, m.c.month)
+        .order_by(m.c.year, m.c.month)
     )
-    per_product = of_store(
+    per_product = (
         select(
-            sales.c.sku,
-            func.max(sales.c.product).label("product"),
-            func.sum(sales.c.quantity_sold).label("units"),
-            func.sum(sales.c.sales).label("revenue"),
+            p.c.sku,
+            func.max(p.c.product).label("product"),
+            func.sum(p.c.units).label("units"),
+            func.sum(p.c.revenue).label("revenue"),
         )
-    ).group_by(sales.c.sku)
+        .where(p.c.store_id == store_id)
+        .group_by(p.c.sku)
+    )
     by_revenue = await conn.execute(
-        per_product.order_by(func.sum(sales.c.sales).desc(), sales.c.sku).limit(top)
+        per_product.order_by(func.sum(p.c.revenue).desc(), p.c.sku).limit(top)
     )
     by_units = await conn.execute(
-        per_product.order_by(func.sum(sales.c.quantity_sold).desc(), sales.c.sku).limit(top)
+        per_product.order_by(func.sum(p.c.units).desc(), p.c.sku).limit(top)
     )
     return SalesSummary(
         store_id=store_id,

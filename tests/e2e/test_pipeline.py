@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from pos_app.db.tables import processed_events, sales
 from tests.factories import encode, sale_event
@@ -278,3 +278,35 @@ def test_a_job_killed_mid_stream_loses_nothing_and_counts_nothing_twice(
     for sku in skus:
         assert after[sku]["total_sold"] - before[sku]["total_sold"] == units[sku]
         assert before[sku]["on_hand"] - after[sku]["on_hand"] == units[sku]
+
+
+def test_the_period_tables_agree_with_the_lines(
+    stream_job: ChildProcess, mysql: Engine, api: httpx.Client
+) -> None:
+    """Whatever ran before (duplicates, rejects, a killed job), the tables the reports
+    read hold exactly the sums of the sale lines."""
+    checks = {
+        "sales_monthly": "SELECT store_id, year, month, SUM(sales), SUM(quantity_sold), "
+        "COUNT(DISTINCT sale_id), COUNT(*) FROM sales GROUP BY store_id, year, month",
+        "sales_daily": "SELECT store_id, sale_date, SUM(sales), SUM(quantity_sold), "
+        "COUNT(DISTINCT sale_id), COUNT(*) FROM sales GROUP BY store_id, sale_date",
+        "product_monthly_sales": "SELECT store_id, year, month, sku, SUM(sales), "
+        "SUM(quantity_sold), COUNT(DISTINCT sale_id), COUNT(*) FROM sales "
+        "GROUP BY store_id, year, month, sku",
+    }
+    keys = {
+        "sales_monthly": "store_id, year, month",
+        "sales_daily": "store_id, sale_date",
+        "product_monthly_sales": "store_id, year, month, sku",
+    }
+    with mysql.connect() as conn:
+        for table, from_lines in checks.items():
+            kept = conn.execute(
+                text(f"SELECT {keys[table]}, revenue, units, sales_count, lines_count FROM {table}")
+            ).all()
+            assert sorted(kept) == sorted(conn.execute(text(from_lines)).all()), table
+            assert kept, table
+    summary = api.get("/api/v1/reports/summary").json()
+    with mysql.connect() as conn:
+        revenue = conn.execute(text("SELECT SUM(sales) FROM sales WHERE store_id = 'yangon-1'"))
+        assert Decimal(summary["totals"]["revenue"]) == revenue.scalar()

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from stream_jobs.aggregates import period_deltas
+
+
+def line(sale: str, sku: str, qty: int, price: str, date: str, store: str = "s1") -> dict[str, Any]:
+    year, month, _ = (int(part) for part in date.split("-"))
+    return {
+        "store_id": store,
+        "sale_id": sale,
+        "sku": sku,
+        "product": f"Product {sku}",
+        "quantity_sold": qty,
+        "sales": Decimal(price) * qty,
+        "sale_date": date,
+        "year": year,
+        "month": month,
+    }
+
+
+LINES = [
+    line("a", "X", 2, "11.95", "2019-12-31"),
+    line("a", "Y", 1, "0.10", "2019-12-31"),
+    line("b", "X", 1, "11.95", "2019-12-01"),
+    line("c", "X", 3, "11.95", "2020-01-01"),
+    line("d", "X", 1, "11.95", "2020-01-01", store="s2"),
+]
+
+
+def test_periods_sum_exactly_and_count_sales_once() -> None:
+    rows = period_deltas(LINES).rows()
+    assert rows["sales_monthly"][0] == {
+        "store_id": "s1",
+        "year": 2019,
+        "month": 12,
+        "revenue": Decimal("35.95"),
+        "units": 4,
+        "sales_count": 2,
+        "lines_count": 3,
+    }
+    yearly = {(r["store_id"], r["year"]): r for r in rows["sales_yearly"]}
+    assert yearly[("s1", 2020)]["revenue"] == Decimal("35.85")
+    assert yearly[("s2", 2020)]["sales_count"] == 1
+    daily = {(r["store_id"], r["sale_date"]): r["sales_count"] for r in rows["sales_daily"]}
+    assert daily[("s1", "2019-12-31")] == 1  # one sale with two lines
+
+
+def test_product_months_name_the_product() -> None:
+    rows = period_deltas(LINES).rows()["product_monthly_sales"]
+    december_x = next(r for r in rows if (r["store_id"], r["month"], r["sku"]) == ("s1", 12, "X"))
+    assert december_x["units"] == 3
+    assert december_x["sales_count"] == 2
+    assert december_x["product"] == "Product X"
+
+
+def test_rows_come_in_key_order() -> None:
+    keys = [
+        (r["store_id"], r["year"], r["month"]) for r in period_deltas(LINES).rows()["sales_monthly"]
+    ]
+    assert keys == sorted(keys)
