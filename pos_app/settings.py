@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from urllib.parse import quote_plus
+from zoneinfo import ZoneInfo
 
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -78,6 +80,10 @@ class Settings(BaseSettings):
             for name, value in self.model_dump().items()
             if value is not None
         }
+
+    def today(self) -> date:
+        """The shop's own date (it may differ from the server's)."""
+        return datetime.now(ZoneInfo(self.shop_timezone)).date()
 
     @property
     def sales_topic(self) -> str:

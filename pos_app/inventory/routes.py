@@ -1,22 +1,172 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+import csv
+import io
+from typing import Annotated, Literal
 
-from pos_app.auth.deps import require_scope
-from pos_app.auth.roles import STOCK_READ
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from pos_app.auth.deps import ManagerDep, Principal, require_scope
+from pos_app.auth.roles import INVENTORY_WRITE, STOCK_READ
+from pos_app.auth.service import audit
 from pos_app.deps import ConnectionDep, SettingsDep
-from pos_app.inventory.service import StockLevel, stock_levels
+from pos_app.inventory.service import (
+    LowStockRow,
+    LowStockSort,
+    StockLevel,
+    low_stock,
+    set_reorder_point,
+    stock_levels,
+)
+from pos_app.security import csrf
+from pos_app.templating import render_page
 
-router = APIRouter(
-    prefix="/api/v1", tags=["inventory"], dependencies=[Depends(require_scope(STOCK_READ))]
+router = APIRouter(tags=["inventory"])
+StockReader = Annotated[Principal, Depends(require_scope(STOCK_READ))]
+InventoryWriter = Annotated[Principal, Depends(require_scope(INVENTORY_WRITE))]
+Order = Literal["asc", "desc"]
+CSV_COLUMNS = (
+    "sku",
+    "name",
+    "on_hand",
+    "reorder_point",
+    "sold_last_28_days",
+    "avg_daily_sales",
+    "days_of_cover",
+    "runs_out_on",
 )
 
 
-@router.get("/stock", response_model=list[StockLevel])
+@router.get("/api/v1/stock", response_model=list[StockLevel])
 async def get_stock(
     conn: ConnectionDep,
     settings: SettingsDep,
+    _: StockReader,
     store_id: str | None = None,
     alerts: bool = Query(False, description="only SKUs at or under their reorder point"),
 ) -> list[StockLevel]:
     return await stock_levels(conn, store_id=store_id or settings.store_id, only_alerts=alerts)
+
+
+@router.get("/api/v1/stock/low", response_model=list[LowStockRow])
+async def get_low_stock(
+    conn: ConnectionDep,
+    settings: SettingsDep,
+    _: StockReader,
+    store_id: str | None = None,
+    sort: LowStockSort = "days_of_cover",
+    order: Order = "asc",
+) -> list[LowStockRow]:
+    """SKUs at or under their reorder point, with the average daily sales of the last 28
+    days, the days of cover and the date they run out at that rate."""
+    return await low_stock(
+        conn,
+        store_id=store_id or settings.store_id,
+        today=settings.today(),
+        sort=sort,
+        descending=order == "desc",
+    )
+
+
+@router.get("/api/v1/stock/low.csv", response_class=Response)
+async def get_low_stock_csv(
+    conn: ConnectionDep, settings: SettingsDep, _: StockReader, store_id: str | None = None
+) -> Response:
+    rows = await low_stock(conn, store_id=store_id or settings.store_id, today=settings.today())
+    return _csv(rows, settings.today().isoformat())
+
+
+class ReorderPointIn(BaseModel):
+    reorder_point: int = Field(ge=0, le=100_000)
+
+
+class ReorderPointOut(BaseModel):
+    sku: str
+    reorder_point: int
+
+
+@router.patch("/api/v1/products/{sku}", response_model=ReorderPointOut)
+async def patch_product(
+    sku: str, body: ReorderPointIn, conn: ConnectionDep, principal: InventoryWriter
+) -> ReorderPointOut:
+    """Change a product's reorder point."""
+    await _change_reorder_point(conn, sku=sku, value=body.reorder_point, by=principal)
+    return ReorderPointOut(sku=sku, reorder_point=body.reorder_point)
+
+
+@router.get("/manager/low-stock", response_class=HTMLResponse, include_in_schema=False)
+async def low_stock_page(
+    request: Request,
+    conn: ConnectionDep,
+    settings: SettingsDep,
+    manager: ManagerDep,
+    sort: LowStockSort = "days_of_cover",
+    order: Order = "asc",
+) -> HTMLResponse:
+    rows = await low_stock(
+        conn,
+        store_id=settings.store_id,
+        today=settings.today(),
+        sort=sort,
+        descending=order == "desc",
+    )
+    return render_page(
+        request,
+        "manager_low_stock.html",
+        {"rows": rows, "sort": sort, "order": order, "principal": manager},
+        settings=settings,
+    )
+
+
+@router.get("/manager/low-stock.csv", include_in_schema=False)
+async def low_stock_csv_page(conn: ConnectionDep, settings: SettingsDep, _: ManagerDep) -> Response:
+    rows = await low_stock(conn, store_id=settings.store_id, today=settings.today())
+    return _csv(rows, settings.today().isoformat())
+
+
+@router.post("/manager/products/{sku}/reorder-point", include_in_schema=False)
+async def reorder_point_form(
+    sku: str, request: Request, conn: ConnectionDep, settings: SettingsDep, manager: ManagerDep
+) -> Response:
+    await csrf.require_token(request, settings.secret_key)
+    form = await request.form()
+    try:
+        value = ReorderPointIn(reorder_point=int(str(form.get("reorder_point", "")))).reorder_point
+    except ValueError:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail="the reorder point must be a whole number from 0",
+        ) from None
+    await _change_reorder_point(conn, sku=sku, value=value, by=manager)
+    return RedirectResponse("/manager/low-stock", status_code=status.HTTP_303_SEE_OTHER)
+
+
+async def _change_reorder_point(
+    conn: ConnectionDep, *, sku: str, value: int, by: Principal
+) -> None:
+    previous = await set_reorder_point(conn, sku=sku, reorder_point=value)
+    if previous is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no product with SKU {sku}")
+    await audit(
+        conn,
+        actor=by.actor,
+        action="product.reorder_point_changed",
+        target=f"product:{sku}",
+        details={"from": previous, "to": value},
+    )
+    await conn.commit()
+
+
+def _csv(rows: list[LowStockRow], day: str) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow(["" if getattr(row, c) is None else getattr(row, c) for c in CSV_COLUMNS])
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="low-stock-{day}.csv"'},
+    )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from pos_app.db.tables import products, stocks
+from pos_app.db.tables import products, sales, stocks
 
 StockStatus = Literal["ok", "low", "out"]
 
@@ -57,3 +59,98 @@ async def stock_levels(
     return [
         StockLevel(**row, status=stock_status(row["on_hand"], row["reorder_point"])) for row in rows
     ]
+
+
+# --- Low stock: what runs out, and when ------------------------------------------------
+
+SALES_WINDOW_DAYS = 28
+LowStockSort = Literal["days_of_cover", "on_hand", "avg_daily_sales", "sku", "runs_out_on"]
+
+
+class LowStockRow(BaseModel):
+    sku: str
+    name: str
+    name_my: str | None
+    on_hand: int
+    reorder_point: int
+    status: StockStatus
+    sold_last_28_days: int
+    avg_daily_sales: Decimal  # units per day over the last 28 days, 2 decimals
+    days_of_cover: Decimal | None  # None: nothing sold lately, so no run-out date
+    runs_out_on: date | None
+
+
+def cover(on_hand: int, sold: int, *, today: date) -> tuple[Decimal, Decimal | None, date | None]:
+    """Average daily sales, days of cover and the run-out date at that rate."""
+    average = (Decimal(sold) / SALES_WINDOW_DAYS).quantize(Decimal("0.01"))
+    if sold <= 0:
+        return average, None, None
+    days = max(Decimal(on_hand), Decimal(0)) * SALES_WINDOW_DAYS / sold
+    return average, days.quantize(Decimal("0.1")), today + timedelta(days=int(days))
+
+
+async def low_stock(
+    conn: AsyncConnection,
+    *,
+    store_id: str,
+    today: date,
+    sort: LowStockSort = "days_of_cover",
+    descending: bool = False,
+) -> list[LowStockRow]:
+    """Every SKU at or under its reorder point, with its recent rate of sale."""
+    since = today - timedelta(days=SALES_WINDOW_DAYS - 1)
+    sold = (
+        select(sales.c.sku, func.sum(sales.c.quantity_sold).label("sold"))
+        .where(sales.c.store_id == store_id, sales.c.sale_date >= since)
+        .group_by(sales.c.sku)
+        .subquery()
+    )
+    query = (
+        select(
+            stocks.c.sku,
+            products.c.name,
+            products.c.name_my,
+            stocks.c.on_hand,
+            products.c.reorder_point,
+            func.coalesce(sold.c.sold, 0).label("sold"),
+        )
+        .join(products, products.c.sku == stocks.c.sku)
+        .outerjoin(sold, sold.c.sku == stocks.c.sku)
+        .where(stocks.c.store_id == store_id, stocks.c.on_hand <= products.c.reorder_point)
+    )
+    rows = []
+    for row in (await conn.execute(query)).mappings():
+        average, days, runs_out = cover(row["on_hand"], int(row["sold"]), today=today)
+        rows.append(
+            LowStockRow(
+                sku=row["sku"],
+                name=row["name"],
+                name_my=row["name_my"],
+                on_hand=row["on_hand"],
+                reorder_point=row["reorder_point"],
+                status=stock_status(row["on_hand"], row["reorder_point"]),
+                sold_last_28_days=int(row["sold"]),
+                avg_daily_sales=average,
+                days_of_cover=days,
+                runs_out_on=runs_out,
+            )
+        )
+
+    def key(item: LowStockRow) -> tuple[bool, object, str]:
+        value = getattr(item, sort)
+        return (value is None, value if value is not None else 0, item.sku)  # None last
+
+    return sorted(rows, key=key, reverse=descending)
+
+
+async def set_reorder_point(conn: AsyncConnection, *, sku: str, reorder_point: int) -> int | None:
+    """Returns the previous reorder point, or None if there is no such product."""
+    previous = await conn.scalar(select(products.c.reorder_point).where(products.c.sku == sku))
+    if previous is None:
+        return None
+    await conn.execute(
+        update(products)
+        .where(products.c.sku == sku)
+        .values(reorder_point=reorder_point, updated_at=text("CURRENT_TIMESTAMP(3)"))
+    )
+    return int(previous)
