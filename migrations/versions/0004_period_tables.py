@@ -60,6 +60,25 @@ def upgrade() -> None:
         sa.Column("lines_count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("store_id", "year"),
     )
+    # Sales recorded before these tables existed: add them up once from the lines.
+    measures = "SUM(sales), SUM(quantity_sold), COUNT(DISTINCT sale_id), COUNT(*)"
+    for table, keys in BACKFILL:
+        op.execute(
+            f"INSERT INTO {table} ({keys}, revenue, units, sales_count, lines_count) "
+            f"SELECT {keys}, {measures} FROM sales GROUP BY {keys}"
+        )
+    op.execute(
+        "INSERT INTO product_monthly_sales (store_id, year, month, sku, product, revenue, "
+        f"units, sales_count, lines_count) SELECT store_id, year, month, sku, MAX(product), "
+        f"{measures} FROM sales GROUP BY store_id, year, month, sku"
+    )
+
+
+BACKFILL = [
+    ("sales_daily", "store_id, sale_date"),
+    ("sales_monthly", "store_id, year, month"),
+    ("sales_yearly", "store_id, year"),
+]
 
 
 def downgrade() -> None:
