@@ -168,7 +168,8 @@ SERVICES = (
     Service("ferretdb", 27017, _start_ferretdb),
 )
 # Processes the CLI starts on top of the stack; `down` stops them first.
-APP_PROCESSES = ("stream", "app")
+# (The app itself runs in the foreground: `make run`, `posctl serve`.)
+APP_PROCESSES = ("stream",)
 
 
 def service(name: str) -> Service:

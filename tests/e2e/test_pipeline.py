@@ -107,9 +107,19 @@ def test_the_same_event_twice_is_counted_once(
     wait_for(lambda: lines_of(mysql, [sentinel["sale_id"]]), timeout=15, what="the sentinel")
     assert len(lines_of(mysql, [event["sale_id"]])) == 1
     assert processed_count(mysql, [event["sale_id"]]) == 1
+    # MongoDB is written right after MySQL: wait for the refusal, then count.
+    refused = wait_for(
+        lambda: mongo.rejected_events.find_one({"event_id": replayed_sale["event_id"]}),
+        timeout=15,
+        what="the second event for the sale recorded as rejected",
+    )
+    assert "already recorded" in refused["reason"]
+    wait_for(
+        lambda: mongo.raw_events.find_one({"_id": sentinel["event_id"]}),
+        timeout=15,
+        what="the sentinel in MongoDB",
+    )
     assert mongo.raw_events.count_documents({"event.sale_id": event["sale_id"]}) == 1
-    refused = mongo.rejected_events.find_one({"event_id": replayed_sale["event_id"]})
-    assert refused is not None and "already recorded" in refused["reason"]
     after = wait_for(
         lambda: (
             (s := stock(api))["EGY-WHT-L"]["total_sold"] == before["EGY-WHT-L"]["total_sold"] + 4
@@ -165,8 +175,12 @@ def test_a_malformed_message_is_rejected_and_the_job_goes_on(
         timeout=15,
         what="the good event after the bad one",
     )
-    rejected = mongo.rejected_events.find_one({"value": payload.decode()})
-    assert rejected is not None, "the bad message was not recorded as rejected"
+    # MongoDB is written right after MySQL in each batch: wait for it too.
+    rejected = wait_for(
+        lambda: mongo.rejected_events.find_one({"value": payload.decode()}),
+        timeout=15,
+        what="the bad message recorded as rejected",
+    )
     assert reason in rejected["reason"]
     assert stream_job.alive()
 
