@@ -216,21 +216,21 @@ class Sinks:
                 conn.execute(insert(sales).prefix_with("IGNORE"), new_lines)
                 _apply_stock_deltas(conn, new_lines)
                 _apply_period_deltas(conn, new_lines)
+            result = BatchResult(
+                applied=len(new),
+                duplicate=len(events) - len(new) - len(conflicting),
+                rejected=len(conflicting),
+                lines=len(new_lines),
+            )
             ledger = insert(stream_batches).values(
                 query_name=self.query_name,
                 batch_id=batch_id,
-                events_applied=len(new),
-                events_duplicate=len(events) - len(new) - len(conflicting),
-                events_rejected=len(conflicting),
-                lines_applied=len(new_lines),
+                events_applied=result.applied,
+                events_duplicate=result.duplicate,
+                events_rejected=result.rejected,
+                lines_applied=result.lines,
             )
             conn.execute(ledger.on_duplicate_key_update(committed_at=ledger.inserted.committed_at))
-        result = BatchResult(
-            applied=len(new),
-            duplicate=len(events) - len(new) - len(conflicting),
-            rejected=len(conflicting),
-            lines=len(new_lines),
-        )
         return result, conflicting
 
 

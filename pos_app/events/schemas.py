@@ -31,6 +31,17 @@ class EventTotals(BaseModel):
     discount: Money
     total: Money
 
+    @classmethod
+    def of(cls, lines: list[EventLine]) -> EventTotals:
+        """The totals of lines sold without a discount."""
+        total = sum((line.line_total for line in lines), Decimal(0))
+        return cls(
+            items=sum(line.quantity for line in lines),
+            subtotal=total,
+            discount=Decimal(0),
+            total=total,
+        )
+
 
 class EventPayment(BaseModel):
     method: str

@@ -166,7 +166,7 @@ def sale_events(
             )
             for number, line in enumerate(order_lines, start=1)
         ]
-        total = sum((line.line_total for line in event_lines), Decimal(0))
+        totals = EventTotals.of(event_lines)
         events.append(
             SaleCompleted(
                 event_id=str(uuid.uuid5(EVENT_NAMESPACE, f"kaggle/{store_id}/{order_id}")),
@@ -177,13 +177,8 @@ def sale_events(
                 occurred_at=order_lines[0].ordered_at.replace(tzinfo=zone),
                 currency="USD",
                 lines=event_lines,
-                totals=EventTotals(
-                    items=sum(line.quantity for line in event_lines),
-                    subtotal=total,
-                    discount=Decimal(0),
-                    total=total,
-                ),
-                payment=EventPayment(method="card", amount=total),
+                totals=totals,
+                payment=EventPayment(method="card", amount=totals.total),
             )
         )
     return events

@@ -8,7 +8,6 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
@@ -55,7 +54,8 @@ async def price_sale(
         )
         for number, line in enumerate(sale.lines, start=1)
     ]
-    total = sum((line.line_total for line in lines), Decimal(0))
+    totals = EventTotals.of(lines)
+    total = totals.total
     tendered = sale.payment.tendered
     if sale.payment.method == "cash" and tendered is not None and tendered < total:
         raise SaleRejected(f"cash tendered {tendered} is less than the total {total}")
@@ -70,12 +70,7 @@ async def price_sale(
         occurred_at=now,
         currency=settings.currency,
         lines=lines,
-        totals=EventTotals(
-            items=sum(line.quantity for line in lines),
-            subtotal=total,
-            discount=Decimal(0),
-            total=total,
-        ),
+        totals=totals,
         payment=EventPayment(
             method=sale.payment.method,
             amount=total,
