@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pos_app.settings import REPO_ROOT, Settings
 from stack import install
@@ -25,11 +26,20 @@ STACK_DIR = REPO_ROOT / "stack"
 @dataclass(frozen=True)
 class Service:
     name: str
-    port: int
+    port_of: Callable[[Settings], int]
     start: Callable[[Settings, ProcessFiles], None]
 
     def files(self, settings: Settings) -> ProcessFiles:
         return ProcessFiles(settings.state_dir, self.name)
+
+
+# Ports follow the settings, so a second checkout can run its own stack beside this one.
+def kafka_port(settings: Settings) -> int:
+    return int(settings.kafka_bootstrap_servers.split(",")[0].rsplit(":", 1)[1])
+
+
+def mongo_port(settings: Settings) -> int:
+    return urlsplit(settings.mongo_url).port or 27017
 
 
 # --- MariaDB ---------------------------------------------------------------------------
@@ -114,7 +124,12 @@ def _start_kafka(settings: Settings, files: ProcessFiles) -> None:
     config = settings.state_dir / "run" / "kafka-server.properties"
     config.parent.mkdir(parents=True, exist_ok=True)
     template = (STACK_DIR / "kafka" / "server.properties.in").read_text()
-    config.write_text(template.replace("{log_dir}", str(log_dir)))
+    port = kafka_port(settings)
+    config.write_text(
+        template.replace("{log_dir}", str(log_dir))
+        .replace("{port}", str(port))
+        .replace("{controller_port}", str(port + 1))
+    )
     classpath = f"{install.jar_dir(settings, 'kafka')}/*"
     jvm = [
         java,
@@ -142,7 +157,7 @@ def _start_kafka(settings: Settings, files: ProcessFiles) -> None:
             capture_output=True,
         )
     pid = spawn(files, [*jvm, "kafka.Kafka", str(config)])
-    wait_until(files, pid, lambda: port_open(9092), timeout=90, what="Kafka")
+    wait_until(files, pid, lambda: port_open(port), timeout=90, what="Kafka")
 
 
 # --- FerretDB --------------------------------------------------------------------------
@@ -155,17 +170,17 @@ def _start_ferretdb(settings: Settings, files: ProcessFiles) -> None:
         files,
         [
             str(install.ferretdb_binary(settings)),
-            "-listen-addr=127.0.0.1:27017",
+            f"-listen-addr=127.0.0.1:{mongo_port(settings)}",
             f"-sqlite-url=file:{data}/",
         ],
     )
-    wait_until(files, pid, lambda: port_open(27017), timeout=30, what="FerretDB")
+    wait_until(files, pid, lambda: port_open(mongo_port(settings)), timeout=30, what="FerretDB")
 
 
 SERVICES = (
-    Service("mariadb", 3306, _start_mariadb),
-    Service("kafka", 9092, _start_kafka),
-    Service("ferretdb", 27017, _start_ferretdb),
+    Service("mariadb", lambda s: s.mysql_port, _start_mariadb),
+    Service("kafka", kafka_port, _start_kafka),
+    Service("ferretdb", mongo_port, _start_ferretdb),
 )
 # Processes the CLI starts on top of the stack; `down` stops them first.
 # (The app itself runs in the foreground: `make run`, `posctl serve`.)
@@ -184,17 +199,17 @@ def up(settings: Settings, names: list[str] | None = None) -> list[str]:
     install.ensure_all(settings)
     done = []
     for svc in SERVICES if not names else [service(n) for n in names]:
-        files = svc.files(settings)
+        files, port = svc.files(settings), svc.port_of(settings)
         pid = files.running_pid()
-        if pid is not None and port_open(svc.port):
-            done.append(f"{svc.name}: already running (pid {pid}, 127.0.0.1:{svc.port})")
+        if pid is not None and port_open(port):
+            done.append(f"{svc.name}: already running (pid {pid}, 127.0.0.1:{port})")
             continue
-        if pid is None and port_open(svc.port):
-            fail(files, f"port 127.0.0.1:{svc.port} is taken by a process this stack did not start")
+        if pid is None and port_open(port):
+            fail(files, f"port 127.0.0.1:{port} is taken by a process this stack did not start")
         if pid is not None:  # alive but not answering: restart it
             stop(files)
         svc.start(settings, files)
-        done.append(f"{svc.name}: started (pid {files.running_pid()}, 127.0.0.1:{svc.port})")
+        done.append(f"{svc.name}: started (pid {files.running_pid()}, 127.0.0.1:{port})")
     return done
 
 
@@ -211,7 +226,8 @@ def down(settings: Settings) -> list[str]:
 def status(settings: Settings) -> tuple[list[str], bool]:
     """One line per process, and whether every service of the stack is up."""
     lines, healthy = [], True
-    for name, port in [(s.name, s.port) for s in SERVICES] + [(n, 0) for n in APP_PROCESSES]:
+    ports = [(s.name, s.port_of(settings)) for s in SERVICES] + [(n, 0) for n in APP_PROCESSES]
+    for name, port in ports:
         files = ProcessFiles(settings.state_dir, name)
         pid = files.running_pid()
         if pid is not None:

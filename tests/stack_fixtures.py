@@ -33,6 +33,7 @@ from pos_app.db.engine import make_sync_engine
 from pos_app.settings import REPO_ROOT, Settings
 from stack.processes import log_tail, port_open
 from stack.scratch import fresh_shop
+from stack.services import SERVICES
 
 T = TypeVar("T")
 TEST_DB = "pos_test"
@@ -99,14 +100,11 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    down = [
-        f"{n} (127.0.0.1:{p})"
-        for n, p in [("MariaDB", 3306), ("Kafka", 9092), ("FerretDB", 27017)]
-        if not port_open(p)
-    ]
+    base = Settings()
+    ports = {svc.name: svc.port_of(base) for svc in SERVICES}
+    down = [f"{name} (127.0.0.1:{port})" for name, port in ports.items() if not port_open(port)]
     if down:
         pytest.fail(f"the local stack is not running: {', '.join(down)}; run `posctl stack up`")
-    base = Settings()
     test_settings = base.model_copy(
         update={
             "mysql_database": TEST_DB,
