@@ -200,3 +200,20 @@ product_monthly_sales = Table(
     *_period_measures(),
     Index("ix_product_monthly_sku", "sku"),
 )
+
+# The refill plan: written by the planner (forecast from the raw sales in MongoDB), read by
+# the manager's page, the REST API and Superset. One row per store, month and product.
+refill_plan = Table(
+    "refill_plan",
+    metadata,
+    Column("store_id", STORE, primary_key=True),
+    Column("plan_month", Date, primary_key=True),  # first day of the month
+    Column("sku", SKU, primary_key=True),
+    Column("product", String(200), nullable=False),
+    Column("forecast_units", Integer, nullable=False),
+    Column("expected_start_stock", Integer, nullable=False),
+    Column("safety_stock", Integer, nullable=False),
+    Column("suggested_order", Integer, nullable=False),
+    Column("reason", String(255), nullable=False),
+    Column("computed_at", DATETIME(fsp=3), nullable=False),
+)
