@@ -7,6 +7,7 @@ Create Date: 2026-11-28
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 revision = "0005"
 down_revision = "0004"
@@ -26,7 +27,7 @@ def upgrade() -> None:
         sa.Column("safety_stock", sa.Integer(), nullable=False),
         sa.Column("suggested_order", sa.Integer(), nullable=False),
         sa.Column("reason", sa.String(length=255), nullable=False),
-        sa.Column("computed_at", sa.DATETIME(fsp=3), nullable=False),
+        sa.Column("computed_at", mysql.DATETIME(fsp=3), nullable=False),
         sa.PrimaryKeyConstraint("store_id", "plan_month", "sku"),
     )
 
