@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     def sales_topic(self) -> str:
         return f"{self.kafka_topic_prefix}.sales.v1"
 
+    @property
+    def inventory_topic(self) -> str:
+        """Goods received and stock adjustments (keyed by store)."""
+        return f"{self.kafka_topic_prefix}.inventory.v1"
+
     def mysql_url(self, driver: Literal["asyncmy", "pymysql"] = "asyncmy") -> str:
         password = quote_plus(self.mysql_password)
         return (

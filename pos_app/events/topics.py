@@ -13,14 +13,20 @@ from pos_app.settings import Settings
 
 
 def topic_specs(settings: Settings) -> list[NewTopic]:
-    # Sales are keyed by sale id; three partitions let the job read in parallel on
-    # a small machine while keeping every event of one sale in order.
+    # Sales and returns are keyed by sale id; three partitions let the job read in
+    # parallel on a small machine while keeping every event of one sale in order.
+    # Inventory events are keyed by store and are few: one partition keeps them in order.
     return [
         NewTopic(
             name=settings.sales_topic,
             num_partitions=settings.kafka_sales_partitions,
             replication_factor=settings.kafka_replication_factor,
-        )
+        ),
+        NewTopic(
+            name=settings.inventory_topic,
+            num_partitions=1,
+            replication_factor=settings.kafka_replication_factor,
+        ),
     ]
 
 
