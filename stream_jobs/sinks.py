@@ -212,7 +212,8 @@ class Sinks:
             movement_rows = [
                 _movement_row(line)
                 for event_id, event_lines in moved.items()
-                if new[event_id]["event_type"] in (STOCK_RECEIVED, STOCK_ADJUSTED)
+                if event_id in new  # a refused return is no longer there
+                and new[event_id]["event_type"] in (STOCK_RECEIVED, STOCK_ADJUSTED)
                 for line in event_lines
             ]
             if movement_rows:

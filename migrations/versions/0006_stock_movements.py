@@ -18,6 +18,8 @@ depends_on = None
 def upgrade() -> None:
     # The stream job looks documents (sale, return, receipt ids) up by this column.
     op.create_index("ix_processed_events_document", "processed_events", ["sale_id"])
+    # Returns read a sale's events from the outbox by its key (the sale id).
+    op.create_index("ix_outbox_key", "outbox", ["event_key"])
     op.create_table(
         "sale_returns",
         sa.Column("line_id", sa.String(length=64), nullable=False),
@@ -91,6 +93,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_processed_events_document", table_name="processed_events")
+    op.drop_index("ix_outbox_key", table_name="outbox")
     op.drop_column("stocks", "total_adjusted")
     op.drop_column("stocks", "total_returned")
     op.drop_column("stocks", "total_received")

@@ -202,6 +202,7 @@ outbox = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", String(255)),
     Index("ix_outbox_unpublished", "published_at", "id"),
+    Index("ix_outbox_key", "event_key"),  # a sale's events, for returns
 )
 
 # Idempotency-Key of POST /api/v1/sales: the same key and body give back the first sale.
