@@ -159,6 +159,35 @@ def cmd_stream(args: argparse.Namespace) -> int:
     return supervise(job, {**os.environ, **settings.as_env()})
 
 
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    """`rebuild` swaps recomputed tables in; `verify` (a dry run) only compares."""
+    from stream_jobs.rebuild import rebuild
+
+    verifying = args.command == "verify" or args.dry_run
+    outcome = rebuild(
+        get_settings(),
+        source=args.source,
+        store=args.store,
+        dry_run=verifying,
+        log=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    shown = outcome.differences[: args.show]
+    for difference in shown:
+        print(difference)
+    if len(outcome.differences) > len(shown):
+        print(f"... and {len(outcome.differences) - len(shown)} more")
+    counts: dict[str, int] = {}
+    for difference in outcome.differences:
+        counts[difference.table] = counts.get(difference.table, 0) + 1
+    summary = ", ".join(f"{table}: {n}" for table, n in sorted(counts.items())) or "none"
+    what = "swapped in" if outcome.swapped else "compared only (nothing changed)"
+    print(
+        f"{outcome.events:,} events replayed, {outcome.caught_up} caught up, "
+        f"in {outcome.seconds:.1f} s; rows that differ from the live tables: {summary}; {what}"
+    )
+    return 1 if verifying and outcome.differences else 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -229,6 +258,18 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("--master", help="Spark master URL (default: POS_SPARK_MASTER)")
     stream.add_argument("--detach", action="store_true", help="run in the background")
     stream.set_defaults(func=cmd_stream)
+
+    for name, help_text in (
+        ("rebuild", "recompute every processed MySQL table from the raw events, swap them in"),
+        ("verify", "compare the MySQL tables with a recomputation; exit 1 on a difference"),
+    ):
+        command = sub.add_parser(name, help=help_text)
+        command.add_argument("--from", dest="source", choices=["mongo", "kafka"], default="mongo")
+        command.add_argument("--store", help="only this store's rows (others stay as they are)")
+        command.add_argument("--show", type=int, default=50, help="differences to print")
+        if name == "rebuild":
+            command.add_argument("--dry-run", action="store_true", help="compare, do not swap")
+        command.set_defaults(func=cmd_rebuild, command=name, dry_run=False)
 
     serve = sub.add_parser("serve", help="the web app")
     serve.add_argument("--host", default="127.0.0.1")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
@@ -62,32 +63,49 @@ def build_spark(settings: Settings, app_name: str = "pos-sales-stream") -> Spark
     return spark
 
 
-def process_batch(sinks: Sinks, batch: DataFrame, batch_id: int) -> None:
-    """One micro-batch: classify, then MySQL first, then MongoDB (both idempotent)."""
-    started = time.monotonic()
+@dataclass
+class ClassifiedBatch:
+    valid: list[dict[str, Any]]  # usable events, each with its Kafka position
+    rejected: list[dict[str, Any]]  # unusable records, each with its reason
+    lines: list[dict[str, Any]]  # the valid sales' lines, shaped like `sales`
+    movements: list[dict[str, Any]]  # the valid returns', receipts' and adjustments' lines
+
+
+def classify_batch(sinks: Sinks, batch: DataFrame) -> ClassifiedBatch:
+    """Kafka-shaped records (value, topic, partition, offset, timestamp) to what the sinks
+    apply, in one Spark job. The stream job and the rebuild both call this."""
     classified = classify(batch, sinks.known_skus())
-    records = [  # one Spark job for the whole batch
+    records = [
         row.asDict()
         for row in classified.select(
             *RECORD_COLUMNS, sale_line_rows().alias("lines"), movement_rows().alias("movements")
         ).collect()
     ]
-    if not records:
-        return
     valid = [r for r in records if r["reason"] is None]
-    rejected = [r for r in records if r["reason"] is not None]
-    lines = [line.asDict() for r in valid for line in (r.pop("lines") or [])]
-    movements = [m.asDict() for r in valid for m in (r.pop("movements") or [])]
+    return ClassifiedBatch(
+        valid=valid,
+        rejected=[r for r in records if r["reason"] is not None],
+        lines=[line.asDict() for r in valid for line in (r.pop("lines") or [])],
+        movements=[m.asDict() for r in valid for m in (r.pop("movements") or [])],
+    )
+
+
+def process_batch(sinks: Sinks, batch: DataFrame, batch_id: int) -> None:
+    """One micro-batch: classify, then MySQL first, then MongoDB (both idempotent)."""
+    started = time.monotonic()
+    found = classify_batch(sinks, batch)
+    if not found.valid and not found.rejected:
+        return
     spark_done = time.monotonic()
-    result, conflicting = sinks.apply(batch_id, valid, lines, movements)
+    result, refused = sinks.apply(batch_id, found.valid, found.lines, found.movements)
     mysql_done = time.monotonic()
-    refused = {r["event_id"] for r in conflicting}
-    sinks.store_raw([r for r in valid if r["event_id"] not in refused])
-    sinks.store_rejected(rejected + conflicting)
+    refused_ids = {r["event_id"] for r in refused}
+    sinks.store_raw([r for r in found.valid if r["event_id"] not in refused_ids])
+    sinks.store_rejected(found.rejected + refused)
     finished = time.monotonic()
     print(
         f"batch {batch_id}: {result.applied} applied, {result.duplicate} duplicate, "
-        f"{len(rejected) + result.rejected} rejected, {result.lines} lines "
+        f"{len(found.rejected) + result.rejected} rejected, {result.lines} lines "
         f"in {finished - started:.2f} s (spark {spark_done - started:.2f}, "
         f"mysql {mysql_done - spark_done:.2f}, mongodb {finished - mysql_done:.2f})",
         flush=True,

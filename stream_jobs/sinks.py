@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from pymongo import MongoClient
 from pymongo.errors import BulkWriteError, PyMongoError
-from sqlalchemy import select, text, tuple_
+from sqlalchemy import func, select, text, tuple_
 from sqlalchemy.dialects.mysql import insert
 from sqlalchemy.exc import OperationalError
 
@@ -60,6 +60,19 @@ REJECTED_EVENTS = "rejected_events"
 DUPLICATE_KEY = 11000
 
 
+class ApplyPaused(Exception):
+    """Another process (a rebuild swapping tables in) holds the apply lock for now."""
+
+
+def apply_lock_name(database: str) -> str:
+    # Held by every MySQL apply of the stream job, and by a rebuild while it catches up
+    # and swaps the rebuilt tables in: the rebuild pauses the job, it never races it.
+    return f"pos-apply:{database}"
+
+
+APPLY_LOCK_WAIT_SECONDS = 30
+
+
 @dataclass(frozen=True)
 class BatchResult:
     applied: int
@@ -68,22 +81,36 @@ class BatchResult:
     lines: int
 
 
-def retry(action: Callable[[], T], *, what: str, log: Callable[[str], None] = print) -> T:
+def retry(
+    action: Callable[[], T],
+    *,
+    what: str,
+    log: Callable[[str], None] = print,
+    give_up_after: float | None = None,
+) -> T:
     """Run action until it succeeds: a database that restarts delays the stream, it
-    does not stop it (Spark's batch would fail and the query end otherwise)."""
+    does not stop it (Spark's batch would fail and the query end otherwise). With
+    give_up_after (seconds), the last error is raised once that time has passed."""
     delay = 0.5
+    deadline = None if give_up_after is None else time.monotonic() + give_up_after
     while True:
         try:
             return action()
-        except (OperationalError, PyMongoError) as error:
+        except (OperationalError, PyMongoError, ApplyPaused) as error:
+            if deadline is not None and time.monotonic() > deadline:
+                raise
             log(f"{what} failed ({error.__class__.__name__}: {error}); retrying in {delay:.1f} s")
             time.sleep(delay)
             delay = min(delay * 2, 10.0)
 
 
 class Sinks:
-    def __init__(self, settings: Settings, *, query_name: str) -> None:
+    def __init__(
+        self, settings: Settings, *, query_name: str, give_up_after: float | None = None
+    ) -> None:
         self.query_name = query_name
+        self.give_up_after = give_up_after
+        self.apply_lock = apply_lock_name(settings.mysql_database)
         self.engine = make_sync_engine(settings)
         self.mongo: MongoClient[dict[str, Any]] = MongoClient(
             settings.mongo_url, serverSelectionTimeoutMS=5000
@@ -106,8 +133,10 @@ class Sinks:
     def ensure_indexes(self) -> None:
         def create() -> None:
             raw = self.mongo_db[RAW_EVENTS]
-            raw.create_index("event.sale_id")
-            raw.create_index("event.occurred_at")
+            raw.create_index("event.sale_id")  # a sale and its returns
+            raw.create_index("event.occurred_at")  # the forecast's history by month
+            raw.create_index("received_at")  # the rebuild's replay order
+            raw.create_index("event.store_id")  # a rebuild of one store
             self.mongo_db[REJECTED_EVENTS].create_index("received_at")
 
         retry(create, what="creating MongoDB indexes")
@@ -179,7 +208,9 @@ class Sinks:
         them (`transform.sale_line_rows`); movements: the lines of their returns,
         receipts and adjustments (`transform.movement_rows`)."""
         return retry(
-            lambda: self._apply_once(batch_id, events, lines, movements), what="writing to MySQL"
+            lambda: self._apply_once(batch_id, events, lines, movements),
+            what="writing to MySQL",
+            give_up_after=self.give_up_after,
         )
 
     def _apply_once(
@@ -189,68 +220,87 @@ class Sinks:
         lines: Sequence[dict[str, Any]],
         movements: Sequence[dict[str, Any]],
     ) -> tuple[BatchResult, list[dict[str, Any]]]:
-        with self.engine.begin() as conn:
-            new, refused = _new_events(conn, events)
-            # An event delivered twice in one batch yields its lines twice: keep one copy.
-            new_lines = list(
-                {line["line_id"]: line for line in lines if line["event_id"] in new}.values()
-            )
-            moved: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            for line in {m["line_id"]: m for m in movements if m["event_id"] in new}.values():
-                moved[line["event_id"]].append(line)
+        with self.engine.connect() as session:
+            got = session.scalar(select(func.get_lock(self.apply_lock, APPLY_LOCK_WAIT_SECONDS)))
+            session.commit()
+            if not got:
+                raise ApplyPaused(f"{self.apply_lock} is held (a rebuild is swapping tables)")
+            try:
+                with session.begin():
+                    return self._apply_in(session, batch_id, events, lines, movements)
+            finally:
+                session.execute(select(func.release_lock(self.apply_lock)))
+                session.commit()
 
-            stock = StockDeltas()
-            if new_lines:
-                conn.execute(insert(sales).prefix_with("IGNORE"), new_lines)
-                for line in new_lines:
-                    stock.add(line, "total_sold", line["quantity_sold"])
-            returned = _accept_returns(conn, new, moved, refused)
-            if returned:
-                conn.execute(insert(sale_returns), returned)
-                for back in returned:
-                    stock.add(back, "total_returned", back["quantity_returned"])
-            movement_rows = [
-                _movement_row(line)
-                for event_id, event_lines in moved.items()
-                if event_id in new  # a refused return is no longer there
-                and new[event_id]["event_type"] in (STOCK_RECEIVED, STOCK_ADJUSTED)
-                for line in event_lines
-            ]
-            if movement_rows:
-                conn.execute(insert(stock_movements), movement_rows)
-                for row in movement_rows:
-                    column = "total_received" if row["kind"] == "received" else "total_adjusted"
-                    stock.add(row, column, row["quantity"])
-            if new:
-                conn.execute(
-                    insert(processed_events),
-                    [
-                        {
-                            "event_id": i,
-                            "event_type": r["event_type"],
-                            "sale_id": r["document_id"],
-                            "batch_id": batch_id,
-                        }
-                        for i, r in new.items()
-                    ],
-                )
-            stock.apply(conn)
-            _apply_period_deltas(conn, new_lines, returned)
-            result = BatchResult(
-                applied=len(new),
-                duplicate=len(events) - len(new) - len(refused),
-                rejected=len(refused),
-                lines=len(new_lines) + len(returned) + len(movement_rows),
+    def _apply_in(
+        self,
+        conn: Any,
+        batch_id: int,
+        events: Sequence[dict[str, Any]],
+        lines: Sequence[dict[str, Any]],
+        movements: Sequence[dict[str, Any]],
+    ) -> tuple[BatchResult, list[dict[str, Any]]]:
+        new, refused = _new_events(conn, events)
+        # An event delivered twice in one batch yields its lines twice: keep one copy.
+        new_lines = list(
+            {line["line_id"]: line for line in lines if line["event_id"] in new}.values()
+        )
+        moved: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for line in {m["line_id"]: m for m in movements if m["event_id"] in new}.values():
+            moved[line["event_id"]].append(line)
+
+        stock = StockDeltas()
+        if new_lines:
+            conn.execute(insert(sales).prefix_with("IGNORE"), new_lines)
+            for line in new_lines:
+                stock.add(line, "total_sold", line["quantity_sold"])
+        returned = _accept_returns(conn, new, moved, refused)
+        if returned:
+            conn.execute(insert(sale_returns), returned)
+            for back in returned:
+                stock.add(back, "total_returned", back["quantity_returned"])
+        movement_rows = [
+            _movement_row(line)
+            for event_id, event_lines in moved.items()
+            if event_id in new  # a refused return is no longer there
+            and new[event_id]["event_type"] in (STOCK_RECEIVED, STOCK_ADJUSTED)
+            for line in event_lines
+        ]
+        if movement_rows:
+            conn.execute(insert(stock_movements), movement_rows)
+            for row in movement_rows:
+                column = "total_received" if row["kind"] == "received" else "total_adjusted"
+                stock.add(row, column, row["quantity"])
+        if new:
+            conn.execute(
+                insert(processed_events),
+                [
+                    {
+                        "event_id": i,
+                        "event_type": r["event_type"],
+                        "sale_id": r["document_id"],
+                        "batch_id": batch_id,
+                    }
+                    for i, r in new.items()
+                ],
             )
-            ledger = insert(stream_batches).values(
-                query_name=self.query_name,
-                batch_id=batch_id,
-                events_applied=result.applied,
-                events_duplicate=result.duplicate,
-                events_rejected=result.rejected,
-                lines_applied=result.lines,
-            )
-            conn.execute(ledger.on_duplicate_key_update(committed_at=ledger.inserted.committed_at))
+        stock.apply(conn)
+        _apply_period_deltas(conn, new_lines, returned)
+        result = BatchResult(
+            applied=len(new),
+            duplicate=len(events) - len(new) - len(refused),
+            rejected=len(refused),
+            lines=len(new_lines) + len(returned) + len(movement_rows),
+        )
+        ledger = insert(stream_batches).values(
+            query_name=self.query_name,
+            batch_id=batch_id,
+            events_applied=result.applied,
+            events_duplicate=result.duplicate,
+            events_rejected=result.rejected,
+            lines_applied=result.lines,
+        )
+        conn.execute(ledger.on_duplicate_key_update(committed_at=ledger.inserted.committed_at))
         return result, refused
 
 

@@ -1,0 +1,400 @@
+"""Rebuild every processed MySQL table from the raw events, and verify the live ones.
+
+The second driver of the stream job's code: the same `classify_batch` (Spark) and the
+same `Sinks.apply` (MySQL), fed from MongoDB's `raw_events` (or the Kafka topics) in
+batches instead of from a live Kafka stream. How it stays exact while the shop sells:
+
+1. Replay the raw events into fresh tables in a scratch database (`<db>_rebuild`). The
+   stream job keeps applying new sales to the live tables meanwhile.
+2. Take the apply lock (`sinks.apply_lock_name`): the stream job's next MySQL write waits
+   for it, so the live tables stop moving (sales still queue up in the outbox and Kafka).
+3. Catch up: the events in the live `processed_events` that the replay did not see (they
+   arrived during step 1) are read from MongoDB and applied to the scratch tables.
+4. Compare scratch with live (that is `verify`), then, unless it is a dry run, swap every
+   rebuilt table in with one `RENAME TABLE` (atomic: readers see the old tables or the new
+   ones, never half of either), and release the lock. The job goes on with the new tables;
+   an event it applies later is one neither side had.
+
+Opening stock is not an event: it comes from the live `stocks` rows (or, if that table
+is gone, from the catalog's opening stock). `stock_alerts` (with their acknowledgements)
+and the job's batch ledger are history, not recomputed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pymongo import MongoClient
+from pyspark.sql import SparkSession
+from sqlalchemy import Engine, ForeignKeyConstraint, MetaData, Table, func, inspect, select, text
+
+from pos_app.db.engine import make_sync_engine
+from pos_app.db.tables import (
+    processed_events,
+    product_monthly_sales,
+    products,
+    sale_returns,
+    sales,
+    sales_daily,
+    sales_monthly,
+    sales_yearly,
+    stock_alerts,
+    stock_movements,
+    stocks,
+    stream_batches,
+)
+from pos_app.settings import Settings
+from stream_jobs.sales_stream import build_spark, classify_batch
+from stream_jobs.sinks import RAW_EVENTS, Sinks, apply_lock_name
+
+Source = Literal["mongo", "kafka"]
+BATCH_EVENTS = 20_000
+# The tables the stream job computes from events, in the order they are swapped.
+REBUILT: tuple[Table, ...] = (
+    sales,
+    sale_returns,
+    stock_movements,
+    stocks,
+    sales_daily,
+    sales_monthly,
+    sales_yearly,
+    product_monthly_sales,
+    processed_events,
+)
+# Columns that say when or in which batch a row was written, not what it holds.
+NOT_COMPARED = {"updated_at", "processed_at", "batch_id"}
+RECORD_SCHEMA = "value string, topic string, partition int, offset long, timestamp timestamp"
+
+
+@dataclass(frozen=True)
+class Difference:
+    table: str
+    key: tuple[Any, ...]
+    expected: dict[str, Any] | None  # recomputed from the raw events
+    found: dict[str, Any] | None  # in the live table
+
+    def __str__(self) -> str:
+        return f"{self.table} {self.key}: expected {self.expected}, found {self.found}"
+
+
+@dataclass
+class Outcome:
+    events: int
+    caught_up: int
+    differences: list[Difference]
+    swapped: bool
+    seconds: float
+
+
+def rebuild(
+    settings: Settings,
+    *,
+    source: Source = "mongo",
+    store: str | None = None,
+    dry_run: bool = False,
+    log: Callable[[str], None] = print,
+) -> Outcome:
+    started = time.monotonic()
+    scratch = settings.model_copy(update={"mysql_database": f"{settings.mysql_database}_rebuild"})
+    live_engine = make_sync_engine(settings)
+    scratch_engine = make_sync_engine(scratch)
+    spark = build_spark(settings, app_name="pos-rebuild")
+    # A rebuild fails rather than waits for ever on a database that stays away.
+    sinks = Sinks(scratch, query_name="rebuild", give_up_after=120)
+    try:
+        present = _prepare_scratch(live_engine, settings, scratch, store)
+        log(f"rebuild: scratch database {scratch.mysql_database} ready")
+        events = 0
+        for batch_id, records in enumerate(_batches(spark, settings, source, store)):
+            events += _apply(spark, sinks, batch_id, records)
+            log(f"rebuild: {events:,} events applied ({time.monotonic() - started:.0f} s)")
+        with _apply_paused(live_engine, settings.mysql_database):
+            caught_up = _catch_up(spark, sinks, live_engine, scratch_engine, settings, store)
+            if caught_up:
+                log(f"rebuild: caught up {caught_up} events that arrived meanwhile")
+            if store is not None:
+                _copy_other_stores(live_engine, settings, scratch, store, present)
+            differences = compare(scratch_engine, live_engine, present)
+            swapped = False
+            if not dry_run:
+                _swap(live_engine, settings, scratch, present)
+                swapped = True
+        return Outcome(events, caught_up, differences, swapped, time.monotonic() - started)
+    finally:
+        sinks.close()
+        spark.stop()
+        with live_engine.begin() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{scratch.mysql_database}`"))
+        live_engine.dispose()
+        scratch_engine.dispose()
+
+
+# --- the scratch database ----------------------------------------------------------------
+
+
+def _prepare_scratch(
+    live: Engine, settings: Settings, scratch: Settings, store: str | None
+) -> set[str]:
+    """Empty copies of the processed tables (same columns and indexes), the catalog, and
+    the opening stock; returns the names of the processed tables that exist live."""
+    live_db, db = settings.mysql_database, scratch.mysql_database
+    present = set(inspect(live).get_table_names()) & {t.name for t in REBUILT}
+    with live.begin() as conn:
+        # The live database's collation, so joins between copied and recreated tables work.
+        charset, collation = conn.execute(
+            text(
+                "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME "
+                "FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = :db"
+            ),
+            {"db": live_db},
+        ).one()
+        conn.execute(text(f"DROP DATABASE IF EXISTS `{db}`"))
+        conn.execute(text(f"CREATE DATABASE `{db}` CHARACTER SET {charset} COLLATE {collation}"))
+        # The job also writes its ledger and alerts: the scratch copies take and drop them.
+        kept = (products, stream_batches, stock_alerts)
+        for table in (*REBUILT, *kept):
+            if table.name in present or table in kept:
+                like = f"`{live_db}`.`{table.name}`"
+                conn.execute(text(f"CREATE TABLE `{db}`.`{table.name}` LIKE {like}"))
+            else:  # gone from the live database: create it from the model
+                _without_foreign_keys(table, db).create(conn)
+        conn.execute(text(f"INSERT INTO `{db}`.products SELECT * FROM `{live_db}`.products"))
+        if "stocks" in present:
+            opening = (
+                f"SELECT store_id, sku, stock_quantity, 0, 0, 0, 0, stock_quantity, "
+                f"CURRENT_TIMESTAMP(3) FROM `{live_db}`.stocks"
+            )
+            if store is not None:
+                opening += " WHERE store_id = :store"
+        else:
+            opening = (
+                f"SELECT :default_store, sku, opening_stock, 0, 0, 0, 0, opening_stock, "
+                f"CURRENT_TIMESTAMP(3) FROM `{live_db}`.products"
+            )
+        conn.execute(
+            text(
+                f"INSERT INTO `{db}`.stocks (store_id, sku, stock_quantity, total_sold, "
+                f"total_received, total_returned, total_adjusted, on_hand, updated_at) {opening}"
+            ),
+            {"store": store, "default_store": settings.store_id},
+        )
+    return present
+
+
+def _without_foreign_keys(table: Table, schema: str) -> Table:
+    """The table in another schema, without foreign keys (like CREATE TABLE ... LIKE):
+    a key into the scratch database would follow the table when it is swapped in."""
+    copy = table.to_metadata(MetaData(), schema=schema)
+    for constraint in list(copy.constraints):
+        if isinstance(constraint, ForeignKeyConstraint):
+            copy.constraints.remove(constraint)
+    return copy
+
+
+# --- reading the raw events ------------------------------------------------------------
+
+
+def _batches(
+    spark: SparkSession, settings: Settings, source: Source, store: str | None
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Kafka-shaped records in the order they were received, BATCH_EVENTS at a time."""
+    if source == "mongo":
+        yield from _chunks(_mongo_records(settings, store, ids=None))
+    else:
+        yield from _chunks(_kafka_records(spark, settings, store))
+
+
+def _chunks(records: Sequence[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
+    for start in range(0, len(records), BATCH_EVENTS):
+        yield list(records[start : start + BATCH_EVENTS])
+
+
+def _mongo_records(
+    settings: Settings, store: str | None, ids: set[str] | None
+) -> list[tuple[Any, ...]]:
+    query: dict[str, Any] = {}
+    if store is not None:
+        query["event.store_id"] = store
+    if ids is not None:
+        query["_id"] = {"$in": sorted(ids)}
+    client: MongoClient[dict[str, Any]] = MongoClient(settings.mongo_url)
+    with client:
+        documents = client[settings.mongo_database][RAW_EVENTS].find(
+            query, {"event": 1, "received_at": 1, "kafka": 1}, batch_size=10_000
+        )
+        records = [
+            (
+                json.dumps(doc["event"]),
+                doc["kafka"]["topic"],
+                doc["kafka"]["partition"],
+                doc["kafka"]["offset"],
+                doc["received_at"],
+            )
+            for doc in documents
+        ]
+    # Received order; within a partition, offset order (a return after its sale).
+    return sorted(records, key=lambda r: (r[4], r[1], r[2], r[3]))
+
+
+def _kafka_records(
+    spark: SparkSession, settings: Settings, store: str | None
+) -> list[tuple[Any, ...]]:
+    frame = (
+        spark.read.format("kafka")
+        .option("kafka.bootstrap.servers", settings.kafka_bootstrap_servers)
+        .option("subscribe", f"{settings.sales_topic},{settings.inventory_topic}")
+        .option("startingOffsets", "earliest")
+        .option("endingOffsets", "latest")
+        .load()
+        .selectExpr("CAST(value AS STRING) AS value", "topic", "partition", "offset", "timestamp")
+    )
+    records = [tuple(row) for row in frame.collect()]
+    if store is not None:
+        records = [r for r in records if _store_of(r[0]) == store]
+    return sorted(records, key=lambda r: (r[4], r[1], r[2], r[3]))
+
+
+def _store_of(value: str | None) -> str | None:
+    try:
+        event = json.loads(value or "")
+    except ValueError:
+        return None
+    return event.get("store_id") if isinstance(event, dict) else None
+
+
+def _apply(spark: SparkSession, sinks: Sinks, batch_id: int, records: list[tuple[Any, ...]]) -> int:
+    if not records:
+        return 0
+    found = classify_batch(sinks, spark.createDataFrame(records, RECORD_SCHEMA))
+    result, _ = sinks.apply(batch_id, found.valid, found.lines, found.movements)
+    return result.applied
+
+
+# --- catching up, pausing, swapping ------------------------------------------------------
+
+
+@contextmanager
+def _apply_paused(live: Engine, database: str, timeout: int = 120) -> Iterator[None]:
+    """Hold the stream job's apply lock: its MySQL writes wait (they retry) until we let go."""
+    name = apply_lock_name(database)
+    with live.connect() as conn:
+        if not conn.scalar(select(func.get_lock(name, timeout))):
+            raise RuntimeError(f"could not pause the stream job's writes within {timeout} s")
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(select(func.release_lock(name)))
+            conn.commit()
+
+
+def _catch_up(
+    spark: SparkSession,
+    sinks: Sinks,
+    live: Engine,
+    scratch: Engine,
+    settings: Settings,
+    store: str | None,
+    wait_seconds: float = 60,
+) -> int:
+    """Apply the events the live tables have and the replay did not (they arrived while it
+    ran). The job writes MongoDB right after MySQL, so wait briefly for their documents."""
+    if "processed_events" not in inspect(live).get_table_names():
+        return 0
+    with live.connect() as conn:
+        applied_live = set(conn.scalars(select(processed_events.c.event_id)))
+    with scratch.connect() as conn:
+        applied_here = set(conn.scalars(select(processed_events.c.event_id)))
+    missing = applied_live - applied_here
+    if not missing:
+        return 0
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        records = _mongo_records(settings, store, ids=missing)
+        if store is not None or len(records) == len(missing) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    if store is None and len(records) < len(missing):
+        raise RuntimeError(
+            f"{len(missing) - len(records)} events applied to the live tables are not in "
+            "MongoDB; not swapping (run `posctl verify` to see which rows differ)"
+        )
+    for records_batch in _chunks(records):
+        _apply(spark, sinks, 1_000_000, records_batch)
+    return len(records)
+
+
+def _copy_other_stores(
+    live: Engine, settings: Settings, scratch: Settings, store: str, present: set[str]
+) -> None:
+    """A one-store rebuild keeps every other store's rows as they are."""
+    live_db, db = settings.mysql_database, scratch.mysql_database
+    with live.begin() as conn:
+        for table in REBUILT:
+            if table.name not in present:
+                continue
+            if "store_id" in table.c:
+                conn.execute(
+                    text(
+                        f"INSERT INTO `{db}`.`{table.name}` "
+                        f"SELECT * FROM `{live_db}`.`{table.name}` WHERE store_id <> :store"
+                    ),
+                    {"store": store},
+                )
+            else:  # processed_events: the other stores' event ids stay applied
+                conn.execute(
+                    text(
+                        f"INSERT IGNORE INTO `{db}`.`{table.name}` "
+                        f"SELECT * FROM `{live_db}`.`{table.name}`"
+                    )
+                )
+
+
+def _swap(live: Engine, settings: Settings, scratch: Settings, present: set[str]) -> None:
+    live_db, db = settings.mysql_database, scratch.mysql_database
+    old = f"{live_db}_old"
+    moves = []
+    for table in REBUILT:
+        if table.name in present:
+            moves.append(f"`{live_db}`.`{table.name}` TO `{old}`.`{table.name}`")
+        moves.append(f"`{db}`.`{table.name}` TO `{live_db}`.`{table.name}`")
+    with live.begin() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS `{old}`"))
+        conn.execute(text(f"CREATE DATABASE `{old}`"))
+        conn.execute(text("RENAME TABLE " + ", ".join(moves)))  # one statement: atomic
+        conn.execute(text(f"DROP DATABASE `{old}`"))
+        # CREATE TABLE ... LIKE does not copy foreign keys: put stocks' back.
+        conn.execute(
+            text(
+                f"ALTER TABLE `{live_db}`.stocks ADD CONSTRAINT stocks_sku_fk "
+                f"FOREIGN KEY (sku) REFERENCES `{live_db}`.products (sku)"
+            )
+        )
+
+
+# --- comparing ---------------------------------------------------------------------------
+
+
+def compare(expected: Engine, found: Engine, present: set[str]) -> list[Difference]:
+    """Every row that differs between the recomputed tables and the live ones."""
+    differences: list[Difference] = []
+    for table in REBUILT:
+        key = [c.name for c in table.primary_key.columns]
+        wanted = _rows(expected, table, key)
+        have = _rows(found, table, key) if table.name in present else {}
+        for k in sorted(wanted.keys() | have.keys(), key=str):
+            if wanted.get(k) != have.get(k):
+                differences.append(Difference(table.name, k, wanted.get(k), have.get(k)))
+    return differences
+
+
+def _rows(engine: Engine, table: Table, key: list[str]) -> dict[tuple[Any, ...], dict[str, Any]]:
+    columns = [c for c in table.c if c.name not in NOT_COMPARED]
+    with engine.connect() as conn:
+        rows = conn.execute(select(*columns)).mappings()
+        return {tuple(row[k] for k in key): dict(row) for row in rows}
