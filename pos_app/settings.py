@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     # Upper bound of Kafka records per micro-batch, so a backlog is caught up in steps.
     stream_max_offsets_per_trigger: int = 20000
 
+    # Superset (`posctl superset up`): its port on 127.0.0.1, and its secret key (empty means
+    # one made at random and kept in the state folder).
+    superset_port: int = 8088
+    superset_secret_key: str = ""
+
     # The local stack's state (data, logs, jars): one ignored folder.
     state_dir: Path = REPO_ROOT / ".stack"
 
