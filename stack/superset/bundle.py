@@ -4,6 +4,10 @@ Every object has a fixed UUID derived from the target database's name, so import
 bundle again updates the same connection, datasets, charts and dashboard instead of adding
 new ones; a test database gets its own set and never touches the shop's dashboard.
 
+Datasets are virtual (a SELECT on one table) and named after the database for any but the
+shop's: Superset's SQLite metadata keeps a UNIQUE(table_name) that its migrations cannot
+drop there, so two physical datasets on tables of the same name could not coexist.
+
 Each chart carries its `params` (what the dashboard draws) and a `query_context` (what
 `GET /api/v1/chart/{id}/data/` runs), built from one spec so the two agree.
 """
@@ -62,7 +66,7 @@ class Dataset:
     table: str
     columns: list[tuple[str, str, bool]]  # name, SQL type, is a date
     metrics: dict[str, str]  # name -> SQL expression
-    sql: str | None = None  # a virtual dataset's query
+    sql: str = ""  # the dataset's query; empty means every column of `table`
     calculated: dict[str, str] = field(default_factory=dict)  # column -> SQL expression
     main_dttm_col: str | None = None
     description: str = ""
@@ -136,7 +140,11 @@ DATASETS = [
 DATASET_BY_KEY = {d.key: d for d in DATASETS}
 
 
-def _dataset_yaml(ds: Dataset, database: str) -> dict[str, Any]:
+def dataset_name(settings: Settings, database: str, key: str) -> str:
+    return key if database == settings.mysql_database else f"{key} ({database})"
+
+
+def _dataset_yaml(ds: Dataset, database: str, name: str) -> dict[str, Any]:
     columns = [
         {
             "column_name": name,
@@ -170,14 +178,14 @@ def _dataset_yaml(ds: Dataset, database: str) -> dict[str, Any]:
         for name, expression in ds.calculated.items()
     ]
     return {
-        "table_name": ds.table,
+        "table_name": name,
         "main_dttm_col": ds.main_dttm_col,
         "description": ds.description or None,
         "default_endpoint": None,
         "offset": 0,
         "cache_timeout": None,
         "schema": database,
-        "sql": ds.sql,
+        "sql": ds.sql or f"SELECT * FROM {ds.table}",
         "params": None,
         "template_params": None,
         "filter_select_enabled": True,
@@ -628,7 +636,8 @@ def build(settings: Settings, database: str | None = None) -> bytes:
         database_file(): _database_yaml(settings, database),
     }
     for ds in DATASETS:
-        files[f"datasets/{ds.key}.yaml"] = _dataset_yaml(ds, database)
+        name = dataset_name(settings, database, ds.key)
+        files[f"datasets/{ds.key}.yaml"] = _dataset_yaml(ds, database, name)
     for chart in CHARTS:
         files[f"charts/{chart.key}.yaml"] = _chart_yaml(chart, database)
     files["dashboards/sales.yaml"] = _dashboard_yaml(settings, database)
