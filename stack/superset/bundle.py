@@ -65,7 +65,7 @@ class Dataset:
     key: str
     table: str
     columns: list[tuple[str, str, bool]]  # name, SQL type, is a date
-    metrics: dict[str, str]  # name -> SQL expression
+    metrics: dict[str, tuple[str, str]]  # name -> SQL expression, label
     sql: str = ""  # the dataset's query; empty means every column of `table`
     calculated: dict[str, str] = field(default_factory=dict)  # column -> SQL expression
     main_dttm_col: str | None = None
@@ -84,6 +84,11 @@ def _columns(table: Table) -> list[tuple[str, str, bool]]:
     ]
 
 
+# Metric names differ from column names: a chart whose metric shares a column's name
+# confuses Superset's post-processing (the heat map's rank fails).
+REVENUE = ("SUM(revenue)", "Revenue")
+UNITS = ("SUM(units)", "Units sold")
+
 STOCK_LEVELS_SQL = """\
 SELECT s.store_id, s.sku, p.name AS product, p.category, s.stock_quantity, s.total_sold,
        s.on_hand, p.reorder_point
@@ -94,7 +99,10 @@ DATASETS = [
         "sales",
         "sales",
         _columns(sales),
-        {"total_sales": "SUM(sales)", "units_sold": "SUM(quantity_sold)"},
+        {
+            "total_sales": ("SUM(sales)", "Total sales"),
+            "sum_quantity_sold": ("SUM(quantity_sold)", "Units sold"),
+        },
         main_dttm_col="sale_date",
         description="One row per sale line, written by the stream job.",
     ),
@@ -102,14 +110,14 @@ DATASETS = [
         "sales_monthly",
         "sales_monthly",
         _columns(sales_monthly),
-        {"revenue": "SUM(revenue)", "units": "SUM(units)"},
+        {"sum_revenue": REVENUE, "sum_units": UNITS},
     ),
-    Dataset("sales_yearly", "sales_yearly", _columns(sales_yearly), {"revenue": "SUM(revenue)"}),
+    Dataset("sales_yearly", "sales_yearly", _columns(sales_yearly), {"sum_revenue": REVENUE}),
     Dataset(
         "product_monthly_sales",
         "product_monthly_sales",
         _columns(product_monthly_sales),
-        {"revenue": "SUM(revenue)", "units": "SUM(units)"},
+        {"sum_revenue": REVENUE, "sum_units": UNITS},
         calculated={"period": "CONCAT(year, '-', LPAD(month, 2, '0'))"},
     ),
     Dataset(
@@ -125,7 +133,10 @@ DATASETS = [
             ("on_hand", "INTEGER", False),
             ("reorder_point", "INTEGER", False),
         ],
-        {"on_hand": "SUM(on_hand)", "total_sold": "SUM(total_sold)"},
+        {
+            "sum_on_hand": ("SUM(on_hand)", "On hand"),
+            "sum_total_sold": ("SUM(total_sold)", "Sold to date"),
+        },
         sql=STOCK_LEVELS_SQL,
         description="Stock per store and SKU with the product's name and reorder point.",
     ),
@@ -133,7 +144,7 @@ DATASETS = [
         "refill_plan",
         "refill_plan",
         _columns(refill_plan),
-        {"suggested_order": "SUM(suggested_order)"},
+        {"sum_suggested_order": ("SUM(suggested_order)", "To order")},
         main_dttm_col="plan_month",
     ),
 ]
@@ -197,7 +208,7 @@ def _dataset_yaml(ds: Dataset, database: str, name: str) -> dict[str, Any]:
         "metrics": [
             {
                 "metric_name": name,
-                "verbose_name": name.replace("_", " ").capitalize(),
+                "verbose_name": label,
                 "metric_type": None,
                 "expression": expression,
                 "description": None,
@@ -205,7 +216,7 @@ def _dataset_yaml(ds: Dataset, database: str, name: str) -> dict[str, Any]:
                 "warning_text": None,
                 "extra": None,
             }
-            for name, expression in ds.metrics.items()
+            for name, (expression, label) in ds.metrics.items()
         ],
         "columns": columns,
         "version": VERSION,
@@ -225,6 +236,7 @@ class Chart:
     params: dict[str, Any]
     query: dict[str, Any]  # columns, metrics, orderby, row_limit, where
     width: int = 6
+    height: int = 50  # in Superset's grid units
     description: str = ""
 
 
@@ -279,8 +291,8 @@ CHARTS = [
         "Sales by Year",
         "echarts_timeseries_bar",
         "sales_yearly",
-        _bar("year", "revenue", horizontal=False),
-        {"columns": ["year"], "metrics": ["revenue"], "orderby": [["year", True]]},
+        _bar("year", "sum_revenue", horizontal=False),
+        {"columns": ["year"], "metrics": ["sum_revenue"], "orderby": [["year", True]]},
         width=3,
     ),
     Chart(
@@ -289,7 +301,7 @@ CHARTS = [
         "echarts_timeseries_bar",
         "sales_monthly",
         {
-            **_bar("month", "revenue", horizontal=False),
+            **_bar("month", "sum_revenue", horizontal=False),
             "groupby": ["year"],
             "x_axis_sort": "month",
             "x_axis_sort_asc": True,
@@ -298,7 +310,7 @@ CHARTS = [
         },
         {
             "columns": ["month", "year"],
-            "metrics": ["revenue"],
+            "metrics": ["sum_revenue"],
             "orderby": [["month", True], ["year", True]],
         },
     ),
@@ -307,24 +319,25 @@ CHARTS = [
         "Total Sales by Products",
         "echarts_timeseries_bar",
         "product_monthly_sales",
-        _bar("product", "revenue"),
-        {"columns": ["product"], "metrics": ["revenue"], "orderby": [["revenue", False]]},
+        _bar("product", "sum_revenue"),
+        {"columns": ["product"], "metrics": ["sum_revenue"], "orderby": [["sum_revenue", False]]},
     ),
     Chart(
         "units_by_product",
         "Total Numbers of Each Product Sold",
         "echarts_timeseries_bar",
         "product_monthly_sales",
-        _bar("product", "units"),
-        {"columns": ["product"], "metrics": ["units"], "orderby": [["units", False]]},
+        _bar("product", "sum_units"),
+        {"columns": ["product"], "metrics": ["sum_units"], "orderby": [["sum_units", False]]},
     ),
     Chart(
         "stock_by_product",
         "Numbers of Product in Stock",
         "echarts_timeseries_bar",
         "stock_levels",
-        _bar("product", "on_hand"),
-        {"columns": ["product"], "metrics": ["on_hand"], "orderby": [["on_hand", False]]},
+        _bar("product", "sum_on_hand"),
+        {"columns": ["product"], "metrics": ["sum_on_hand"], "orderby": [["sum_on_hand", False]]},
+        height=90,  # one bar per SKU
     ),
     Chart(
         "low_stock",
@@ -366,10 +379,12 @@ CHARTS = [
         {
             "x_axis": "period",
             "groupby": "product",
-            "metric": "revenue",
+            "metric": "sum_revenue",
             "sort_x_axis": "alpha_asc",
             "sort_y_axis": "value_desc",
-            "normalize_across": "x",
+            # Colours across the whole map: per-month ("x") ranking fails in Superset 6.1
+            # while there is only one month of sales (pandas returns a frame, not a series).
+            "normalize_across": "heatmap",
             "linear_color_scheme": "blue_white_yellow",
             "show_legend": True,
             "show_percentage": True,
@@ -380,8 +395,8 @@ CHARTS = [
         },
         {
             "columns": ["period", "product"],
-            "metrics": ["revenue"],
-            "orderby": [["period", True], ["revenue", False]],
+            "metrics": ["sum_revenue"],
+            "orderby": [["period", True], ["sum_revenue", False]],
             "row_limit": 10000,
         },
     ),
@@ -525,7 +540,7 @@ def _position(database: str, title: str) -> dict[str, Any]:
                     "chartId": _chart_number(key),
                     "uuid": object_uuid(database, f"chart/{key}"),
                     "width": round(width * scale),
-                    "height": 50,
+                    "height": CHART_BY_KEY[key].height,
                     "sliceName": CHART_BY_KEY[key].name,
                 },
             }

@@ -154,13 +154,13 @@ def superset_figures(
     return {
         "total": Decimal(total["Total sales"] or 0),
         "revenue": by_key(rows("Total Sales by Products"), "product", "Revenue"),
-        "units": by_key(rows("Total Numbers of Each Product Sold"), "product", "Units"),
+        "units": by_key(rows("Total Numbers of Each Product Sold"), "product", "Units sold"),
         "months": {
             (r["year"], r["month"]): Decimal(r["Revenue"])
             for r in rows("Monthly Sales (beside last year)")
         },
         "stock": by_key(rows("Numbers of Product in Stock"), "product", "On hand"),
-        "low": by_key(rows("Low Stock (on hand at or under the reorder point)"), "sku", "On hand"),
+        "low": by_key(rows("Low Stock (on hand at or under the reorder point)"), "sku", "on_hand"),
     }
 
 
@@ -250,7 +250,7 @@ def test_the_refill_plan_chart_reads_the_plan(
     store, rows = planned
     chart = dashboard["Refill Plan (what to order in which month)"]
     seen = chart_rows(superset, chart, store)
-    assert [(r["plan_month"][:10], r["sku"], r["Suggested order"], r["reason"]) for r in seen] == [
+    assert [(r["plan_month"][:10], r["sku"], r["suggested_order"], r["reason"]) for r in seen] == [
         (str(r["plan_month"]), r["sku"], str(r["suggested_order"]), r["reason"]) for r in rows
     ]
 
