@@ -91,11 +91,13 @@ def process_files(settings: Settings) -> ProcessFiles:
 
 
 def base_url(settings: Settings) -> str:
-    return f"http://127.0.0.1:{settings.superset_port}"
+    return f"http://{settings.superset_host}:{settings.superset_port}"
 
 
 def admin_password(settings: Settings) -> str:
-    """The admin's password, made once at random and kept in a 0600 file."""
+    """The admin's password: from the settings, or made once at random and kept in a 0600 file."""
+    if settings.superset_admin_password:
+        return settings.superset_admin_password
     return _secret_file(Paths.of(settings).password_file, lambda: secrets.token_urlsafe(18))
 
 
@@ -244,7 +246,8 @@ def initialise(settings: Settings) -> None:
 
 def healthy(settings: Settings) -> bool:
     try:
-        return httpx.get(f"{base_url(settings)}/health", timeout=2).status_code == 200
+        url = f"http://127.0.0.1:{settings.superset_port}/health"  # the one `up` runs
+        return httpx.get(url, timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
 
