@@ -167,7 +167,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_superset(args: argparse.Namespace) -> int:
-    from stack.superset import client, server
+    from stack.superset import bundle, client, server
 
     settings = get_settings()
     try:
@@ -177,7 +177,7 @@ def cmd_superset(args: argparse.Namespace) -> int:
             done = client.provision(settings, args.database)
             print(
                 f"superset: dashboard {done.url} (id {done.dashboard_id}), "
-                f"{len(done.charts)} charts, refreshes every {client.bundle.REFRESH_SECONDS} s"
+                f"{len(done.charts)} charts, refreshes every {bundle.REFRESH_SECONDS} s"
             )
         elif args.action == "down":
             _print(server.down(settings))

@@ -22,10 +22,21 @@ class SupersetClient:
 
     def __init__(self, url: str, username: str, password: str, *, timeout: float = 60) -> None:
         self.http = httpx.Client(base_url=url, timeout=timeout)
-        login = self.http.post(
-            "/api/v1/security/login",
-            json={"username": username, "password": password, "provider": "db", "refresh": False},
-        )
+        try:
+            login = self.http.post(
+                "/api/v1/security/login",
+                json={
+                    "username": username,
+                    "password": password,
+                    "provider": "db",
+                    "refresh": False,
+                },
+            )
+        except httpx.TransportError as error:
+            self.http.close()
+            raise ProvisionError(
+                f"superset: cannot reach {url} ({error}); start it with `posctl superset up`"
+            ) from None
         self._check(login, "sign in")
         self.http.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
         csrf = self.http.get("/api/v1/security/csrf_token/")

@@ -14,6 +14,7 @@ import secrets
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,16 +102,16 @@ def admin_password(settings: Settings) -> str:
     return _secret_file(Paths.of(settings).password_file, lambda: secrets.token_urlsafe(18))
 
 
-def _secret_file(path: Path, make: object) -> str:
+def _secret_file(path: Path, make: Callable[[], str]) -> str:
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    value = make() if callable(make) else str(make)
+    value = make()
     # Created 0600 from the start, so the secret is never readable by others.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as out:
         out.write(value + "\n")
-    return str(value)
+    return value
 
 
 def _secret_key(settings: Settings) -> str:

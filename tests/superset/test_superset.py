@@ -74,15 +74,38 @@ def inventory(client: SupersetClient) -> dict[str, list[tuple[int, str]]]:
 
 
 @pytest.fixture(scope="module")
-def dashboard(superset: SupersetClient, settings: Settings) -> dict[str, int]:
-    """Provisioned twice; returns chart name -> id."""
+def dashboard(superset: SupersetClient, settings: Settings) -> Iterator[dict[str, int]]:
+    """Provisioned twice; chart name -> id. Removed afterwards, so the shop's Superset
+    keeps only its own dashboard."""
     provision(settings)
     first = inventory(superset)
     provision(settings)
     second = inventory(superset)
     assert second == first, "provisioning again changed the set of objects"
     slug = bundle.dashboard_slug(Settings(), settings.mysql_database)
-    return superset.dashboard_charts(slug)
+    charts = superset.dashboard_charts(slug)
+    yield charts
+    remove_test_objects(superset, settings.mysql_database, slug, charts)
+
+
+def remove_test_objects(
+    client: SupersetClient, database: str, slug: str, charts: dict[str, int]
+) -> None:
+    board = client.get(f"/api/v1/dashboard/{slug}")["result"]
+    datasets = [
+        d["id"] for d in client.listing("dataset") if d["table_name"].endswith(f" ({database})")
+    ]
+    (db,) = [
+        d["id"] for d in client.listing("database") if d["database_name"].endswith(f"({database})")
+    ]
+    for path in (
+        f"/api/v1/dashboard/{board['id']}",
+        f"/api/v1/chart/?q=!({','.join(map(str, charts.values()))})",
+        f"/api/v1/dataset/?q=!({','.join(map(str, datasets))})",
+        f"/api/v1/database/{db}",
+    ):
+        response = client.http.delete(path)
+        assert response.status_code == 200, f"DELETE {path}: {response.text[:500]}"
 
 
 def test_provisioning_twice_keeps_one_of_everything(
@@ -112,12 +135,18 @@ def test_provisioning_twice_keeps_one_of_everything(
     assert database["backend"] == "mysql"
 
 
-def chart_rows(client: SupersetClient, chart_id: int, store_id: str) -> list[dict[str, str]]:
-    """The chart's saved query for one store (as the dashboard's Store filter would run it),
-    as CSV: Superset's JSON turns DECIMAL into floats, its CSV keeps the digits."""
+def chart_rows(
+    client: SupersetClient, chart_id: int, store_id: str, **where: int
+) -> list[dict[str, str]]:
+    """The chart's saved query for one store (and year, month, day...), as the dashboard's
+    native filters run it, read as CSV: Superset's JSON turns DECIMAL into floats, its CSV
+    keeps the digits."""
     saved = json.loads(client.get(f"/api/v1/chart/{chart_id}")["result"]["query_context"])
+    filters = [
+        {"col": col, "op": "==", "val": val} for col, val in {"store_id": store_id, **where}.items()
+    ]
     for query in saved["queries"]:
-        query["filters"] = [*query["filters"], {"col": "store_id", "op": "==", "val": store_id}]
+        query["filters"] = [*query["filters"], *filters]
     saved.update(result_format="csv", result_type="full", force=True)
     response = client.http.post("/api/v1/chart/data", json=saved)
     assert response.status_code == 200, response.text[:2000]
@@ -207,6 +236,17 @@ def test_charts_show_what_the_app_shows(
     assert sum(seen["months"].values()) == seen["total"]
     stock = {r["sku"]: r for r in api.get("/api/v1/stock").json()}
     assert all(stock[sku]["total_sold"] > 0 for sku in sold)
+
+    # Total Sales under the Year, Month and Day filters: the app's dashboard for that period.
+    today = settings.today()
+    for period in (
+        {"year": today.year},
+        {"year": today.year, "month": today.month},
+        {"year": today.year, "month": today.month, "day": today.day},
+    ):
+        (row,) = chart_rows(superset, dashboard["Total Sales"], settings.store_id, **period)
+        app = api.get("/api/v1/reports/dashboard", params=period).json()["period"]["revenue"]
+        assert Decimal(row["Total sales"]) == Decimal(app) > 0, period
 
 
 @pytest.fixture
