@@ -295,7 +295,7 @@ def test_the_refill_plan_chart_reads_the_plan(
     ]
 
 
-def test_superset_listens_on_loopback_only(settings: Settings) -> None:
+def test_superset_listens_on_loopback_only(superset: SupersetClient) -> None:
     lines, healthy = server.status(Settings())
     assert healthy, lines
     log = server.process_files(Settings()).log_file.read_text(errors="replace")
