@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 POSCTL := $(BIN)/posctl
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install up down status stream lint unit e2e faults bench replay
+.PHONY: run test install up down status stream lint unit e2e faults bench replay superset
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,7 +50,14 @@ lint: $(STAMP)
 stream: up
 	$(POSCTL) stream --detach
 
+# Apache Superset on http://127.0.0.1:8088 with the "Sales" dashboard on the shop's MySQL
+# (installed into .stack/superset the first time; `posctl superset down` stops it).
+superset: up
+	$(POSCTL) superset up
+	$(POSCTL) superset provision
+
 down:
+	$(POSCTL) superset down
 	$(POSCTL) stack down
 
 status:

@@ -195,6 +195,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_superset(args: argparse.Namespace) -> int:
+    from stack.superset import bundle, client, server
+
+    settings = get_settings()
+    try:
+        if args.action == "up":
+            _print(server.up(settings))
+        elif args.action == "provision":
+            done = client.provision(settings, args.database)
+            print(
+                f"superset: dashboard {done.url} (id {done.dashboard_id}), "
+                f"{len(done.charts)} charts, refreshes every {bundle.REFRESH_SECONDS} s"
+            )
+        elif args.action == "down":
+            _print(server.down(settings))
+        elif args.action == "status":
+            lines, healthy = server.status(settings)
+            _print(lines)
+            return 0 if healthy else 1
+    except (server.SupersetError, client.ProvisionError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="posctl", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -270,6 +295,13 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "rebuild":
             command.add_argument("--dry-run", action="store_true", help="compare, do not swap")
         command.set_defaults(func=cmd_rebuild, command=name, dry_run=False)
+
+    superset = sub.add_parser("superset", help="Apache Superset and its Sales dashboard")
+    superset.add_argument("action", choices=["up", "provision", "down", "status"])
+    superset.add_argument(
+        "--database", help="MySQL database the dashboard reads (default: POS_MYSQL_DATABASE)"
+    )
+    superset.set_defaults(func=cmd_superset)
 
     serve = sub.add_parser("serve", help="the web app")
     serve.add_argument("--host", default="127.0.0.1")

@@ -56,6 +56,14 @@ class Settings(BaseSettings):
     # Upper bound of Kafka records per micro-batch, so a backlog is caught up in steps.
     stream_max_offsets_per_trigger: int = 20000
 
+    # Superset (`posctl superset up`): where it listens (`up` binds 127.0.0.1 only; the host
+    # is for provisioning one that runs elsewhere, e.g. in docker compose), its secret key and
+    # admin password (empty means made at random once and kept in the state folder, 0600).
+    superset_host: str = "127.0.0.1"
+    superset_port: int = 8088
+    superset_secret_key: str = ""
+    superset_admin_password: str = ""
+
     # The local stack's state (data, logs, jars): one ignored folder.
     state_dir: Path = REPO_ROOT / ".stack"
 

@@ -186,3 +186,27 @@ def test_demo_catalog_shows_low_stock() -> None:
         if int(row["opening_stock"]) <= int(row["reorder_point"]) * 1.5
     ]
     assert low, "the demo should start with some SKUs near their reorder point"
+
+
+def test_superset_runs_the_pinned_version_on_loopback_only_with_its_profile() -> None:
+    from stack.superset.server import SUPERSET_VERSION
+
+    services = _compose()["services"]
+    superset = services["superset"]
+    assert superset["image"] == f"apache/superset:{SUPERSET_VERSION}"
+    assert superset["profiles"] == ["superset"]
+    assert superset["ports"] == ["127.0.0.1:8088:8088"]
+    env = _environment(superset)
+    # Its secrets come from the host and must be given: never a default password.
+    for var in ("SUPERSET_SECRET_KEY", "SUPERSET_ADMIN_PASSWORD"):
+        assert re.fullmatch(rf"\$\{{{var}:\?[^}}]*\}}", env[var]), var
+    config = superset["volumes"][1].split(":")[0]
+    assert (ROOT / config).is_file()
+    provision = services["superset-provision"]
+    assert provision["profiles"] == ["superset"]
+    assert provision["command"] == ["posctl", "superset", "provision"]
+    assert provision["depends_on"]["superset"]["condition"] == "service_healthy"
+    # The shop runs without Superset: nothing outside the profile waits for it.
+    for name, svc in services.items():
+        if "superset" not in svc.get("profiles", []):
+            assert not {"superset", "superset-provision"} & set(svc.get("depends_on", {})), name
