@@ -21,8 +21,15 @@ class EventLine(BaseModel):
     sku: str
     name: str
     quantity: int = Field(gt=0)
-    unit_price: Money
+    unit_price: Money  # the price charged per unit, after any line discount
     line_total: Money
+    # Additive (still v1): set only on a discounted line. list_price is the catalog
+    # price, discount the money taken off the whole line; unit_price is already net, so
+    # consumers that know nothing of discounts charge the right amount.
+    list_price: Money | None = None
+    discount_percent: Decimal | None = None
+    discount: Money | None = None
+    discount_reason: str | None = None
 
 
 class EventTotals(BaseModel):
@@ -33,12 +40,13 @@ class EventTotals(BaseModel):
 
     @classmethod
     def of(cls, lines: list[EventLine]) -> EventTotals:
-        """The totals of lines sold without a discount."""
+        """The totals of lines: subtotal at list prices, the discounts, what is charged."""
         total = sum((line.line_total for line in lines), Decimal(0))
+        discount = sum((line.discount or Decimal(0) for line in lines), Decimal(0))
         return cls(
             items=sum(line.quantity for line in lines),
-            subtotal=total,
-            discount=Decimal(0),
+            subtotal=total + discount,
+            discount=discount,
             total=total,
         )
 
@@ -65,6 +73,9 @@ class SaleCompleted(BaseModel):
     lines: list[EventLine] = Field(min_length=1)
     totals: EventTotals
     payment: EventPayment
+    # Additive (still v1): every tender of the sale. A split sale has two, and `payment`
+    # then says method "split" with the whole amount (and the cash part's tendered/change).
+    payments: list[EventPayment] | None = None
 
     def to_kafka(self) -> tuple[bytes, bytes]:
         """(key, value) for the sales topic: keyed by sale id, so a sale stays in order."""
