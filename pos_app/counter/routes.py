@@ -34,7 +34,7 @@ from pos_app.sales.service import (
 )
 from pos_app.security import csrf
 from pos_app.settings import Settings
-from pos_app.templating import render_page, templates
+from pos_app.templating import kyat, render_page, templates
 
 router = APIRouter(include_in_schema=False)
 PAYMENT_METHODS = {
@@ -339,7 +339,7 @@ def _payment(form: dict[str, str], total: Decimal) -> tuple[PaymentIn, list[Paym
     if second:
         amount = _money(form.get("split_amount", ""), "the split amount")
         if not 0 < amount < total:
-            raise SaleRejected(f"the split amount must be more than 0 and less than {total:,}")
+            raise SaleRejected(f"the split amount must be more than 0 and less than {kyat(total)}")
         split = (total - amount, amount)
         cash_due = split[0] if method == "cash" else amount
     tendered = None
@@ -349,7 +349,9 @@ def _payment(form: dict[str, str], total: Decimal) -> tuple[PaymentIn, list[Paym
             raise SaleRejected("enter the cash tendered")
         tendered = _money(text, "cash tendered")
         if tendered < cash_due:
-            raise SaleRejected(f"cash tendered {tendered:,} is less than the {cash_due:,} due")
+            raise SaleRejected(
+                f"cash tendered {kyat(tendered)} is less than the {kyat(cash_due)} due"
+            )
     if split is None:
         return PaymentIn(method=method, tendered=tendered), None  # type: ignore[arg-type]
     parts = [

@@ -23,6 +23,7 @@ from pos_app.events.outbox import enqueue
 from pos_app.events.schemas import EventLine, EventPayment, EventTotals, SaleCompleted
 from pos_app.sales.schemas import PaymentIn, SaleIn
 from pos_app.settings import Settings
+from pos_app.templating import kyat
 
 CENT = Decimal("0.01")
 # The largest line discount, in percent, each role may give. API keys give none: a
@@ -128,7 +129,7 @@ def _tender(part: PaymentIn, amount: Decimal, due: str = "the total") -> EventPa
     """One tender; cash may be given with the money handed over, which must cover it."""
     tendered = part.tendered if part.method == "cash" else None
     if tendered is not None and tendered < amount:
-        raise SaleRejected(f"cash tendered {tendered:,} is less than {due} {amount:,}")
+        raise SaleRejected(f"cash tendered {kyat(tendered)} is less than {due} {kyat(amount)}")
     change = (tendered - amount) if tendered is not None else None
     return EventPayment(method=part.method, amount=amount, tendered=tendered, change=change)
 
@@ -147,8 +148,8 @@ def _payments(sale: SaleIn, total: Decimal) -> tuple[EventPayment, list[EventPay
         raise SaleRejected("each part of a split payment needs its amount")
     if first.amount + second.amount != total:
         raise SaleRejected(
-            f"the split payments add up to {first.amount + second.amount:,}, "
-            f"but the total is {total:,}"
+            f"the split payments add up to {kyat(first.amount + second.amount)}, "
+            f"but the total is {kyat(total)}"
         )
     due = "the part due in cash"
     parts = [_tender(first, first.amount, due), _tender(second, second.amount, due)]

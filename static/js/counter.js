@@ -41,7 +41,7 @@
     const form = event.target.closest && event.target.closest("#scan-form");
     const search = $("#search");
     if (!form || !search) return;
-    if (event.detail.successful) {
+    if (event.detail.xhr.status < 400) {
       search.value = "";
       filterTiles();
     } else {

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import Engine, text
 
 from tests.browser.conftest import SIZES, SignedIn, screenshot
-from tests.stack_fixtures import ChildProcess
+from tests.stack_fixtures import ChildProcess, wait_for
 
 pytestmark = pytest.mark.stack
 
@@ -86,9 +86,10 @@ def test_search_scan_pay_cash_receipt_and_stock_alert(
     page.locator("#search").fill(tiled["name"].split(" (")[0].lower())
     visible = page.locator(".variant:visible")
     expect(visible.first).to_be_visible()
-    assert all(tile_sku.split("-")[0].lower() in t for t in visible.evaluate_all(
-        "els => els.map(e => e.dataset.search)"
-    ))
+    assert all(
+        tile_sku.split("-")[0].lower() in t
+        for t in visible.evaluate_all("els => els.map(e => e.dataset.search)")
+    )
     page.locator(f'.variant[value="{tile_sku}"]').click()
     expect(cart_line(page, tile_sku)).to_be_visible()
     page.locator("#search").fill("")
@@ -143,3 +144,199 @@ def test_search_scan_pay_cash_receipt_and_stock_alert(
     page.locator("#new-sale").click()
     expect(page.locator("#cart-empty")).to_be_visible()
     expect(page.locator("#search")).to_be_focused()
+
+
+def message(page: Page) -> str:
+    return page.locator("#cart-message").inner_text()
+
+
+def test_bad_input_gets_a_message_and_publishes_nothing(signed_in: SignedIn, mysql: Engine) -> None:
+    page = signed_in("cashier")
+    published = outbox_count(mysql)
+    error = page.locator("#cart-message.error")
+
+    scan(page, "2999999999999")
+    expect(error).to_contain_text("unknown barcode or SKU '2999999999999'")
+    expect(page.locator("#search")).to_have_value("2999999999999")  # kept, selected
+
+    scan(page, "egy-crm-l")  # a SKU typed by hand works too
+    line = cart_line(page, "EGY-CRM-L")
+    expect(line).to_be_visible()
+    for bad, said in (
+        ("0", "quantity must be from 1 to 1,000 (got 0)"),
+        ("10000", "quantity must be from 1 to 1,000 (got 10,000)"),
+        ("two", "quantity must be a whole number"),
+    ):
+        line.locator("input.qty").fill(bad)
+        line.locator("input.qty").press("Enter")
+        expect(error).to_contain_text(said)
+        expect(line.locator("input.qty")).to_have_value("1")  # the cart did not change
+
+    for tendered, said in (
+        ("", "enter the cash tendered"),
+        ("lots", "cash tendered must be an amount in kyat"),
+        ("1000", "cash tendered 1,000 Ks is less than the 28,000 Ks due"),
+    ):
+        page.locator("#tendered").fill(tendered)
+        page.locator("#pay").click()
+        expect(error).to_contain_text(said)
+    page.locator("#split-method").select_option("kbzpay")
+    page.locator("#split-amount").fill("30000")
+    page.locator("#pay").click()
+    expect(error).to_contain_text("the split amount must be more than 0 and less than 28,000 Ks")
+
+    assert outbox_count(mysql) == published  # nothing reached the pipeline
+    expect(page.locator("#cart-total")).to_have_text("28,000 Ks")
+
+
+def test_hold_resume_and_void(signed_in: SignedIn, mysql: Engine) -> None:
+    page = signed_in("cashier")
+    published = outbox_count(mysql)
+    scan(page, product(mysql, "TKP-BLK-L")["barcode"])
+    expect(cart_line(page, "TKP-BLK-L")).to_be_visible()
+    page.locator("#hold").click()
+    expect(page.locator("#cart-message")).to_contain_text("on hold")
+    expect(page.locator("#cart-empty")).to_be_visible()
+    held = page.locator(".resume").last
+    held_id = held.get_attribute("value")
+
+    # Another customer meanwhile; resuming the held cart puts this one on hold.
+    scan(page, "SDL-BLK-10")
+    expect(cart_line(page, "SDL-BLK-10")).to_be_visible()
+    page.locator(f'.resume[value="{held_id}"]').click()
+    expect(page.locator("#cart-message")).to_contain_text(f"Cart {held_id} resumed")
+    expect(cart_line(page, "TKP-BLK-L")).to_be_visible()
+    expect(cart_line(page, "SDL-BLK-10")).to_have_count(0)
+
+    # Void it, then resume the other one and void that too.
+    page.locator("#void").click()
+    expect(page.locator("#cart-message")).to_contain_text("Cart voided")
+    expect(page.locator("#cart-empty")).to_be_visible()
+    other = page.locator(".resume").last
+    expect(other).to_contain_text("1 item")
+    other.click()
+    expect(cart_line(page, "SDL-BLK-10")).to_be_visible()
+    page.locator("#void").click()
+    expect(page.locator("#cart-empty")).to_be_visible()
+    with mysql.connect() as conn:
+        left = conn.execute(
+            text("SELECT COUNT(*) FROM carts WHERE id = :id"), {"id": held_id}
+        ).scalar_one()
+    assert left == 0
+    assert outbox_count(mysql) == published  # voided carts are never sales
+
+
+def test_split_payment_cash_and_wallet(signed_in: SignedIn, mysql: Engine) -> None:
+    page = signed_in("cashier")
+    scan(page, "LGY-SLK-NVY")  # 72,000 Ks
+    expect(page.locator("#cart-total")).to_have_text("72,000 Ks")
+    page.locator("#split-method").select_option("kbzpay")
+    page.locator("#split-amount").fill("50,000")
+    page.locator("#tendered").fill("30000")  # cash pays the other 22,000
+    page.locator("#pay").click()
+    sale_id = receipt_sale_id(page)
+    receipt = page.locator("#receipt")
+    expect(receipt).to_contain_text("KBZPay")
+    expect(page.locator("#receipt-change")).to_have_text("8,000 Ks")
+    event = outbox_event(mysql, sale_id)
+    assert event["payment"]["method"] == "split"
+    assert event["payments"] == [
+        {"method": "cash", "amount": "22000.00", "tendered": "30000.00", "change": "8000.00"},
+        {"method": "kbzpay", "amount": "50000.00", "tendered": None, "change": None},
+    ]
+
+
+def apply_discount(page: Page, sku: str, percent: str, reason: str) -> None:
+    line = cart_line(page, sku)
+    details = line.locator("details.discount")
+    if details.get_attribute("open") is None:
+        details.locator("summary").click()
+    line.locator('input[name="discount_percent"]').fill(percent)
+    line.locator('input[name="discount_reason"]').fill(reason)
+    line.locator("details.discount button").click()
+
+
+def test_discounts_are_limited_by_role_and_charged_net(
+    signed_in: SignedIn, mysql: Engine, stream_job: ChildProcess
+) -> None:
+    cashier = signed_in("cashier")
+    scan(cashier, "LGY-COT-NVY")  # 16,000 Ks
+    expect(cart_line(cashier, "LGY-COT-NVY")).to_be_visible()
+    error = cashier.locator("#cart-message.error")
+    apply_discount(cashier, "LGY-COT-NVY", "15", "regular customer")
+    expect(error).to_contain_text("a discount of 15 % is over your limit of 10 % (cashier)")
+    apply_discount(cashier, "LGY-COT-NVY", "10", "")
+    expect(error).to_contain_text("a discount needs a reason")
+    apply_discount(cashier, "LGY-COT-NVY", "10", "regular customer")
+    expect(cashier.locator("#cart-total")).to_have_text("14,400 Ks")
+    cashier.locator('input[name="method"][value="card"]').check()
+    cashier.locator("#pay").click()
+    sale_id = receipt_sale_id(cashier)
+    expect(cashier.locator("#receipt")).to_contain_text("regular customer")
+    line = outbox_event(mysql, sale_id)["lines"][0]
+    assert (line["unit_price"], line["list_price"], line["discount"]) == (
+        "14400.00",
+        "16000.00",
+        "1600.00",
+    )
+    assert line["discount_reason"] == "regular customer"
+
+    # A manager may give more.
+    manager = signed_in("manager")
+    scan(manager, "LGY-COT-NVY")
+    apply_discount(manager, "LGY-COT-NVY", "30", "damaged hem")
+    expect(manager.locator("#cart-total")).to_have_text("11,200 Ks")
+
+    # The stream job charges the net price as it stands in the event.
+    def price_each() -> Decimal | None:
+        with mysql.connect() as conn:
+            return conn.execute(
+                text("SELECT price_each FROM sales WHERE sale_id = :s"), {"s": sale_id}
+            ).scalar_one_or_none()
+
+    assert wait_for(price_each, timeout=30, what="the discounted sale in MySQL") == Decimal(
+        "14400.00"
+    )
+
+
+def test_keyboard_only_sale(signed_in: SignedIn, mysql: Engine) -> None:
+    page = signed_in("cashier", "tablet")
+    keys = page.keyboard
+    expect(page.locator("#search")).to_be_focused()  # ready to scan on arrival
+    keys.type(product(mysql, "SDL-BLK-8")["barcode"])
+    keys.press("Enter")
+    expect(cart_line(page, "SDL-BLK-8")).to_be_visible()
+    expect(page.locator("#search")).to_be_focused()
+    keys.press("F4")  # to the cash tendered
+    expect(page.locator("#tendered")).to_be_focused()
+    keys.type("40000")
+    keys.press("Enter")
+    receipt_sale_id(page)
+    expect(page.locator("#receipt-change")).to_have_text("2,000 Ks")
+    expect(page.locator("#new-sale")).to_be_focused()
+    keys.press("Enter")
+    expect(page.locator("#cart-empty")).to_be_visible()
+    expect(page.locator("#search")).to_be_focused()
+
+
+def test_todays_sales_reprint_an_80mm_receipt(signed_in: SignedIn, mysql: Engine) -> None:
+    page = signed_in("cashier")
+    scan(page, "GBG-WHT-23")
+    page.locator('input[name="method"][value="wavepay"]').check()
+    page.locator("#pay").click()
+    sale_id = receipt_sale_id(page)
+
+    page.goto("/counter/sales")
+    row = page.locator(f'#todays-sales tr[data-sale-id="{sale_id}"]')
+    expect(row).to_contain_text("18,000 Ks")
+    row.get_by_role("link", name="Reprint").click()
+    expect(page.locator("#receipt")).to_contain_text(sale_id)
+    expect(page.locator("#receipt")).to_contain_text("WavePay")
+
+    # Printed: the page is 80 mm wide (226.77 pt) and shows the receipt only.
+    pdf = page.pdf(prefer_css_page_size=True)
+    box = re.search(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+    assert box is not None and abs(float(box.group(1)) - 226.77) < 1, box
+    page.emulate_media(media="print")
+    assert page.locator("header.top").evaluate("e => getComputedStyle(e).visibility") == "hidden"
+    assert page.locator("#receipt").evaluate("e => getComputedStyle(e).visibility") == "visible"
