@@ -16,6 +16,12 @@ SCHEMA_VERSION: Final = 1
 Money = Annotated[Decimal, PlainSerializer(lambda d: f"{d:.2f}", return_type=str)]
 
 
+def _absent(value: object) -> bool:
+    # Additive fields are left out of the JSON when unset, so events without a discount
+    # or a split look exactly as they always did.
+    return value is None
+
+
 class EventLine(BaseModel):
     line_no: int = Field(ge=1)
     sku: str
@@ -26,10 +32,10 @@ class EventLine(BaseModel):
     # Additive (still v1): set only on a discounted line. list_price is the catalog
     # price, discount the money taken off the whole line; unit_price is already net, so
     # consumers that know nothing of discounts charge the right amount.
-    list_price: Money | None = None
-    discount_percent: Decimal | None = None
-    discount: Money | None = None
-    discount_reason: str | None = None
+    list_price: Money | None = Field(default=None, exclude_if=_absent)
+    discount_percent: Decimal | None = Field(default=None, exclude_if=_absent)
+    discount: Money | None = Field(default=None, exclude_if=_absent)
+    discount_reason: str | None = Field(default=None, exclude_if=_absent)
 
 
 class EventTotals(BaseModel):
@@ -75,7 +81,7 @@ class SaleCompleted(BaseModel):
     payment: EventPayment
     # Additive (still v1): every tender of the sale. A split sale has two, and `payment`
     # then says method "split" with the whole amount (and the cash part's tendered/change).
-    payments: list[EventPayment] | None = None
+    payments: list[EventPayment] | None = Field(default=None, exclude_if=_absent)
 
     def to_kafka(self) -> tuple[bytes, bytes]:
         """(key, value) for the sales topic: keyed by sale id, so a sale stays in order."""
