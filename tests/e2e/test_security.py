@@ -26,7 +26,18 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("GET", "/login", None, "public"),
     ("GET", "/", None, "cashier"),
     ("GET", "/counter/stock", None, "cashier"),
-    ("POST", "/counter/sale", {"qty_BAG-SHN-GLD": "1"}, "cashier"),
+    ("GET", "/counter/cart", None, "cashier"),
+    ("GET", "/counter/alerts", None, "cashier"),
+    ("GET", "/counter/sales", None, "cashier"),
+    ("GET", "/counter/receipts/S-NONE", None, "cashier"),
+    ("POST", "/counter/scan", {"code": "BAG-SHN-GLD"}, "cashier"),
+    ("POST", "/counter/cart/add", {"sku": "BAG-SHN-GLD"}, "cashier"),
+    ("POST", "/counter/cart/line", {"sku": "BAG-SHN-GLD", "quantity": "2"}, "cashier"),
+    ("POST", "/counter/cart/remove", {"sku": "BAG-SHN-GLD"}, "cashier"),
+    ("POST", "/counter/cart/hold", {}, "cashier"),
+    ("POST", "/counter/cart/resume", {"cart_id": "0"}, "cashier"),
+    ("POST", "/counter/cart/void", {}, "cashier"),
+    ("POST", "/counter/pay", {"method": "card"}, "cashier"),
     ("GET", "/manager/pipeline", None, "manager"),
     ("GET", "/manager/low-stock", None, "manager"),
     ("GET", "/manager/dashboard", None, "manager"),
@@ -79,7 +90,8 @@ def test_the_table_covers_every_route() -> None:
             method,
             path.replace("nobody", "{username}")
             .replace("nosuchkey", "{prefix}")
-            .replace("/BAG-SHN-GLD", "/{sku}"),
+            .replace("/BAG-SHN-GLD", "/{sku}")
+            .replace("/S-NONE", "/{sale_id}"),
         )
         for method, path, _, _ in ROUTES
     }
