@@ -188,6 +188,13 @@ def test_bad_input_gets_a_message_and_publishes_nothing(signed_in: SignedIn, mys
     assert outbox_count(mysql) == published  # nothing reached the pipeline
     expect(page.locator("#cart-total")).to_have_text("28,000 Ks")
 
+    # More than on hand warns, but the cart takes it (the shelf may know better).
+    on_hand = product(mysql, "EGY-CRM-L")["on_hand"]
+    line.locator("input.qty").fill(str(on_hand + 1))
+    line.locator("input.qty").press("Enter")
+    expect(line.locator(".warn")).to_have_text(f"Only {on_hand} on hand: check the shelf")
+    expect(page.locator("#cart-total")).to_have_text(kyat(28000 * (on_hand + 1)))
+
 
 def test_hold_resume_and_void(signed_in: SignedIn, mysql: Engine) -> None:
     page = signed_in("cashier")
