@@ -82,3 +82,9 @@ def screenshot(page: Page, name: str, *, selector: str | None = None) -> Path:
     else:
         page.screenshot(path=path)
     return path
+
+
+@pytest.fixture(params=list(SIZES))
+def cashier_page(request: pytest.FixtureRequest, signed_in: SignedIn) -> Page:
+    """The counter for a new cashier, once per screen size (the test runs twice)."""
+    return signed_in("cashier", request.param)
