@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from pymongo import AsyncMongoClient
 
 from pos_app import health
+from pos_app.alerts import routes as alert_routes
 from pos_app.auth import routes as auth_routes
 from pos_app.auth.deps import LoginRequired, login_required_handler
 from pos_app.catalog import routes as catalog_routes
@@ -19,9 +20,11 @@ from pos_app.counter import routes as counter_routes
 from pos_app.db.engine import make_async_engine
 from pos_app.errors import install_error_handlers
 from pos_app.events.relay import OutboxRelay
+from pos_app.inventory import movement_routes
 from pos_app.inventory import routes as inventory_routes
 from pos_app.pipeline import routes as pipeline_routes
 from pos_app.reports import routes as reports_routes
+from pos_app.returns import routes as return_routes
 from pos_app.sales import routes as sales_routes
 from pos_app.security.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from pos_app.settings import REPO_ROOT, Settings, get_settings
@@ -73,7 +76,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_routes,
         catalog_routes,
         sales_routes,
+        return_routes,
         inventory_routes,
+        movement_routes,
+        alert_routes,
         pipeline_routes,
         reports_routes,
         counter_routes,

@@ -1,4 +1,7 @@
-"""Sales by period and by product-month, from sale lines: pure Python on exact Decimals.
+"""Sales by period and by product-month, from sale lines and returned lines: pure
+Python on exact Decimals. The figures are net: a return takes its refund and units off
+the period (day, month, year) in which the goods came back; it does not change the
+number of sales or lines.
 
 The stream job calls it on each micro-batch's new lines and adds the result to the
 period tables in the same transaction; a rebuild can call it on all lines at once.
@@ -25,6 +28,10 @@ class Measures:
         self.units += line["quantity_sold"]
         self.lines_count += 1
         self.sale_ids.add(line["sale_id"])
+
+    def take_back(self, returned: Mapping[str, Any]) -> None:
+        self.revenue -= returned["refund"]
+        self.units -= returned["quantity_returned"]
 
     def row(self) -> dict[str, Any]:
         return {
@@ -56,9 +63,12 @@ class PeriodDeltas:
         }
 
 
-def period_deltas(lines: Iterable[Mapping[str, Any]]) -> PeriodDeltas:
+def period_deltas(
+    lines: Iterable[Mapping[str, Any]], returned: Iterable[Mapping[str, Any]] = ()
+) -> PeriodDeltas:
     """lines: rows shaped like the `sales` table (store_id, sale_date, year, month, sku,
-    product, sale_id, quantity_sold, sales)."""
+    product, sale_id, quantity_sold, sales); returned: rows shaped like `sale_returns`
+    plus year and month (store_id, return_date, sku, product, quantity_returned, refund)."""
     deltas = PeriodDeltas(
         defaultdict(Measures),
         defaultdict(Measures),
@@ -73,6 +83,13 @@ def period_deltas(lines: Iterable[Mapping[str, Any]]) -> PeriodDeltas:
         deltas.yearly[(store, year)].add(line)
         deltas.product_monthly[(store, year, month, line["sku"])].add(line)
         deltas.product_names[line["sku"]] = line["product"]
+    for back in returned:
+        store, year, month = back["store_id"], back["year"], back["month"]
+        deltas.daily[(store, str(back["return_date"]))].take_back(back)
+        deltas.monthly[(store, year, month)].take_back(back)
+        deltas.yearly[(store, year)].take_back(back)
+        deltas.product_monthly[(store, year, month, back["sku"])].take_back(back)
+        deltas.product_names.setdefault(back["sku"], back["product"])
     return deltas
 
 

@@ -1,5 +1,6 @@
-"""The sales stream job: Kafka `<prefix>.sales.v1` -> MongoDB (raw and rejected events)
-and MySQL (`sales` lines, `stocks`), exactly once.
+"""The stream job: Kafka `<prefix>.sales.v1` (sales, returns) and `<prefix>.inventory.v1`
+(goods received, adjustments) -> MongoDB (raw and rejected events) and MySQL (sale lines,
+returns, stock movements, stocks, sales by period, reorder-point alerts), exactly once.
 
 Run it with `posctl stream` (`--master spark://host:7077` for a cluster; the default is
 POS_SPARK_MASTER, `local[*]`), which restarts it if it fails, or on its own with
@@ -19,7 +20,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pos_app.settings import Settings, get_settings
 from stack.install import spark_jars
 from stream_jobs.sinks import Sinks
-from stream_jobs.transform import classify, sale_line_rows
+from stream_jobs.transform import classify, movement_rows, sale_line_rows
 
 QUERY_NAME = "sales_stream"
 RECORD_COLUMNS = (
@@ -30,6 +31,8 @@ RECORD_COLUMNS = (
     "kafka_timestamp",
     "reason",
     "event_id",
+    "event_type",
+    "document_id",
     "sale_id",
 )
 
@@ -65,15 +68,18 @@ def process_batch(sinks: Sinks, batch: DataFrame, batch_id: int) -> None:
     classified = classify(batch, sinks.known_skus())
     records = [  # one Spark job for the whole batch
         row.asDict()
-        for row in classified.select(*RECORD_COLUMNS, sale_line_rows().alias("lines")).collect()
+        for row in classified.select(
+            *RECORD_COLUMNS, sale_line_rows().alias("lines"), movement_rows().alias("movements")
+        ).collect()
     ]
     if not records:
         return
     valid = [r for r in records if r["reason"] is None]
     rejected = [r for r in records if r["reason"] is not None]
-    lines = [line.asDict() for r in valid for line in r.pop("lines")]
+    lines = [line.asDict() for r in valid for line in (r.pop("lines") or [])]
+    movements = [m.asDict() for r in valid for m in (r.pop("movements") or [])]
     spark_done = time.monotonic()
-    result, conflicting = sinks.apply(batch_id, valid, lines)
+    result, conflicting = sinks.apply(batch_id, valid, lines, movements)
     mysql_done = time.monotonic()
     refused = {r["event_id"] for r in conflicting}
     sinks.store_raw([r for r in valid if r["event_id"] not in refused])
@@ -92,7 +98,7 @@ def start_query(spark: SparkSession, settings: Settings, sinks: Sinks) -> Any:
     records = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", settings.kafka_bootstrap_servers)
-        .option("subscribe", settings.sales_topic)
+        .option("subscribe", f"{settings.sales_topic},{settings.inventory_topic}")
         .option("startingOffsets", "earliest")
         .option("maxOffsetsPerTrigger", settings.stream_max_offsets_per_trigger)
         .load()
@@ -113,7 +119,8 @@ def run(settings: Settings) -> None:
     sinks.ensure_indexes()
     query = start_query(spark, settings, sinks)
     print(
-        f"stream job running: {settings.sales_topic} -> MySQL {settings.mysql_database}, "
+        f"stream job running: {settings.sales_topic}, {settings.inventory_topic} -> "
+        f"MySQL {settings.mysql_database}, "
         f"MongoDB {settings.mongo_database}; checkpoint {settings.checkpoint_dir}",
         flush=True,
     )

@@ -1,4 +1,6 @@
-"""The Spark schema of the `sale.completed` v1 event (see docs/events.md).
+"""The Spark schema of the pipeline's v1 events (see docs/events.md): one struct with the
+fields of every event type, `sale.completed`, `sale.returned`, `stock.received` and
+`stock.adjusted`; a field an event type does not have is null.
 
 Money arrives as decimal strings and numbers that must be whole arrive as integers;
 anything that does not fit becomes null here and is rejected by `transform.classify`."""
@@ -19,11 +21,17 @@ LINE = _struct(
     ("line_total", StringType()),
 )
 
-SALE_COMPLETED_V1 = _struct(
+EVENT_V1 = _struct(
     ("event_type", StringType()),
     ("schema_version", IntegerType()),
     ("event_id", StringType()),
     ("sale_id", StringType()),
+    ("return_id", StringType()),
+    ("receipt_id", StringType()),
+    ("adjustment_id", StringType()),
+    ("recorded_by", StringType()),
+    ("reason", StringType()),
+    ("supplier", StringType()),
     ("store_id", StringType()),
     ("register_id", StringType()),
     ("cashier", StringType()),
@@ -50,4 +58,32 @@ SALE_COMPLETED_V1 = _struct(
     ),
 )
 
-REQUIRED_FIELDS = ("event_id", "sale_id", "store_id", "register_id", "occurred_at", "lines")
+SALE_COMPLETED = "sale.completed"
+SALE_RETURNED = "sale.returned"
+STOCK_RECEIVED = "stock.received"
+STOCK_ADJUSTED = "stock.adjusted"
+
+# Per event type: the field naming its document (sale, return, receipt, adjustment) and
+# the fields it cannot do without.
+DOCUMENT_FIELD = {
+    SALE_COMPLETED: "sale_id",
+    SALE_RETURNED: "return_id",
+    STOCK_RECEIVED: "receipt_id",
+    STOCK_ADJUSTED: "adjustment_id",
+}
+REQUIRED_FIELDS = {
+    SALE_COMPLETED: ("event_id", "sale_id", "store_id", "register_id", "occurred_at", "lines"),
+    SALE_RETURNED: (
+        "event_id",
+        "return_id",
+        "sale_id",
+        "store_id",
+        "register_id",
+        "occurred_at",
+        "reason",
+        "lines",
+    ),
+    STOCK_RECEIVED: ("event_id", "receipt_id", "store_id", "occurred_at", "lines"),
+    STOCK_ADJUSTED: ("event_id", "adjustment_id", "store_id", "occurred_at", "reason", "lines"),
+}
+ADJUSTMENT_REASONS = ("count", "damage", "loss", "found", "other")

@@ -1,5 +1,6 @@
-"""Pure DataFrame transformations of the sales stream: Kafka records in, classified
-events and sale lines out. No I/O here, so they are tested on small DataFrames."""
+"""Pure DataFrame transformations of the event stream: Kafka records in, classified
+events and their lines out. No I/O here, so they are tested on small DataFrames, and
+the stream job and the rebuild (`posctl rebuild`) share them."""
 
 from __future__ import annotations
 
@@ -10,28 +11,46 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import DecimalType
 
-from stream_jobs.schema import REQUIRED_FIELDS, SALE_COMPLETED_V1
+from stream_jobs.schema import (
+    ADJUSTMENT_REASONS,
+    DOCUMENT_FIELD,
+    EVENT_V1,
+    REQUIRED_FIELDS,
+    SALE_COMPLETED,
+    SALE_RETURNED,
+    STOCK_ADJUSTED,
+)
 
 PRICE = DecimalType(12, 2)
 AMOUNT = DecimalType(14, 2)
-SUPPORTED_TYPE = "sale.completed"
 SUPPORTED_VERSION = 1
 # occurred_at must say its offset: a bare local time would be read as UTC.
 OFFSET_AT_END = r"(Z|[+-][0-9]{2}:?[0-9]{2})$"
+PRICED = (SALE_COMPLETED, SALE_RETURNED)  # event types whose lines carry a unit price
 
 
-def _line_problem(line: Column, known_skus: Column) -> Column:
+def _line_problem(line: Column, event_type: Column, known_skus: Column) -> Column:
     """Why one line is unusable, or null if it is fine."""
     label = F.concat(F.lit("line "), F.coalesce(line["line_no"].cast("string"), F.lit("?")))
+    quantity = line["quantity"]
+    price = line["unit_price"].try_cast(PRICE)
     return (
         F.when(line["sku"].isNull(), F.concat(label, F.lit(": missing sku")))
         .when(
-            line["quantity"].isNull() | (line["quantity"] <= 0),
+            (event_type == STOCK_ADJUSTED) & (quantity.isNull() | (quantity == 0)),
+            F.concat(label, F.lit(": quantity must be a non-zero whole number")),
+        )
+        .when(
+            (event_type != STOCK_ADJUSTED) & (quantity.isNull() | (quantity <= 0)),
             F.concat(label, F.lit(": quantity must be a positive whole number")),
         )
         .when(
-            line["unit_price"].try_cast(PRICE).isNull() | (line["unit_price"].try_cast(PRICE) < 0),
+            event_type.isin(*PRICED) & (price.isNull() | (price < 0)),
             F.concat(label, F.lit(": unit_price must be a non-negative decimal string")),
+        )
+        .when(
+            (event_type == SALE_RETURNED) & line["line_no"].isNull(),
+            F.concat(label, F.lit(": a returned line needs the line_no of the sale")),
         )
         .when(
             ~F.array_contains(known_skus, line["sku"]),
@@ -41,8 +60,9 @@ def _line_problem(line: Column, known_skus: Column) -> Column:
 
 
 def classify(records: DataFrame, known_skus: Sequence[str]) -> DataFrame:
-    """Parse Kafka records (value as bytes or string) and give each a `reason`:
-    null for a usable sale.completed v1 event, otherwise why it is rejected."""
+    """Parse Kafka records (value as bytes or string) and give each a `reason`: null for
+    a usable v1 event of a known type, otherwise why it is rejected. Adds the columns
+    event_id, event_type and document_id (the sale, return, receipt or adjustment id)."""
     parse, judge = _classification(tuple(known_skus))
     return records.select(*parse).select("*", *judge)
 
@@ -52,26 +72,31 @@ def classify(records: DataFrame, known_skus: Sequence[str]) -> DataFrame:
 @lru_cache(maxsize=4)
 def _classification(known_skus: tuple[str, ...]) -> tuple[list[Column], list[Column]]:
     e = F.col("event")
+    kind = e["event_type"]
     known = (
         F.array(*[F.lit(sku) for sku in known_skus])
         if known_skus
         else F.array().cast("array<string>")
     )
     missing = F.coalesce(
-        *[F.when(e[name].isNull(), F.lit(f"missing field: {name}")) for name in REQUIRED_FIELDS]
+        *[
+            F.when((kind == event_type) & e[name].isNull(), F.lit(f"missing field: {name}"))
+            for event_type, names in REQUIRED_FIELDS.items()
+            for name in names
+        ]
     )
     first_bad_line = F.try_element_at(
-        F.array_compact(F.transform(e["lines"], lambda line: _line_problem(line, known))),
+        F.array_compact(F.transform(e["lines"], lambda line: _line_problem(line, kind, known))),
         F.lit(1),
     )
     reason = (
         F.when(F.col("value").isNull(), F.lit("empty message"))
         .when(F.try_parse_json(F.col("value")).isNull(), F.lit("not valid JSON"))
         .when(e.isNull() | ~F.ltrim("value").startswith("{"), F.lit("not a JSON object"))
-        .when(e["event_type"].isNull(), F.lit("missing field: event_type"))
+        .when(kind.isNull(), F.lit("missing field: event_type"))
         .when(
-            e["event_type"] != SUPPORTED_TYPE,
-            F.concat(F.lit("unsupported event_type: "), e["event_type"]),
+            ~kind.isin(*REQUIRED_FIELDS),
+            F.concat(F.lit("unsupported event_type: "), kind),
         )
         .when(e["schema_version"].isNull(), F.lit("missing field: schema_version"))
         .when(
@@ -83,8 +108,15 @@ def _classification(known_skus: tuple[str, ...]) -> tuple[list[Column], list[Col
             F.try_to_timestamp(e["occurred_at"]).isNull() | ~e["occurred_at"].rlike(OFFSET_AT_END),
             F.lit("occurred_at is not an ISO 8601 timestamp with offset"),
         )
-        .when(F.size(e["lines"]) == 0, F.lit("a sale needs at least one line"))
+        .when(
+            (kind == STOCK_ADJUSTED) & ~e["reason"].isin(*ADJUSTMENT_REASONS),
+            F.lit(f"reason must be one of: {', '.join(ADJUSTMENT_REASONS)}"),
+        )
+        .when(F.size(e["lines"]) == 0, F.lit("an event needs at least one line"))
         .when(first_bad_line.isNotNull(), first_bad_line)
+    )
+    document_id = F.coalesce(
+        *[F.when(kind == event_type, e[name]) for event_type, name in DOCUMENT_FIELD.items()]
     )
     parse = [
         F.col("value").cast("string").alias("value"),
@@ -92,25 +124,34 @@ def _classification(known_skus: tuple[str, ...]) -> tuple[list[Column], list[Col
         F.col("partition").alias("kafka_partition"),
         F.col("offset").alias("kafka_offset"),
         F.col("timestamp").alias("kafka_timestamp"),
-        F.from_json(F.col("value").cast("string"), SALE_COMPLETED_V1).alias("event"),
+        F.from_json(F.col("value").cast("string"), EVENT_V1).alias("event"),
     ]
-    judge = [reason.alias("reason"), e["event_id"].alias("event_id"), e["sale_id"].alias("sale_id")]
+    judge = [
+        reason.alias("reason"),
+        e["event_id"].alias("event_id"),
+        kind.alias("event_type"),
+        document_id.alias("document_id"),
+        e["sale_id"].alias("sale_id"),
+    ]
     return parse, judge
+
+
+def _local_parts() -> tuple[Column, Column, Column]:
+    """The event's shop-local date (its occurred_at carries the shop's offset), local
+    time, and occurred_at in UTC rendered as text (no driver-side conversion)."""
+    occurred = F.col("event")["occurred_at"]
+    local_date = F.to_date(F.substring(occurred, 1, 10))
+    occurred_utc = F.date_format(F.try_to_timestamp(occurred), "yyyy-MM-dd HH:mm:ss.SSS")
+    return local_date, F.substring(occurred, 12, 8), occurred_utc
 
 
 @lru_cache(maxsize=1)
 def sale_line_rows() -> Column:
-    """For a classified event, its lines as an array of structs in the shape of the
-    MySQL `sales` table (one column, so a micro-batch needs a single Spark action).
-
-    Date parts are the shop-local ones the event states (its occurred_at carries the
-    shop's offset); occurred_at itself is stored in UTC. Line totals are recomputed
-    from quantity and unit price in exact decimals."""
+    """For a classified sale.completed event, its lines as an array of structs in the
+    shape of the MySQL `sales` table (one column, so a micro-batch needs a single Spark
+    action); null for other events. Line totals are recomputed in exact decimals."""
     e = F.col("event")
-    occurred = e["occurred_at"]
-    local_date = F.to_date(F.substring(occurred, 1, 10))
-    # Rendered as text in the session time zone (UTC), so no driver-side conversion.
-    occurred_utc = F.date_format(F.try_to_timestamp(occurred), "yyyy-MM-dd HH:mm:ss.SSS")
+    local_date, local_time, occurred_utc = _local_parts()
 
     def row(line: Column, index: Column) -> Column:
         line_no = F.coalesce(line["line_no"], index + 1)
@@ -129,16 +170,56 @@ def sale_line_rows() -> Column:
             price.alias("price_each"),
             (price * line["quantity"]).cast(AMOUNT).alias("sales"),
             F.date_format(local_date, "yyyy-MM-dd").alias("sale_date"),
-            F.substring(occurred, 12, 8).alias("sale_time"),
+            local_time.alias("sale_time"),
             F.dayofmonth(local_date).alias("day"),
             F.month(local_date).alias("month"),
             F.year(local_date).alias("year"),
             occurred_utc.alias("occurred_at"),
         )
 
-    return F.when(F.col("reason").isNull(), F.transform(e["lines"], row))
+    valid_sale = F.col("reason").isNull() & (e["event_type"] == SALE_COMPLETED)
+    return F.when(valid_sale, F.transform(e["lines"], row))
+
+
+@lru_cache(maxsize=1)
+def movement_rows() -> Column:
+    """For a classified return, receipt or adjustment, its lines as an array of structs
+    (one shape for the three; sinks.py maps them to `sale_returns` and `stock_movements`);
+    null for sales. quantity is signed as it moves stock: returns and receipts add."""
+    e = F.col("event")
+    local_date, _, occurred_utc = _local_parts()
+
+    def row(line: Column, index: Column) -> Column:
+        line_no = F.coalesce(line["line_no"], index + 1)
+        price = line["unit_price"].try_cast(PRICE)
+        return F.struct(
+            F.concat_ws(":", F.col("document_id"), line_no.cast("string")).alias("line_id"),
+            F.col("document_id").alias("document_id"),
+            e["event_type"].alias("event_type"),
+            e["event_id"].alias("event_id"),
+            e["sale_id"].alias("sale_id"),
+            line_no.alias("line_no"),
+            e["store_id"].alias("store_id"),
+            F.coalesce(e["register_id"], F.lit("")).alias("register_id"),
+            F.coalesce(e["cashier"], e["recorded_by"], F.lit("")).alias("actor"),
+            line["sku"].alias("sku"),
+            F.coalesce(line["name"], line["sku"]).alias("product"),
+            line["quantity"].alias("quantity"),
+            price.alias("price_each"),
+            (price * line["quantity"]).cast(AMOUNT).alias("amount"),
+            F.coalesce(e["reason"], e["supplier"], F.lit("")).alias("reason"),
+            F.date_format(local_date, "yyyy-MM-dd").alias("local_date"),
+            F.month(local_date).alias("month"),
+            F.year(local_date).alias("year"),
+            occurred_utc.alias("occurred_at"),
+        )
+
+    valid_other = F.col("reason").isNull() & (e["event_type"] != SALE_COMPLETED)
+    return F.when(valid_other, F.transform(e["lines"], row))
 
 
 def sale_lines(classified: DataFrame) -> DataFrame:
-    """One row per line of the valid events, in the shape of the MySQL `sales` table."""
-    return classified.where(F.col("reason").isNull()).select(F.inline(sale_line_rows()))
+    """One row per line of the valid sales, in the shape of the MySQL `sales` table."""
+    return classified.where(
+        F.col("reason").isNull() & (F.col("event_type") == SALE_COMPLETED)
+    ).select(F.inline(sale_line_rows()))

@@ -59,7 +59,8 @@ products = Table(
     Index("ux_products_barcode", "barcode", unique=True),
 )
 
-# Stock per store and SKU. on_hand = stock_quantity - total_sold, kept by the stream job.
+# Stock per store and SKU, kept by the stream job. stock_quantity is the opening stock;
+# on_hand = stock_quantity + total_received - total_sold + total_returned + total_adjusted.
 stocks = Table(
     "stocks",
     metadata,
@@ -67,6 +68,9 @@ stocks = Table(
     Column("sku", SKU, ForeignKey("products.sku"), primary_key=True),
     Column("stock_quantity", Integer, nullable=False),
     Column("total_sold", Integer, nullable=False, server_default="0"),
+    Column("total_received", Integer, nullable=False, server_default="0"),
+    Column("total_returned", Integer, nullable=False, server_default="0"),
+    Column("total_adjusted", Integer, nullable=False, server_default="0"),
     Column("on_hand", Integer, nullable=False),
     _timestamp("updated_at"),
 )
@@ -101,14 +105,75 @@ sales = Table(
 )
 
 # Exactly-once: an event is applied in the same transaction that records its id here.
+# One row per returned line (`sale.returned` events), booked on the day of the return.
+sale_returns = Table(
+    "sale_returns",
+    metadata,
+    Column("line_id", String(64), primary_key=True),  # "<return_id>:<line_no>"
+    Column("return_id", String(40), nullable=False),
+    Column("sale_id", String(40), nullable=False),  # the sale the goods came from
+    Column("event_id", String(36), nullable=False),
+    Column("line_no", SmallInteger, nullable=False),  # the line of the original sale
+    Column("store_id", STORE, nullable=False),
+    Column("register_id", String(40), nullable=False),
+    Column("cashier", String(60), nullable=False),
+    Column("sku", SKU, nullable=False),
+    Column("product", String(200), nullable=False),
+    Column("quantity_returned", Integer, nullable=False),
+    Column("price_each", MONEY, nullable=False),
+    Column("refund", AMOUNT, nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("return_date", Date, nullable=False),
+    Column("occurred_at", DATETIME(fsp=3), nullable=False),  # UTC
+    Index("ix_sale_returns_sale_id", "sale_id"),
+)
+
+# Goods received and stock adjustments (`stock.received`, `stock.adjusted`), one row per
+# line; quantity is signed (an adjustment may take stock away).
+stock_movements = Table(
+    "stock_movements",
+    metadata,
+    Column("line_id", String(64), primary_key=True),  # "<receipt or adjustment id>:<line_no>"
+    Column("document_id", String(40), nullable=False),
+    Column("event_id", String(36), nullable=False),
+    Column("kind", String(20), nullable=False),  # received | adjusted
+    Column("store_id", STORE, nullable=False),
+    Column("sku", SKU, nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("reason", String(200), nullable=False),  # the adjustment's reason or the supplier
+    Column("recorded_by", String(60), nullable=False),
+    Column("movement_date", Date, nullable=False),
+    Column("occurred_at", DATETIME(fsp=3), nullable=False),  # UTC
+    Index("ix_stock_movements_store_sku", "store_id", "sku"),
+)
+
+# A SKU crossing its reorder point (on hand falling to it or below), recorded once per
+# crossing by the stream job in the transaction that moved the stock.
+stock_alerts = Table(
+    "stock_alerts",
+    metadata,
+    Column("alert_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("store_id", STORE, nullable=False),
+    Column("sku", SKU, nullable=False),
+    Column("on_hand", Integer, nullable=False),
+    Column("reorder_point", Integer, nullable=False),
+    Column("event_id", String(36), nullable=False),  # the event that crossed it
+    _timestamp("raised_at"),
+    Column("acknowledged_at", DATETIME(fsp=3)),
+    Column("acknowledged_by", String(60)),
+    Index("ix_stock_alerts_open", "acknowledged_at", "store_id"),
+)
+
 processed_events = Table(
     "processed_events",
     metadata,
     Column("event_id", String(36), primary_key=True),
     Column("event_type", String(40), nullable=False),
+    # The event's document: the sale, return, receipt or adjustment id.
     Column("sale_id", String(40), nullable=False),
     Column("batch_id", Integer, nullable=False),
     _timestamp("processed_at"),
+    Index("ix_processed_events_document", "sale_id"),
 )
 
 # One row per micro-batch the stream job committed: for progress and lag reports.
@@ -139,6 +204,7 @@ outbox = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", String(255)),
     Index("ix_outbox_unpublished", "published_at", "id"),
+    Index("ix_outbox_key", "event_key"),  # a sale's events, for returns
 )
 
 # Idempotency-Key of POST /api/v1/sales: the same key and body give back the first sale.

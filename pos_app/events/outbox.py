@@ -9,7 +9,11 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.db.tables import outbox
+from pos_app.events.inventory import StockAdjusted, StockReceived
+from pos_app.events.returns import SaleReturned
 from pos_app.events.schemas import SaleCompleted
+
+OutboxEvent = SaleCompleted | SaleReturned | StockReceived | StockAdjusted
 
 
 class OutboxStatus(BaseModel):
@@ -17,7 +21,7 @@ class OutboxStatus(BaseModel):
     oldest_pending_age_seconds: float | None
 
 
-async def enqueue(conn: AsyncConnection, event: SaleCompleted, *, topic: str) -> None:
+async def enqueue(conn: AsyncConnection, event: OutboxEvent, *, topic: str) -> None:
     """Add the event in the caller's transaction: it is published iff that commits."""
     key, value = event.to_kafka()
     await conn.execute(

@@ -23,8 +23,11 @@ class StockLevel(BaseModel):
     category: str
     on_hand: int
     reorder_point: int
-    stock_quantity: int
+    stock_quantity: int  # opening stock
+    total_received: int
     total_sold: int
+    total_returned: int
+    total_adjusted: int
     status: StockStatus
 
 
@@ -47,7 +50,10 @@ async def stock_levels(
             stocks.c.on_hand,
             products.c.reorder_point,
             stocks.c.stock_quantity,
+            stocks.c.total_received,
             stocks.c.total_sold,
+            stocks.c.total_returned,
+            stocks.c.total_adjusted,
         )
         .join(products, products.c.sku == stocks.c.sku)
         .where(stocks.c.store_id == store_id)

@@ -59,7 +59,7 @@ def test_sale_through_the_api_reaches_every_store(
     # MongoDB: the raw event, exactly as published.
     raw = wait_for(
         lambda: mongo.raw_events.find_one({"_id": sale["event_id"]}),
-        timeout=10,
+        timeout=30,  # the first batch of the session includes Spark's warm-up
         what="the raw event in MongoDB",
     )
     assert raw["event"]["sale_id"] == sale["sale_id"]

@@ -29,7 +29,7 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("GET", "/counter/cart", None, "cashier"),
     ("GET", "/counter/alerts", None, "cashier"),
     ("GET", "/counter/sales", None, "cashier"),
-    ("GET", "/counter/receipts/S-NONE", None, "cashier"),
+    ("GET", "/counter/receipts/NOSALE", None, "cashier"),
     ("POST", "/counter/scan", {"code": "BAG-SHN-GLD"}, "cashier"),
     ("POST", "/counter/cart/add", {"sku": "BAG-SHN-GLD"}, "cashier"),
     ("POST", "/counter/cart/line", {"sku": "BAG-SHN-GLD", "quantity": "2"}, "cashier"),
@@ -43,6 +43,13 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("GET", "/manager/dashboard", None, "manager"),
     ("GET", "/manager/low-stock.csv", None, "manager"),
     ("POST", "/manager/products/BAG-SHN-GLD/reorder-point", {"reorder_point": "5"}, "manager"),
+    ("GET", "/manager/stock-movements", None, "manager"),
+    (
+        "POST",
+        "/manager/stock-movements",
+        {"kind": "receipt", "sku": "X", "quantity": "0"},
+        "manager",
+    ),
     ("GET", "/admin/users", None, "admin"),
     ("POST", "/admin/users", {"username": "x", "password": "short", "role": "cashier"}, "admin"),
     ("POST", "/admin/users/nobody/active", {"active": "false"}, "admin"),
@@ -56,6 +63,12 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("GET", "/api/v1/stock/low.csv", None, "cashier"),
     ("PATCH", "/api/v1/products/BAG-SHN-GLD", {"reorder_point": 5}, "manager"),
     ("POST", "/api/v1/sales", SALE, "cashier"),
+    ("GET", "/api/v1/sales/NOSALE", None, "cashier"),
+    ("POST", "/api/v1/sales/NOSALE/returns", {"reason": "x", "lines": []}, "cashier"),
+    ("POST", "/api/v1/inventory/receipts", {"lines": []}, "manager"),
+    ("POST", "/api/v1/inventory/adjustments", {"reason": "count", "lines": []}, "manager"),
+    ("GET", "/api/v1/alerts", None, "cashier"),
+    ("POST", "/api/v1/alerts/0/acknowledge", None, "manager"),
     ("GET", "/api/v1/events/rejected", None, "manager"),
     ("GET", "/api/v1/reports/summary", None, "manager"),
     ("GET", "/api/v1/reports/dashboard", None, "manager"),
@@ -91,7 +104,8 @@ def test_the_table_covers_every_route() -> None:
             path.replace("nobody", "{username}")
             .replace("nosuchkey", "{prefix}")
             .replace("/BAG-SHN-GLD", "/{sku}")
-            .replace("/S-NONE", "/{sale_id}"),
+            .replace("/NOSALE", "/{sale_id}")
+            .replace("/alerts/0/", "/alerts/{alert_id}/"),
         )
         for method, path, _, _ in ROUTES
     }

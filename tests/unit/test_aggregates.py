@@ -61,3 +61,40 @@ def test_rows_come_in_key_order() -> None:
         (r["store_id"], r["year"], r["month"]) for r in period_deltas(LINES).rows()["sales_monthly"]
     ]
     assert keys == sorted(keys)
+
+
+def test_a_return_nets_revenue_and_units_in_the_period_it_came_back() -> None:
+    back = {
+        "store_id": "s1",
+        "sku": "X",
+        "product": "Product X",
+        "quantity_returned": 1,
+        "refund": Decimal("11.95"),
+        "return_date": "2020-01-02",
+        "year": 2020,
+        "month": 1,
+    }
+    rows = period_deltas(LINES, [back]).rows()
+    january = [r for r in rows["sales_monthly"] if (r["store_id"], r["month"]) == ("s1", 1)]
+    assert january == [
+        {
+            "store_id": "s1",
+            "year": 2020,
+            "month": 1,
+            "revenue": Decimal("23.90"),  # 3 x 11.95 sold, 1 x 11.95 back
+            "units": 2,
+            "sales_count": 1,  # a return is not a sale
+            "lines_count": 1,
+        }
+    ]
+    day = [r for r in rows["sales_daily"] if r["sale_date"] == "2020-01-02"]
+    assert day == [
+        {
+            "store_id": "s1",
+            "sale_date": "2020-01-02",
+            "revenue": Decimal("-11.95"),
+            "units": -1,
+            "sales_count": 0,
+            "lines_count": 0,
+        }
+    ]

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 
-from stream_jobs.transform import classify, sale_lines
-from tests.factories import sale_event
+from stream_jobs.transform import classify, movement_rows, sale_line_rows, sale_lines
+from tests.factories import movement_event, return_event, sale_event
 
 KNOWN = ["TKP-BLK-M", "LGY-COT-BLU"]
 
@@ -56,7 +56,7 @@ def test_unknown_fields_are_ignored(spark: SparkSession) -> None:
         (json.dumps(good(schema_version=2)), "unsupported schema_version: 2"),
         (json.dumps(good(occurred_at="2026-11-28T10:15:00")), "occurred_at is not an ISO 8601"),
         (json.dumps(good(occurred_at="yesterday")), "occurred_at is not an ISO 8601"),
-        (json.dumps(good(lines=[])), "a sale needs at least one line"),
+        (json.dumps(good(lines=[])), "an event needs at least one line"),
         (with_line(quantity=0), "line 1: quantity must be a positive whole number"),
         (with_line(quantity=-3), "line 1: quantity must be a positive whole number"),
         (with_line(quantity=1.5), "line 1: quantity must be a positive whole number"),
@@ -88,3 +88,90 @@ def test_sale_lines_match_the_sales_table(spark: SparkSession) -> None:
     assert first["occurred_at"] == "2025-12-31 18:00:00.250"
     assert first["event_id"] == event["event_id"]
     assert first["product"] == "Product TKP-BLK-M"
+
+
+def test_returns_receipts_and_adjustments_are_valid_events(spark: SparkSession) -> None:
+    events = [
+        return_event("S-1", [(1, "TKP-BLK-M", 1, "68000")]),
+        movement_event("received", [("TKP-BLK-M", 24)]),
+        movement_event("adjusted", [("TKP-BLK-M", -2)], reason="damage"),
+    ]
+    assert reasons(spark, [json.dumps(e) for e in events]) == [None, None, None]
+
+
+def _drop(event: dict[str, Any], field: str) -> str:
+    return json.dumps({k: v for k, v in event.items() if k != field})
+
+
+def _line(event: dict[str, Any], **changes: Any) -> str:
+    event["lines"][0] = {**event["lines"][0], **changes}
+    return json.dumps(event)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (_drop(return_event("S-1", [(1, "TKP-BLK-M", 1, "1")]), "reason"), "missing field: reason"),
+        (
+            _drop(return_event("S-1", [(1, "TKP-BLK-M", 1, "1")]), "sale_id"),
+            "missing field: sale_id",
+        ),
+        (
+            _line(return_event("S-1", [(1, "TKP-BLK-M", 1, "1")]), line_no=None),
+            "line ?: a returned line needs the line_no of the sale",
+        ),
+        (
+            _line(return_event("S-1", [(1, "TKP-BLK-M", 1, "1")]), unit_price=None),
+            "line 1: unit_price must be",
+        ),
+        (
+            _line(movement_event("received", [("TKP-BLK-M", 1)]), quantity=-1),
+            "line 1: quantity must be a positive whole number",
+        ),
+        (
+            _line(movement_event("adjusted", [("TKP-BLK-M", 1)]), quantity=0),
+            "line 1: quantity must be a non-zero whole number",
+        ),
+        (
+            json.dumps(movement_event("adjusted", [("TKP-BLK-M", 1)], reason="gift")),
+            "reason must be one of: count, damage, loss, found, other",
+        ),
+        (
+            _drop(movement_event("received", [("TKP-BLK-M", 1)]), "receipt_id"),
+            "missing field: receipt_id",
+        ),
+        (
+            json.dumps(movement_event("received", [("NOPE", 1)])),
+            "line 1: unknown SKU NOPE",
+        ),
+    ],
+)
+def test_a_bad_movement_is_rejected_with_its_reason(
+    spark: SparkSession, value: str, reason: str
+) -> None:
+    [found] = reasons(spark, [value])
+    assert found is not None and found.startswith(reason)
+
+
+def test_movement_rows_are_signed_and_carry_their_document(spark: SparkSession) -> None:
+    back = return_event("S-1", [(2, "LGY-COT-BLU", 1, "18000.50")], return_id="R-1")
+    fix = movement_event("adjusted", [("TKP-BLK-M", -2)], reason="damage")
+    classified = classify(records(spark, [json.dumps(back), json.dumps(fix)]), KNOWN)
+    rows = classified.orderBy("kafka_offset").select(movement_rows().alias("m")).collect()
+    returned, adjusted = rows[0]["m"][0].asDict(), rows[1]["m"][0].asDict()
+
+    assert (returned["line_id"], returned["sale_id"], returned["line_no"]) == ("R-1:2", "S-1", 2)
+    assert returned["amount"] == Decimal("18000.50")
+    assert returned["reason"] == "wrong size"
+    assert (returned["local_date"], returned["year"], returned["month"]) == ("2026-11-29", 2026, 11)
+    assert adjusted["quantity"] == -2
+    assert adjusted["document_id"] == fix["adjustment_id"]
+    assert adjusted["reason"] == "damage"
+
+
+def test_sales_have_no_movement_rows_and_movements_no_sale_lines(spark: SparkSession) -> None:
+    values = [json.dumps(good()), json.dumps(movement_event("received", [("TKP-BLK-M", 5)]))]
+    classified = classify(records(spark, values), KNOWN).orderBy("kafka_offset")
+    rows = classified.select(sale_line_rows().alias("s"), movement_rows().alias("m")).collect()
+    assert rows[0]["m"] is None and len(rows[0]["s"]) == 2
+    assert rows[1]["s"] is None and len(rows[1]["m"]) == 1

@@ -1,0 +1,1 @@
+"""Reorder-point alerts: recorded by the stream job once per crossing, acknowledged here."""

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+
+from pos_app.alerts.service import StockAlert, acknowledge, list_alerts
+from pos_app.auth.deps import Principal, require_scope
+from pos_app.auth.roles import INVENTORY_WRITE, STOCK_READ
+from pos_app.auth.service import audit
+from pos_app.deps import ConnectionDep
+
+router = APIRouter(prefix="/api/v1", tags=["alerts"])
+
+
+@router.get("/alerts", response_model=list[StockAlert])
+async def get_alerts(
+    conn: ConnectionDep,
+    _: Annotated[Principal, Depends(require_scope(STOCK_READ))],
+    store_id: str | None = None,
+    open_only: bool = Query(False, alias="open", description="only unacknowledged alerts"),
+    limit: int = Query(100, ge=1, le=1000),
+) -> list[StockAlert]:
+    """Reorder-point crossings, newest first: one per crossing, not one per sale."""
+    return await list_alerts(conn, store_id=store_id, open_only=open_only, limit=limit)
+
+
+@router.post("/alerts/{alert_id}/acknowledge", status_code=status.HTTP_204_NO_CONTENT)
+async def post_acknowledge(
+    alert_id: int,
+    conn: ConnectionDep,
+    principal: Annotated[Principal, Depends(require_scope(INVENTORY_WRITE))],
+) -> None:
+    done = await acknowledge(conn, alert_id, by=principal.name)
+    if done is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no alert {alert_id}")
+    if done:
+        await audit(
+            conn, actor=principal.actor, action="alert.acknowledged", target=f"alert:{alert_id}"
+        )
+    await conn.commit()

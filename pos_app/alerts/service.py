@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from pos_app.db.tables import products, stock_alerts
+
+
+class StockAlert(BaseModel):
+    alert_id: int
+    store_id: str
+    sku: str
+    name: str
+    on_hand: int  # when the alert fired
+    reorder_point: int
+    raised_at: datetime  # UTC
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+
+
+async def list_alerts(
+    conn: AsyncConnection, *, store_id: str | None, open_only: bool, limit: int
+) -> list[StockAlert]:
+    query = (
+        select(stock_alerts, products.c.name)
+        .join(products, products.c.sku == stock_alerts.c.sku)
+        .order_by(stock_alerts.c.alert_id.desc())
+        .limit(limit)
+    )
+    if store_id is not None:
+        query = query.where(stock_alerts.c.store_id == store_id)
+    if open_only:
+        query = query.where(stock_alerts.c.acknowledged_at.is_(None))
+    rows = (await conn.execute(query)).mappings()
+    return [StockAlert.model_validate(dict(row)) for row in rows]
+
+
+async def acknowledge(conn: AsyncConnection, alert_id: int, *, by: str) -> bool | None:
+    """True if acknowledged now, False if it already was, None if there is no such alert."""
+    result = await conn.execute(
+        update(stock_alerts)
+        .where(stock_alerts.c.alert_id == alert_id, stock_alerts.c.acknowledged_at.is_(None))
+        .values(acknowledged_at=text("CURRENT_TIMESTAMP(3)"), acknowledged_by=by)
+    )
+    if result.rowcount:
+        return True
+    exists = await conn.scalar(
+        select(stock_alerts.c.alert_id).where(stock_alerts.c.alert_id == alert_id)
+    )
+    return False if exists is not None else None

@@ -1,0 +1,158 @@
+"""Receiving goods and adjusting stock: REST for integrations, a page for the manager."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+
+from pos_app.auth.deps import ManagerDep, Principal, require_scope
+from pos_app.auth.roles import INVENTORY_WRITE
+from pos_app.catalog.service import list_products
+from pos_app.deps import ConnectionDep, RelayDep, SettingsDep
+from pos_app.events.inventory import StockAdjusted, StockReceived
+from pos_app.inventory.movements import (
+    AdjustmentIn,
+    MovementRejected,
+    ReceiptIn,
+    recent_movements,
+    record_adjustment,
+    record_receipt,
+)
+from pos_app.security import csrf
+from pos_app.templating import render_page
+
+router = APIRouter(tags=["inventory"])
+InventoryWriter = Annotated[Principal, Depends(require_scope(INVENTORY_WRITE))]
+
+
+@router.post(
+    "/api/v1/inventory/receipts",
+    status_code=status.HTTP_201_CREATED,
+    response_model=StockReceived,
+)
+async def post_receipt(
+    body: ReceiptIn,
+    conn: ConnectionDep,
+    relay: RelayDep,
+    settings: SettingsDep,
+    principal: InventoryWriter,
+) -> StockReceived:
+    """Goods received: on hand goes up once the pipeline applies the event."""
+    try:
+        event = await record_receipt(
+            conn, body, settings=settings, user=principal.name, actor=principal.actor
+        )
+    except MovementRejected as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
+    relay.wake()
+    return event
+
+
+@router.post(
+    "/api/v1/inventory/adjustments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=StockAdjusted,
+)
+async def post_adjustment(
+    body: AdjustmentIn,
+    conn: ConnectionDep,
+    relay: RelayDep,
+    settings: SettingsDep,
+    principal: InventoryWriter,
+) -> StockAdjusted:
+    """A count correction, damage, loss or find: quantities are signed changes."""
+    try:
+        event = await record_adjustment(
+            conn, body, settings=settings, user=principal.name, actor=principal.actor
+        )
+    except MovementRejected as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
+    relay.wake()
+    return event
+
+
+@router.get("/manager/stock-movements", response_class=HTMLResponse, include_in_schema=False)
+async def movements_page(
+    request: Request, conn: ConnectionDep, settings: SettingsDep, manager: ManagerDep
+) -> HTMLResponse:
+    return await _page(request, conn, settings, manager)
+
+
+@router.post("/manager/stock-movements", response_class=HTMLResponse, include_in_schema=False)
+async def movements_form(
+    request: Request,
+    conn: ConnectionDep,
+    relay: RelayDep,
+    settings: SettingsDep,
+    manager: ManagerDep,
+) -> HTMLResponse:
+    await csrf.require_token(request, settings.secret_key)
+    form = await request.form()
+    kind = form.get("kind")
+    line = {"sku": form.get("sku", ""), "quantity": form.get("quantity", "")}
+    try:
+        if kind == "receipt":
+            receipt = ReceiptIn(supplier=str(form.get("supplier", "")), lines=[line])  # type: ignore[list-item]
+            event: Any = await record_receipt(
+                conn, receipt, settings=settings, user=manager.name, actor=manager.actor
+            )
+            message = f"Receipt {event.receipt_id} recorded."
+        elif kind == "adjustment":
+            adjustment = AdjustmentIn(
+                reason=str(form.get("reason", "")),  # type: ignore[arg-type]
+                note=str(form.get("note", "")),
+                lines=[line],  # type: ignore[list-item]
+            )
+            event = await record_adjustment(
+                conn, adjustment, settings=settings, user=manager.name, actor=manager.actor
+            )
+            message = f"Adjustment {event.adjustment_id} recorded."
+        else:
+            raise MovementRejected("choose a receipt or an adjustment")
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'] if not isinstance(p, int))}: {e['msg']}"
+            for e in error.errors()
+        )
+        return await _page(request, conn, settings, manager, message=None, error=problems, code=422)
+    except MovementRejected as error:
+        return await _page(
+            request, conn, settings, manager, message=None, error=str(error), code=422
+        )
+    relay.wake()
+    return await _page(
+        request,
+        conn,
+        settings,
+        manager,
+        message=message + " On hand changes as soon as the pipeline applies it.",
+    )
+
+
+async def _page(
+    request: Request,
+    conn: ConnectionDep,
+    settings: SettingsDep,
+    manager: Principal,
+    *,
+    message: str | None = None,
+    error: str | None = None,
+    code: int = 200,
+) -> HTMLResponse:
+    response = render_page(
+        request,
+        "manager_stock_movements.html",
+        {
+            "products": await list_products(conn),
+            "movements": await recent_movements(conn, store_id=settings.store_id),
+            "message": message,
+            "error": error,
+            "principal": manager,
+        },
+        settings=settings,
+    )
+    response.status_code = code
+    return response

@@ -1,0 +1,161 @@
+"""Goods received and stock adjustments: recorded with their event in the outbox and
+applied to `stocks` by the stream job, like sales (so on hand has one writer)."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from pos_app.auth.service import audit
+from pos_app.catalog.service import products_by_sku
+from pos_app.db.tables import stock_movements
+from pos_app.events.inventory import (
+    AdjustmentReason,
+    MovementLine,
+    StockAdjusted,
+    StockReceived,
+)
+from pos_app.events.outbox import enqueue
+from pos_app.settings import Settings
+
+MAX_MOVE = 100_000
+Sku = Annotated[str, Field(min_length=1, max_length=40)]
+Note = Annotated[str, Field(max_length=200)]
+
+
+class ReceiptLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Sku
+    quantity: int = Field(gt=0, le=MAX_MOVE)
+
+
+class ReceiptIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    supplier: Note = ""
+    note: Note = ""
+    lines: list[ReceiptLineIn] = Field(min_length=1, max_length=200)
+
+
+class AdjustmentLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Sku
+    quantity: int = Field(ge=-MAX_MOVE, le=MAX_MOVE, description="signed; never 0")
+
+
+class AdjustmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: AdjustmentReason
+    note: Note = ""
+    lines: list[AdjustmentLineIn] = Field(min_length=1, max_length=200)
+
+
+class MovementRejected(ValueError):
+    """The movement cannot be recorded; the message says why (HTTP 422)."""
+
+
+class Movement(BaseModel):
+    document_id: str
+    kind: str
+    sku: str
+    quantity: int
+    reason: str
+    recorded_by: str
+    occurred_at: datetime
+
+
+async def _check_skus(conn: AsyncConnection, skus: list[str]) -> None:
+    known = await products_by_sku(conn, skus)
+    unknown = sorted(set(skus) - known.keys())
+    if unknown:
+        raise MovementRejected(f"unknown SKU: {', '.join(unknown)}")
+
+
+def _document_id(prefix: str, now: datetime) -> str:
+    return f"{prefix}{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3).upper()}"
+
+
+async def record_receipt(
+    conn: AsyncConnection, body: ReceiptIn, *, settings: Settings, user: str, actor: str
+) -> StockReceived:
+    await _check_skus(conn, [line.sku for line in body.lines])
+    now = datetime.now(ZoneInfo(settings.shop_timezone))
+    event = StockReceived(
+        event_id=str(uuid.uuid4()),
+        receipt_id=_document_id("GR", now),
+        store_id=settings.store_id,
+        recorded_by=user,
+        occurred_at=now,
+        supplier=body.supplier,
+        note=body.note,
+        lines=[
+            MovementLine(line_no=n, sku=line.sku, quantity=line.quantity)
+            for n, line in enumerate(body.lines, start=1)
+        ],
+    )
+    await enqueue(conn, event, topic=settings.inventory_topic)
+    await audit(
+        conn,
+        actor=actor,
+        action="stock.received",
+        target=f"receipt:{event.receipt_id}",
+        details={"lines": len(event.lines), "units": sum(li.quantity for li in event.lines)},
+    )
+    await conn.commit()
+    return event
+
+
+async def record_adjustment(
+    conn: AsyncConnection, body: AdjustmentIn, *, settings: Settings, user: str, actor: str
+) -> StockAdjusted:
+    zero = [line.sku for line in body.lines if line.quantity == 0]
+    if zero:
+        raise MovementRejected(f"an adjustment of 0 changes nothing: {', '.join(zero)}")
+    await _check_skus(conn, [line.sku for line in body.lines])
+    now = datetime.now(ZoneInfo(settings.shop_timezone))
+    event = StockAdjusted(
+        event_id=str(uuid.uuid4()),
+        adjustment_id=_document_id("ADJ", now),
+        store_id=settings.store_id,
+        recorded_by=user,
+        occurred_at=now,
+        reason=body.reason,
+        note=body.note,
+        lines=[
+            MovementLine(line_no=n, sku=line.sku, quantity=line.quantity)
+            for n, line in enumerate(body.lines, start=1)
+        ],
+    )
+    await enqueue(conn, event, topic=settings.inventory_topic)
+    await audit(
+        conn,
+        actor=actor,
+        action="stock.adjusted",
+        target=f"adjustment:{event.adjustment_id}",
+        details={"reason": body.reason, "lines": [[li.sku, li.quantity] for li in event.lines]},
+    )
+    await conn.commit()
+    return event
+
+
+async def recent_movements(
+    conn: AsyncConnection, *, store_id: str, limit: int = 50
+) -> list[Movement]:
+    """The latest receipts and adjustments the pipeline has applied."""
+    rows = await conn.execute(
+        select(stock_movements)
+        .where(stock_movements.c.store_id == store_id)
+        .order_by(stock_movements.c.occurred_at.desc(), stock_movements.c.line_id)
+        .limit(limit)
+    )
+    return [Movement.model_validate(dict(row)) for row in rows.mappings()]

@@ -1,0 +1,1 @@
+"""Returns: goods brought back from an earlier sale, as `sale.returned` events."""

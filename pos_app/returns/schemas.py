@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_RETURN_LINES = 100
+
+
+class ReturnLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    line_no: int = Field(ge=1, description="the line of the sale the goods come from")
+    quantity: int = Field(gt=0, le=1000)
+
+
+class ReturnIn(BaseModel):
+    """What comes back and why. Refunds are the prices the sale charged: not accepted here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=200)
+    lines: list[ReturnLineIn] = Field(min_length=1, max_length=MAX_RETURN_LINES)
+    register_id: str | None = Field(default=None, min_length=1, max_length=40)
+
+
+class SoldLine(BaseModel):
+    line_no: int
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+    line_total: Decimal
+    returned: int
+    returnable: int
+
+
+class SaleDetail(BaseModel):
+    sale_id: str
+    store_id: str
+    occurred_at: datetime
+    cashier: str
+    currency: str
+    total: Decimal
+    # counter: as the counter recorded it (the outbox); pipeline: as the stream job stored it
+    source: Literal["counter", "pipeline"]
+    lines: list[SoldLine]
+    return_ids: list[str]

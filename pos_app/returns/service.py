@@ -1,0 +1,222 @@
+"""Finding a sale and taking goods back from it.
+
+A sale rung up here is read from the outbox, which keeps every event the counter
+recorded (so a return works even before the pipeline has stored the sale); a sale that
+came in another way (an import) is read from the `sales` lines the stream job stored.
+Earlier returns are the outbox's `sale.returned` events for the sale. The stream job
+checks every return again against the stored sale, so a return can never add stock that
+was not sold."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from datetime import datetime, time
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from pos_app.auth.service import audit
+from pos_app.db.tables import outbox, sales
+from pos_app.events.outbox import enqueue
+from pos_app.events.returns import SALE_RETURNED, ReturnLine, ReturnTotals, SaleReturned
+from pos_app.events.schemas import SALE_COMPLETED
+from pos_app.returns.schemas import ReturnIn, SaleDetail, SoldLine
+from pos_app.settings import Settings
+
+
+class ReturnRejected(ValueError):
+    """The return is not possible; the message says why (HTTP 422)."""
+
+
+async def find_sale(
+    conn: AsyncConnection, sale_id: str, *, settings: Settings
+) -> SaleDetail | None:
+    events = [
+        json.loads(payload)
+        for payload in await conn.scalars(
+            select(outbox.c.payload)
+            .where(outbox.c.topic == settings.sales_topic, outbox.c.event_key == sale_id)
+            .order_by(outbox.c.id)
+        )
+    ]
+    returned: dict[int, int] = {}
+    return_ids = []
+    for event in events:
+        if event["event_type"] == SALE_RETURNED:
+            return_ids.append(event["return_id"])
+            for line in event["lines"]:
+                returned[line["line_no"]] = returned.get(line["line_no"], 0) + line["quantity"]
+    sale = next((e for e in events if e["event_type"] == SALE_COMPLETED), None)
+    if sale is not None:
+        return SaleDetail(
+            sale_id=sale_id,
+            store_id=sale["store_id"],
+            occurred_at=sale["occurred_at"],
+            cashier=sale.get("cashier") or "",
+            currency=sale["currency"],
+            total=Decimal(sale["totals"]["total"]),
+            source="counter",
+            lines=[_sold(line, returned) for line in sale["lines"]],
+            return_ids=return_ids,
+        )
+    return await _stored_sale(conn, sale_id, returned, return_ids, settings)
+
+
+async def _stored_sale(
+    conn: AsyncConnection,
+    sale_id: str,
+    returned: dict[int, int],
+    return_ids: list[str],
+    settings: Settings,
+) -> SaleDetail | None:
+    rows = (
+        await conn.execute(
+            select(sales).where(sales.c.sale_id == sale_id).order_by(sales.c.line_no)
+        )
+    ).all()
+    if not rows:
+        return None
+    first = rows[0]
+    local = datetime.combine(first.sale_date, _as_time(first.sale_time))
+    return SaleDetail(
+        sale_id=sale_id,
+        store_id=first.store_id,
+        occurred_at=local.replace(tzinfo=ZoneInfo(settings.shop_timezone)),
+        cashier=first.cashier,
+        currency=settings.currency,
+        total=sum((row.sales for row in rows), Decimal(0)),
+        source="pipeline",
+        lines=[
+            _sold(
+                {
+                    "line_no": row.line_no,
+                    "sku": row.sku,
+                    "name": row.product,
+                    "quantity": row.quantity_sold,
+                    "unit_price": row.price_each,
+                    "line_total": row.sales,
+                },
+                returned,
+            )
+            for row in rows
+        ],
+        return_ids=return_ids,
+    )
+
+
+def _as_time(value: object) -> time:
+    # MySQL TIME arrives as a timedelta from the driver.
+    if isinstance(value, time):
+        return value
+    seconds = int(value.total_seconds())  # type: ignore[attr-defined]
+    return time(seconds // 3600, seconds % 3600 // 60, seconds % 60)
+
+
+def _sold(line: dict[str, object], returned: dict[int, int]) -> SoldLine:
+    line_no = int(line["line_no"])  # type: ignore[call-overload]
+    quantity = int(line["quantity"])  # type: ignore[call-overload]
+    back = returned.get(line_no, 0)
+    return SoldLine(
+        line_no=line_no,
+        sku=str(line["sku"]),
+        name=str(line.get("name") or line["sku"]),
+        quantity=quantity,
+        unit_price=Decimal(str(line["unit_price"])),
+        line_total=Decimal(str(line["line_total"])),
+        returned=back,
+        returnable=quantity - back,
+    )
+
+
+def new_return_id(now: datetime) -> str:
+    return f"R{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3).upper()}"
+
+
+async def record_return(
+    conn: AsyncConnection,
+    sale_id: str,
+    request: ReturnIn,
+    *,
+    settings: Settings,
+    cashier: str,
+    actor: str,
+) -> SaleReturned | None:
+    """Store the return with its event (the outbox) in one transaction; None if there is
+    no such sale. Returns of one sale are serialised by a named lock, so two counters
+    cannot both take back the last unit."""
+    lock = f"pos-return:{sale_id}"
+    if not await conn.scalar(select(func.get_lock(lock, 10))):
+        raise ReturnRejected("another return of this sale is in progress; try again")
+    try:
+        sale = await find_sale(conn, sale_id, settings=settings)
+        if sale is None:
+            return None
+        event = _build_return(sale, request, settings=settings, cashier=cashier)
+        await enqueue(conn, event, topic=settings.sales_topic)
+        await audit(
+            conn,
+            actor=actor,
+            action="sale.returned",
+            target=f"sale:{sale_id}",
+            details={
+                "return_id": event.return_id,
+                "refund": str(event.totals.refund),
+                "items": event.totals.items,
+                "reason": request.reason,
+            },
+        )
+        await conn.commit()
+        return event
+    finally:
+        await conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": lock})
+        await conn.commit()
+
+
+def _build_return(
+    sale: SaleDetail, request: ReturnIn, *, settings: Settings, cashier: str
+) -> SaleReturned:
+    by_line = {line.line_no: line for line in sale.lines}
+    wanted: dict[int, int] = {}
+    for line in request.lines:
+        wanted[line.line_no] = wanted.get(line.line_no, 0) + line.quantity
+    lines = []
+    for line_no, quantity in sorted(wanted.items()):
+        sold = by_line.get(line_no)
+        if sold is None:
+            raise ReturnRejected(f"sale {sale.sale_id} has no line {line_no}")
+        if quantity > sold.returnable:
+            raise ReturnRejected(
+                f"line {line_no} ({sold.name}): {quantity} to return but only "
+                f"{sold.returnable} of {sold.quantity} can come back"
+            )
+        lines.append(
+            ReturnLine(
+                line_no=line_no,
+                sku=sold.sku,
+                name=sold.name,
+                quantity=quantity,
+                unit_price=sold.unit_price,
+                line_total=sold.unit_price * quantity,
+            )
+        )
+    now = datetime.now(ZoneInfo(settings.shop_timezone))
+    return SaleReturned(
+        event_id=str(uuid.uuid4()),
+        return_id=new_return_id(now),
+        sale_id=sale.sale_id,
+        store_id=sale.store_id,
+        register_id=request.register_id or settings.register_id,
+        cashier=cashier,
+        occurred_at=now,
+        currency=sale.currency,
+        reason=request.reason,
+        lines=lines,
+        totals=ReturnTotals(
+            items=sum(line.quantity for line in lines),
+            refund=sum((line.line_total for line in lines), Decimal(0)),
+        ),
+    )
