@@ -24,6 +24,9 @@ from pos_app.counter.receipts import find_sale, todays_sales
 from pos_app.db.tables import products
 from pos_app.deps import ConnectionDep, RelayDep, SettingsDep
 from pos_app.inventory.service import StockLevel, stock_levels
+from pos_app.returns.schemas import ReturnIn, ReturnLineIn
+from pos_app.returns.service import ReturnRejected, record_return
+from pos_app.returns.service import find_sale as find_returnable
 from pos_app.sales.schemas import PaymentIn, SaleIn, SaleLineIn
 from pos_app.sales.service import (
     IdempotencyConflict,
@@ -450,3 +453,70 @@ async def receipt_page(
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no sale {sale_id} at this store")
     context = {"sale": sale, "cashier": cashier, "methods": PAYMENT_METHODS, "reprint": True}
     return render_page(request, "receipt.html", context, settings=settings)
+
+
+# --- Returns: find a past sale by id, take some lines back with a reason ----------------
+
+
+@router.get("/counter/returns", response_class=HTMLResponse)
+async def returns_page(
+    request: Request,
+    conn: ConnectionDep,
+    settings: SettingsDep,
+    cashier: CashierDep,
+    sale_id: str = "",
+) -> HTMLResponse:
+    sale_id = sale_id.strip()[:40]
+    sale = await find_returnable(conn, sale_id, settings=settings) if sale_id else None
+    error = f"no sale {sale_id} at this store" if sale_id and sale is None else ""
+    context = {"sale": sale, "sale_id": sale_id, "error": error, "cashier": cashier}
+    response = render_page(request, "counter_returns.html", context, settings=settings)
+    response.status_code = 404 if error else 200
+    return response
+
+
+@router.post("/counter/returns", response_class=HTMLResponse)
+async def take_return(
+    request: Request,
+    conn: ConnectionDep,
+    relay: RelayDep,
+    settings: SettingsDep,
+    cashier: CashierDep,
+) -> HTMLResponse:
+    form = await _form(request, settings)
+    sale_id = form.get("sale_id", "")[:40]
+    error = ""
+    done = None
+    try:
+        lines = []
+        for key, value in form.items():
+            if key.startswith("qty_") and value not in ("", "0"):
+                quantity = _int(value, "quantity to return")
+                lines.append(ReturnLineIn(line_no=int(key.removeprefix("qty_")), quantity=quantity))
+        if not lines:
+            raise ReturnRejected("enter how many of at least one line come back")
+        if not form.get("reason"):
+            raise ReturnRejected("a return needs a reason")
+        body = ReturnIn(reason=form["reason"][:200], lines=lines)
+        done = await record_return(
+            conn, sale_id, body, settings=settings, cashier=cashier.name, actor=cashier.actor
+        )
+        if done is None:
+            error = f"no sale {sale_id} at this store"
+    except (ReturnRejected, carts.CartError, ValueError) as problem:
+        text = problem.errors()[0]["msg"] if isinstance(problem, ValidationError) else str(problem)
+        error = text
+    if done is not None:
+        relay.wake()
+    sale = await find_returnable(conn, sale_id, settings=settings) if sale_id else None
+    context = {
+        "sale": sale,
+        "sale_id": sale_id,
+        "error": error,
+        "done": done,
+        "cashier": cashier,
+        "form": form if error else {},
+    }
+    response = render_page(request, "counter_returns.html", context, settings=settings)
+    response.status_code = 422 if error else 201
+    return response

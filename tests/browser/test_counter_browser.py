@@ -347,3 +347,50 @@ def test_todays_sales_reprint_an_80mm_receipt(signed_in: SignedIn, mysql: Engine
     page.emulate_media(media="print")
     assert page.locator("header.top").evaluate("e => getComputedStyle(e).visibility") == "hidden"
     assert page.locator("#receipt").evaluate("e => getComputedStyle(e).visibility") == "visible"
+
+
+def test_a_return_with_a_reason_puts_stock_back(
+    signed_in: SignedIn, mysql: Engine, stream_job: ChildProcess
+) -> None:
+    sku = "SDL-MRN-9"
+    start = product(mysql, sku)["on_hand"]
+    page = signed_in("cashier")
+    scan(page, sku)
+    line = cart_line(page, sku)
+    line.locator("input.qty").fill("2")
+    line.locator("input.qty").press("Enter")
+    expect(page.locator("#cart-total")).to_have_text(kyat(product(mysql, sku)["unit_price"] * 2))
+    page.locator('input[name="method"][value="ayapay"]').check()
+    page.locator("#pay").click()
+    sale_id = receipt_sale_id(page)
+    wait_for(lambda: product(mysql, sku)["on_hand"] == start - 2, timeout=30, what="the sale")
+
+    # From today's sales to the sale's return screen.
+    page.goto("/counter/sales")
+    page.locator(f'#todays-sales tr[data-sale-id="{sale_id}"]').get_by_role(
+        "link", name="Return"
+    ).click()
+    row = page.locator('#return-lines tr[data-line="1"]')
+    expect(row).to_contain_text("of 2")
+    row.locator("input.qty").fill("1")
+    page.locator("#return-submit").click()
+    expect(page.locator("#return-message.error")).to_have_text("a return needs a reason")
+    page.locator('#return-lines tr[data-line="1"] input.qty').fill("1")
+    page.locator("#return-reason").fill("wrong size")
+    page.locator("#return-submit").click()
+    expect(page.locator("#return-id")).to_be_visible()
+    refund = product(mysql, sku)["unit_price"]
+    expect(page.locator("#refund")).to_have_text(kyat(refund))
+    expect(page.locator('#return-lines tr[data-line="1"] .returned')).to_have_text("1")
+
+    # More than can come back is refused with the reason.
+    page.locator('#return-lines tr[data-line="1"] input.qty').fill("2")
+    page.locator("#return-reason").fill("changed mind")
+    page.locator("#return-submit").click()
+    expect(page.locator("#return-message.error")).to_contain_text("only 1 of 2 can come back")
+
+    wait_for(
+        lambda: product(mysql, sku)["on_hand"] == start - 1,
+        timeout=30,
+        what="the return to put one back on the shelf",
+    )

@@ -38,6 +38,8 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("POST", "/counter/cart/resume", {"cart_id": "0"}, "cashier"),
     ("POST", "/counter/cart/void", {}, "cashier"),
     ("POST", "/counter/pay", {"method": "card"}, "cashier"),
+    ("GET", "/counter/returns", None, "cashier"),
+    ("POST", "/counter/returns", {"sale_id": "NOSALE", "reason": "x", "qty_1": "1"}, "cashier"),
     ("GET", "/manager/pipeline", None, "manager"),
     ("GET", "/manager/low-stock", None, "manager"),
     ("GET", "/manager/dashboard", None, "manager"),
