@@ -78,7 +78,6 @@ def test_search_scan_pay_cash_receipt_and_stock_alert(
     assert to_low >= 1
     page = signed_in("cashier", size)
     expect(page.locator("#tiles .tile").first).to_be_visible()
-    screenshot(page, f"counter-{size}")
     # Burmese names render with the vendored font (its file is fetched by the page).
     assert page.evaluate("document.fonts.check('16px \"Noto Sans Myanmar\"', 'တိုက်ပုံ')")
 
@@ -104,6 +103,8 @@ def test_search_scan_pay_cash_receipt_and_stock_alert(
     total = scanned["unit_price"] * to_low + tiled["unit_price"]
     expect(page.locator("#cart-total")).to_have_text(kyat(total))
     expect(page.locator("#cart-count")).to_have_text(f"{to_low + 1} items")
+    page.locator("#search").focus()
+    screenshot(page, f"counter-{size}")
 
     # Cash: tendered rounded up to the next 10,000; change is the difference.
     tendered = (total // 10000 + 1) * 10000
