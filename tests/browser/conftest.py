@@ -1,6 +1,11 @@
 """Browser fixtures: a real headless Chromium (Debian's `chromium`, found on PATH; no
 Playwright browser download) driving the app on the real stack. Reuse them from any
-browser test: `browser`, `SIZES`, `signed_in` (a page for a fresh user of a role).
+browser test: `browser`, `SIZES`, `signed_in` (a page for a fresh user of a role),
+`cashier_page` (once per screen size), `screenshot`.
+
+The test shop, app and stream job here are this package's own (package scope, made with
+the shared helpers of tests/stack_fixtures.py): they stop when the browser tests end,
+so nothing of ours still runs when tests/e2e makes its fresh shop.
 """
 
 from __future__ import annotations
@@ -13,15 +18,51 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy import Engine
 
 from pos_app.auth.cli import create_user_sync
+from pos_app.db.engine import make_sync_engine
 from pos_app.settings import REPO_ROOT, Settings
-from tests.stack_fixtures import *  # noqa: F403  (the shared real-stack fixtures)
-from tests.stack_fixtures import log_in
+from tests.stack_fixtures import (
+    ChildProcess,
+    log_in,
+    make_test_settings,
+    running_app,
+    running_stream_job,
+)
 
 # The two screens the counter must work on: a laptop and a tablet held upright.
 SIZES = {"desktop": (1280, 800), "tablet": (768, 1024)}
 SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="package")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_test_settings(tmp_path_factory)
+
+
+@pytest.fixture(scope="package")
+def logs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("browser-logs")
+
+
+@pytest.fixture(scope="package")
+def app_url(settings: Settings, logs_dir: Path) -> Iterator[str]:
+    with running_app(settings, logs_dir) as url:
+        yield url
+
+
+@pytest.fixture(scope="package")
+def stream_job(settings: Settings, logs_dir: Path) -> Iterator[ChildProcess]:
+    with running_stream_job(settings, logs_dir) as job:
+        yield job
+
+
+@pytest.fixture(scope="package")
+def mysql(settings: Settings) -> Iterator[Engine]:
+    engine = make_sync_engine(settings)
+    yield engine
+    engine.dispose()
 
 
 # Package scope, and after `settings`: Playwright's sync API keeps an event loop running
