@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -20,8 +21,14 @@ def kyat(amount: Decimal | int | str) -> str:
     return f"{text} Ks"
 
 
+def dom_id(text: str) -> str:
+    """A string (a SKU) as a safe HTML id part: anything but letters, digits, - and _ -> _."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", text)
+
+
 templates = Jinja2Templates(directory=REPO_ROOT / "templates")
 templates.env.filters["kyat"] = kyat
+templates.env.filters["dom_id"] = dom_id
 
 
 def render_page(

@@ -1,6 +1,7 @@
 """Installs what the local stack runs, once, into the state folder.
 
 - MariaDB from Debian's packages (apt-get, as root);
+- Chromium from Debian's packages, for the browser tests (Playwright drives it);
 - the Kafka broker's jars and the Spark job's Kafka connector jars, from Maven Central;
 - FerretDB, built from the Go module proxy with our small wrapper (stack/ferretdb).
 
@@ -74,6 +75,21 @@ def _run(argv: list[str], what: str, cwd: Path | None = None) -> None:
         raise InstallError(f"{what} failed ({' '.join(argv)}):\n" + "\n".join(output))
 
 
+def _apt_install(what: str, packages: list[str]) -> None:
+    if os.geteuid() != 0:
+        raise InstallError(
+            f"{what} is missing: run as root, or `apt-get install {' '.join(packages)}`"
+        )
+    say(f"installing {what} from Debian packages (apt-get) ...")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for argv in (
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages],
+    ):
+        if subprocess.run(argv, env=env, stdout=subprocess.DEVNULL).returncode != 0:
+            raise InstallError(f"{' '.join(argv)} failed")
+
+
 def ensure_mariadb() -> None:
     try:
         find_program("mariadbd")
@@ -81,24 +97,14 @@ def ensure_mariadb() -> None:
         return
     except InstallError:
         pass
-    if os.geteuid() != 0:
-        raise InstallError("MariaDB is missing: run as root, or `apt-get install mariadb-server`")
-    say("installing MariaDB from Debian packages (apt-get) ...")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for argv in (
-        ["apt-get", "update", "-qq"],
-        [
-            "apt-get",
-            "install",
-            "-y",
-            "-qq",
-            "--no-install-recommends",
-            "mariadb-server",
-            "mariadb-client",
-        ],
-    ):
-        if subprocess.run(argv, env=env, stdout=subprocess.DEVNULL).returncode != 0:
-            raise InstallError(f"{' '.join(argv)} failed")
+    _apt_install("MariaDB", ["mariadb-server", "mariadb-client"])
+
+
+def ensure_chromium() -> None:
+    """The browser tests' Chromium: Debian's, only when missing."""
+    if shutil.which("chromium"):
+        return
+    _apt_install("Chromium", ["chromium"])
 
 
 def ensure_jars(settings: Settings, name: str, only: tuple[str, ...] = ()) -> Path:
@@ -147,6 +153,7 @@ def ensure_ferretdb(settings: Settings) -> Path:
 def ensure_all(settings: Settings) -> None:
     find_program("java")
     ensure_mariadb()
+    ensure_chromium()
     ensure_jars(settings, "kafka")
     ensure_jars(settings, "spark", only=SPARK_EXTRA_ARTIFACTS)
     ensure_ferretdb(settings)

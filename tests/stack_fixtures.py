@@ -98,8 +98,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def make_test_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A fresh test shop (database `pos_test`, its own topics) on the running stack."""
     base = Settings()
     ports = {svc.name: svc.port_of(base) for svc in SERVICES}
     down = [f"{name} (127.0.0.1:{port})" for name, port in ports.items() if not port_open(port)]
@@ -120,12 +120,17 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_test_settings(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
 def logs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("logs")
 
 
-@pytest.fixture(scope="session")
-def stream_job(settings: Settings, logs_dir: Path) -> Iterator[ChildProcess]:
+@contextlib.contextmanager
+def running_stream_job(settings: Settings, logs_dir: Path) -> Iterator[ChildProcess]:
     job = ChildProcess(
         "stream",
         [sys.executable, "-m", "pos_app.cli", "stream"],
@@ -133,13 +138,15 @@ def stream_job(settings: Settings, logs_dir: Path) -> Iterator[ChildProcess]:
         logs_dir,
     )
     job.start()
-    job.wait_log("stream job running", timeout=120)
-    yield job
-    job.kill(signal.SIGTERM)
+    try:
+        job.wait_log("stream job running", timeout=120)
+        yield job
+    finally:
+        job.kill(signal.SIGTERM)
 
 
-@pytest.fixture(scope="session")
-def app_url(settings: Settings, logs_dir: Path) -> Iterator[str]:
+@contextlib.contextmanager
+def running_app(settings: Settings, logs_dir: Path) -> Iterator[str]:
     port = free_port()
     app = ChildProcess(
         "app",
@@ -158,9 +165,23 @@ def app_url(settings: Settings, logs_dir: Path) -> Iterator[str]:
         except httpx.HTTPError:
             return False
 
-    wait_for(healthy, timeout=60, what="the app's /health")
-    yield url
-    app.kill(signal.SIGTERM)
+    try:
+        wait_for(healthy, timeout=60, what="the app's /health")
+        yield url
+    finally:
+        app.kill(signal.SIGTERM)
+
+
+@pytest.fixture(scope="session")
+def stream_job(settings: Settings, logs_dir: Path) -> Iterator[ChildProcess]:
+    with running_stream_job(settings, logs_dir) as job:
+        yield job
+
+
+@pytest.fixture(scope="session")
+def app_url(settings: Settings, logs_dir: Path) -> Iterator[str]:
+    with running_app(settings, logs_dir) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ has never stocked, so seeding again never resets what the stream job counted.
 from __future__ import annotations
 
 import csv
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -35,6 +36,19 @@ class CatalogError(ValueError):
     pass
 
 
+def ean13_check_digit(first12: str) -> str:
+    weighted = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
+    return str((10 - weighted % 10) % 10)
+
+
+def ean13_for_sku(sku: str) -> str:
+    """A stable in-store EAN-13 for a SKU: prefix 200-299 is GS1's range for a shop's own
+    codes, so it never clashes with a manufacturer's barcode."""
+    digits = int(hashlib.sha256(sku.encode()).hexdigest(), 16) % 10**9
+    first12 = f"200{digits:09d}"
+    return first12 + ean13_check_digit(first12)
+
+
 @dataclass(frozen=True)
 class CatalogRow:
     sku: str
@@ -46,6 +60,7 @@ class CatalogRow:
     unit_price: Decimal
     reorder_point: int
     opening_stock: int
+    barcode: str | None = None
 
 
 def parse_catalog(path: Path) -> list[CatalogRow]:
@@ -65,6 +80,10 @@ def parse_catalog(path: Path) -> list[CatalogRow]:
                 raise CatalogError(f"{path.name} line {line}: {error}") from None
             if not record["sku"] or price <= 0 or reorder < 0 or opening < 0:
                 raise CatalogError(f"{path.name} line {line}: empty SKU or negative number")
+            # The barcode column is optional: a SKU without one gets its in-store EAN-13.
+            barcode = (record.get("barcode") or "").strip() or ean13_for_sku(record["sku"].strip())
+            if not (barcode.isdigit() and 8 <= len(barcode) <= 14):
+                raise CatalogError(f"{path.name} line {line}: barcode must be 8 to 14 digits")
             rows.append(
                 CatalogRow(
                     sku=record["sku"].strip(),
@@ -76,6 +95,7 @@ def parse_catalog(path: Path) -> list[CatalogRow]:
                     unit_price=price,
                     reorder_point=reorder,
                     opening_stock=opening,
+                    barcode=barcode,
                 )
             )
     return rows
@@ -95,7 +115,11 @@ def save_catalog(settings: Settings, rows: list[CatalogRow], *, store_id: str) -
             upsert = insert(products).values([row.__dict__ for row in rows])
             conn.execute(
                 upsert.on_duplicate_key_update(
-                    {c: upsert.inserted[c] for c in COLUMNS if c not in ("sku", "opening_stock")}
+                    {
+                        c: upsert.inserted[c]
+                        for c in (*COLUMNS, "barcode")
+                        if c not in ("sku", "opening_stock")
+                    }
                 )
             )
             conn.execute(

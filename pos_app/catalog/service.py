@@ -22,6 +22,7 @@ class Product(BaseModel):
     unit_price: Decimal
     reorder_point: int
     active: bool
+    barcode: str | None = None
 
 
 async def list_products(conn: AsyncConnection, *, active_only: bool = True) -> list[Product]:

@@ -1,34 +1,429 @@
-"""The counter page (plain for now): ring up a sale, see stock move."""
+"""The counter: find products, build a cart, take payment, print a receipt.
+
+The cart lives on the server (pos_app/counter/cart.py); every action posts a small
+form with htmx and gets the re-rendered cart panel back, so the page needs no
+client-side state and works from the keyboard alone."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+import re
+from collections import defaultdict
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from pos_app.auth.deps import CashierDep
-from pos_app.catalog.service import list_products
+from pos_app.auth.deps import CashierDep, Principal
+from pos_app.catalog.service import Product, list_products, products_by_sku
+from pos_app.counter import cart as carts
+from pos_app.counter.receipts import find_sale, todays_sales
+from pos_app.db.tables import products
 from pos_app.deps import ConnectionDep, RelayDep, SettingsDep
-from pos_app.inventory.service import stock_levels
+from pos_app.inventory.service import StockLevel, stock_levels
+from pos_app.returns.schemas import ReturnIn, ReturnLineIn
+from pos_app.returns.service import ReturnRejected, record_return
+from pos_app.returns.service import find_sale as find_returnable
 from pos_app.sales.schemas import PaymentIn, SaleIn, SaleLineIn
-from pos_app.sales.service import SaleRejected, record_sale
+from pos_app.sales.service import (
+    IdempotencyConflict,
+    SaleRejected,
+    discount_limit,
+    price_sale,
+    record_sale,
+)
 from pos_app.security import csrf
-from pos_app.templating import render_page, templates
+from pos_app.settings import Settings
+from pos_app.templating import kyat, render_page, templates
 
 router = APIRouter(include_in_schema=False)
+PAYMENT_METHODS = {
+    "cash": "Cash",
+    "card": "Card",
+    "kbzpay": "KBZPay",
+    "wavepay": "WavePay",
+    "ayapay": "AYA Pay",
+}
+
+
+SIZE_ORDER = {size: rank for rank, size in enumerate(("XS", "S", "M", "L", "XL", "XXL"))}
+SUFFIX = re.compile(r"\s*\([^)]*\)$")  # "Taikpon Jacket Black (M)" -> its size
+
+
+def _size_key(product: Product) -> tuple[int, float, str]:
+    size = product.size or ""
+    digits = re.match(r"\d+(\.\d+)?", size)
+    return (SIZE_ORDER.get(size.upper(), 99), float(digits.group()) if digits else 0.0, size)
+
+
+def variant_families(items: list[Product]) -> dict[str, list[tuple[str, list[Product]]]]:
+    """Category -> [(family name, its size variants)]: "Taikpon Jacket Black (M)" and
+    "(L)" share a tile with one button per size, smallest first."""
+    grouped: dict[str, dict[str, list[Product]]] = defaultdict(dict)
+    for product in items:
+        grouped[product.category].setdefault(SUFFIX.sub("", product.name), []).append(product)
+    return {
+        category: [(name, sorted(variants, key=_size_key)) for name, variants in families.items()]
+        for category, families in grouped.items()
+    }
+
+
+async def _stock(conn: AsyncConnection, settings: Settings) -> dict[str, StockLevel]:
+    return {s.sku: s for s in await stock_levels(conn, store_id=settings.store_id)}
 
 
 @router.get("/", response_class=HTMLResponse)
 async def counter_page(
     request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
 ) -> HTMLResponse:
-    products = await list_products(conn)
-    stock = {s.sku: s for s in await stock_levels(conn, store_id=settings.store_id)}
-    return render_page(
+    catalog = await list_products(conn)
+    stock = await _stock(conn, settings)
+    context = {
+        "families": variant_families(catalog),
+        "stock": stock,
+        "alerts": [s for s in stock.values() if s.status != "ok"],
+        "cashier": cashier,
+        "family_my": lambda p: SUFFIX.sub("", p.name_my or ""),
+        **await _cart_context(conn, settings, cashier),
+    }
+    return render_page(request, "counter.html", context, settings=settings)
+
+
+async def _cart_context(
+    conn: AsyncConnection, settings: Settings, cashier: Principal, *, message: str = ""
+) -> dict[str, Any]:
+    """What _cart.html shows: the lines priced as the sale would be, stock, held carts."""
+    cart = await carts.open_cart(conn, store_id=settings.store_id, cashier=cashier.name)
+    preview = None
+    if cart.lines:
+        sale = SaleIn(lines=[SaleLineIn(**line.model_dump()) for line in cart.lines])
+        # Priced by the same code as the sale; the discount limit is checked on entry
+        # and again at payment, not here.
+        preview = await price_sale(conn, sale, settings=settings, max_discount=Decimal(100))
+    levels = await stock_levels(conn, store_id=settings.store_id)
+    return {
+        "cart": cart,
+        "preview": preview,
+        "on_hand": {s.sku: s.on_hand for s in levels},
+        "held": await carts.held_carts(conn, store_id=settings.store_id),
+        "methods": PAYMENT_METHODS,
+        "limit": discount_limit(cashier.role),
+        "message": message,
+    }
+
+
+async def _cart_panel(
+    request: Request,
+    conn: AsyncConnection,
+    settings: Settings,
+    cashier: Principal,
+    *,
+    error: str = "",
+    message: str = "",
+) -> HTMLResponse:
+    context = await _cart_context(conn, settings, cashier, message=message)
+    return templates.TemplateResponse(
         request,
-        "counter.html",
-        {"products": products, "stock": stock, "cashier": cashier},
-        settings=settings,
+        "_cart.html",
+        {**context, "error": error, "settings": settings},
+        status_code=422 if error else 200,
+    )
+
+
+async def _form(request: Request, settings: Settings) -> dict[str, str]:
+    await csrf.require_token(request, settings.secret_key)
+    return {k: str(v).strip() for k, v in (await request.form()).items()}
+
+
+def _int(text: str, what: str) -> int:
+    try:
+        return int(text.replace(",", ""))
+    except ValueError:
+        raise carts.CartError(f"{what} must be a whole number (got {text!r})") from None
+
+
+def _money(text: str, what: str) -> Decimal:
+    try:
+        if len(text) > 20:
+            raise InvalidOperation
+        value = Decimal(text.replace(",", "").removesuffix("Ks").strip())
+    except InvalidOperation:
+        raise SaleRejected(f"{what} must be an amount in kyat, e.g. 50000 (got {text!r})") from None
+    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+        raise SaleRejected(f"{what} must be an amount in kyat, e.g. 50000 (got {text!r})")
+    return value
+
+
+async def _find_product(conn: AsyncConnection, code: str) -> Product:
+    """A scanned barcode, a typed SKU, or a search that matches exactly one product."""
+    if not code:
+        raise carts.CartError("type or scan a barcode, SKU or product name")
+    exact = (
+        (
+            await conn.execute(
+                select(products.c.sku).where(
+                    products.c.active.is_(True),
+                    or_(products.c.barcode == code, products.c.sku == code.upper()),
+                )
+            )
+        )
+        .scalars()
+        .first()
+    )
+    if exact is None:
+        pattern = f"%{code.lower()}%"
+        matches = list(
+            (
+                await conn.execute(
+                    select(products.c.sku)
+                    .where(
+                        products.c.active.is_(True),
+                        or_(
+                            func.lower(products.c.name).like(pattern),
+                            products.c.name_my.like(pattern),
+                        ),
+                    )
+                    .limit(2)
+                )
+            ).scalars()
+        )
+        if len(matches) != 1:
+            found = "no product" if not matches else "more than one product"
+            raise carts.CartError(
+                f"unknown barcode or SKU {code!r}: {found} matches it; pick a tile"
+            )
+        exact = matches[0]
+    return (await products_by_sku(conn, [exact]))[exact]
+
+
+async def _change_cart(
+    request: Request, conn: AsyncConnection, settings: Settings, cashier: Principal, action: Any
+) -> HTMLResponse:
+    """Run `action(cart, form)` on the open cart and answer with the cart panel."""
+    form = await _form(request, settings)
+    cart = await carts.open_cart(conn, store_id=settings.store_id, cashier=cashier.name)
+    try:
+        message = await action(cart, form) or ""
+    except (carts.CartError, ValidationError) as error:
+        text = error.errors()[0]["msg"] if isinstance(error, ValidationError) else str(error)
+        return await _cart_panel(request, conn, settings, cashier, error=text)
+    await carts.save(conn, cart)
+    return await _cart_panel(request, conn, settings, cashier, message=message)
+
+
+@router.post("/counter/scan", response_class=HTMLResponse)
+async def scan(
+    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+) -> HTMLResponse:
+    async def add(cart: carts.Cart, form: dict[str, str]) -> str:
+        product = await _find_product(conn, form.get("code", ""))
+        cart.add(product.sku)
+        return f"Added {product.name}"
+
+    return await _change_cart(request, conn, settings, cashier, add)
+
+
+@router.post("/counter/cart/add", response_class=HTMLResponse)
+async def add_to_cart(
+    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+) -> HTMLResponse:
+    async def add(cart: carts.Cart, form: dict[str, str]) -> str:
+        sku = form.get("sku", "")
+        found = await products_by_sku(conn, [sku])
+        if sku not in found or not found[sku].active:
+            raise carts.CartError(f"unknown SKU {sku!r}")
+        cart.add(sku)
+        return f"Added {found[sku].name}"
+
+    return await _change_cart(request, conn, settings, cashier, add)
+
+
+@router.post("/counter/cart/line", response_class=HTMLResponse)
+async def change_line(
+    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+) -> HTMLResponse:
+    """Quantity and discount of one line."""
+
+    async def change(cart: carts.Cart, form: dict[str, str]) -> str:
+        sku = form.get("sku", "")
+        cart.set_quantity(sku, _int(form.get("quantity", ""), "quantity"))
+        line = cart.line(sku)
+        assert line is not None  # set_quantity checked it
+        if "discount_percent" in form:
+            try:
+                percent = Decimal(form["discount_percent"] or "0")
+            except InvalidOperation:
+                raise carts.CartError("discount must be a percentage, e.g. 5") from None
+            limit = discount_limit(cashier.role)
+            if not 0 <= percent <= 100 or percent != percent.quantize(Decimal("0.01")):
+                raise carts.CartError("discount must be a percentage from 0 to 100")
+            if percent > limit:
+                raise carts.CartError(
+                    f"a discount of {percent:g} % is over your limit of {limit:g} % "
+                    f"({cashier.role}); ask a manager"
+                )
+            reason = form.get("discount_reason", "")[:120]
+            if percent and not reason:
+                raise carts.CartError("a discount needs a reason")
+            line.discount_percent, line.discount_reason = percent, (reason if percent else None)
+        return ""
+
+    return await _change_cart(request, conn, settings, cashier, change)
+
+
+@router.post("/counter/cart/remove", response_class=HTMLResponse)
+async def remove_line(
+    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+) -> HTMLResponse:
+    async def remove(cart: carts.Cart, form: dict[str, str]) -> str:
+        cart.remove(form.get("sku", ""))
+        return ""
+
+    return await _change_cart(request, conn, settings, cashier, remove)
+
+
+@router.post("/counter/cart/void", response_class=HTMLResponse)
+async def void_cart(
+    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+) -> HTMLResponse:
+    await _form(request, settings)
+    cart = await carts.open_cart(conn, store_id=settings.store_id, cashier=cashier.name)
+    if not cart.lines:
+        return await _cart_panel(request, conn, settings, cashier, error="the cart is empty")
+    await carts.discard(conn, cart.id)
+    return await _cart_panel(request, conn, settings, cashier, message="Cart voided")
+
+
+@router.post("/counter/cart/hold", response_class=HTMLResponse)
+async def hold_cart(
+    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+) -> HTMLResponse:
+    await _form(request, settings)
+    cart = await carts.open_cart(conn, store_id=settings.store_id, cashier=cashier.name)
+    try:
+        await carts.hold(conn, cart)
+    except carts.CartError as error:
+        return await _cart_panel(request, conn, settings, cashier, error=str(error))
+    return await _cart_panel(request, conn, settings, cashier, message=f"Cart {cart.id} on hold")
+
+
+@router.post("/counter/cart/resume", response_class=HTMLResponse)
+async def resume_cart(
+    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+) -> HTMLResponse:
+    form = await _form(request, settings)
+    try:
+        cart_id = _int(form.get("cart_id", ""), "cart")
+        await carts.resume(conn, cart_id=cart_id, store_id=settings.store_id, cashier=cashier.name)
+    except carts.CartError as error:
+        return await _cart_panel(request, conn, settings, cashier, error=str(error))
+    return await _cart_panel(request, conn, settings, cashier, message=f"Cart {cart_id} resumed")
+
+
+@router.get("/counter/cart", response_class=HTMLResponse)
+async def cart_panel(
+    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+) -> HTMLResponse:
+    return await _cart_panel(request, conn, settings, cashier)
+
+
+def _payment(form: dict[str, str], total: Decimal) -> tuple[PaymentIn, list[PaymentIn] | None]:
+    """The payment form: a method (cash with the amount tendered), or a split where
+    the second method pays `split_amount` and the first the rest."""
+    method = form.get("method", "cash")
+    second = form.get("split_method", "")
+    if method not in PAYMENT_METHODS or (second and second not in PAYMENT_METHODS):
+        raise SaleRejected("choose a payment method")
+    cash_due = total
+    split = None
+    if second:
+        amount = _money(form.get("split_amount", ""), "the split amount")
+        if not 0 < amount < total:
+            raise SaleRejected(f"the split amount must be more than 0 and less than {kyat(total)}")
+        split = (total - amount, amount)
+        cash_due = split[0] if method == "cash" else amount
+    tendered = None
+    if "cash" in (method, second):
+        text = form.get("tendered", "")
+        if not text:
+            raise SaleRejected("enter the cash tendered")
+        tendered = _money(text, "cash tendered")
+        if tendered < cash_due:
+            raise SaleRejected(
+                f"cash tendered {kyat(tendered)} is less than the {kyat(cash_due)} due"
+            )
+    if split is None:
+        return PaymentIn(method=method, tendered=tendered), None  # type: ignore[arg-type]
+    parts = [
+        PaymentIn(
+            method=m,  # type: ignore[arg-type]
+            amount=a,
+            tendered=tendered if m == "cash" else None,
+        )
+        for m, a in zip((method, second), split, strict=True)
+    ]
+    return PaymentIn(), parts
+
+
+@router.post("/counter/pay", response_class=HTMLResponse)
+async def pay(
+    request: Request,
+    conn: ConnectionDep,
+    relay: RelayDep,
+    settings: SettingsDep,
+    cashier: CashierDep,
+) -> HTMLResponse:
+    form = await _form(request, settings)
+    cart = await carts.open_cart(conn, store_id=settings.store_id, cashier=cashier.name)
+    if not cart.lines:
+        return await _cart_panel(
+            request, conn, settings, cashier, error="the cart is empty: add a product first"
+        )
+    lines = [SaleLineIn(**line.model_dump()) for line in cart.lines]
+    try:
+        priced = await price_sale(
+            conn, SaleIn(lines=lines), settings=settings, max_discount=Decimal(100)
+        )
+        payment, payments = _payment(form, priced.totals.total)
+        if payments is None:
+            sale = SaleIn(lines=lines, cashier=cashier.name, payment=payment)
+        else:
+            sale = SaleIn(lines=lines, cashier=cashier.name, payments=payments)
+        # The cart id as Idempotency-Key: a double click cannot ring the cart up twice.
+        recorded = await record_sale(
+            conn,
+            sale,
+            settings=settings,
+            client=cashier.actor,
+            idempotency_key=f"cart-{cart.id}",
+            max_discount=discount_limit(cashier.role),
+        )
+    except (SaleRejected, IdempotencyConflict, ValidationError) as error:
+        text = error.errors()[0]["msg"] if isinstance(error, ValidationError) else str(error)
+        return await _cart_panel(request, conn, settings, cashier, error=text)
+    await carts.discard(conn, cart.id)
+    relay.wake()
+    return templates.TemplateResponse(
+        request,
+        "_paid.html",
+        {"sale": recorded.event, "settings": settings, "methods": PAYMENT_METHODS},
+        status_code=201,
+    )
+
+
+@router.get("/counter/alerts", response_class=HTMLResponse)
+async def alerts(
+    request: Request, conn: ConnectionDep, settings: SettingsDep, _: CashierDep
+) -> HTMLResponse:
+    """The alert strip, plus each tile's on-hand figure swapped in out of band."""
+    levels = await stock_levels(conn, store_id=settings.store_id)
+    return templates.TemplateResponse(
+        request,
+        "_alerts.html",
+        {"alerts": [s for s in levels if s.status != "ok"], "levels": levels, "oob": True},
     )
 
 
@@ -40,32 +435,88 @@ async def stock_partial(
     return templates.TemplateResponse(request, "_stock_table.html", {"stock": stock})
 
 
-@router.post("/counter/sale", response_class=HTMLResponse)
-async def counter_sale(
+@router.get("/counter/sales", response_class=HTMLResponse)
+async def sales_today(
+    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+) -> HTMLResponse:
+    sales = await todays_sales(conn, settings=settings)
+    context = {"sales": sales, "cashier": cashier, "methods": PAYMENT_METHODS}
+    return render_page(request, "counter_sales.html", context, settings=settings)
+
+
+@router.get("/counter/receipts/{sale_id}", response_class=HTMLResponse)
+async def receipt_page(
+    sale_id: str, request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+) -> HTMLResponse:
+    sale = await find_sale(conn, sale_id, settings=settings)
+    if sale is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no sale {sale_id} at this store")
+    context = {"sale": sale, "cashier": cashier, "methods": PAYMENT_METHODS, "reprint": True}
+    return render_page(request, "receipt.html", context, settings=settings)
+
+
+# --- Returns: find a past sale by id, take some lines back with a reason ----------------
+
+
+@router.get("/counter/returns", response_class=HTMLResponse)
+async def returns_page(
+    request: Request,
+    conn: ConnectionDep,
+    settings: SettingsDep,
+    cashier: CashierDep,
+    sale_id: str = "",
+) -> HTMLResponse:
+    sale_id = sale_id.strip()[:40]
+    sale = await find_returnable(conn, sale_id, settings=settings) if sale_id else None
+    error = f"no sale {sale_id} at this store" if sale_id and sale is None else ""
+    context = {"sale": sale, "sale_id": sale_id, "error": error, "cashier": cashier}
+    response = render_page(request, "counter_returns.html", context, settings=settings)
+    response.status_code = 404 if error else 200
+    return response
+
+
+@router.post("/counter/returns", response_class=HTMLResponse)
+async def take_return(
     request: Request,
     conn: ConnectionDep,
     relay: RelayDep,
     settings: SettingsDep,
     cashier: CashierDep,
 ) -> HTMLResponse:
-    await csrf.require_token(request, settings.secret_key)
-    form = await request.form()
+    form = await _form(request, settings)
+    sale_id = form.get("sale_id", "")[:40]
+    error = ""
+    done = None
     try:
-        lines = [
-            SaleLineIn(sku=key.removeprefix("qty_"), quantity=int(str(value)))
-            for key, value in form.items()
-            if key.startswith("qty_") and str(value).strip() not in ("", "0")
-        ]
+        lines = []
+        for key, value in form.items():
+            if key.startswith("qty_") and value not in ("", "0"):
+                quantity = _int(value, "quantity to return")
+                lines.append(ReturnLineIn(line_no=int(key.removeprefix("qty_")), quantity=quantity))
         if not lines:
-            raise SaleRejected("the cart is empty: enter a quantity for at least one product")
-        sale = SaleIn(lines=lines, payment=PaymentIn(method="cash"), cashier=cashier.name)
-        recorded = await record_sale(conn, sale, settings=settings, client=cashier.actor)
-    except (SaleRejected, ValidationError, ValueError) as error:
-        message = error.errors()[0]["msg"] if isinstance(error, ValidationError) else str(error)
-        return templates.TemplateResponse(
-            request, "_error.html", {"message": message}, status_code=422
+            raise ReturnRejected("enter how many of at least one line come back")
+        if not form.get("reason"):
+            raise ReturnRejected("a return needs a reason")
+        body = ReturnIn(reason=form["reason"][:200], lines=lines)
+        done = await record_return(
+            conn, sale_id, body, settings=settings, cashier=cashier.name, actor=cashier.actor
         )
-    relay.wake()
-    return templates.TemplateResponse(
-        request, "_receipt.html", {"sale": recorded.event, "settings": settings}, status_code=201
-    )
+        if done is None:
+            error = f"no sale {sale_id} at this store"
+    except (ReturnRejected, carts.CartError, ValueError) as problem:
+        text = problem.errors()[0]["msg"] if isinstance(problem, ValidationError) else str(problem)
+        error = text
+    if done is not None:
+        relay.wake()
+    sale = await find_returnable(conn, sale_id, settings=settings) if sale_id else None
+    context = {
+        "sale": sale,
+        "sale_id": sale_id,
+        "error": error,
+        "done": done,
+        "cashier": cashier,
+        "form": form if error else {},
+    }
+    response = render_page(request, "counter_returns.html", context, settings=settings)
+    response.status_code = 422 if error else 201
+    return response

@@ -53,8 +53,10 @@ products = Table(
     Column("reorder_point", Integer, nullable=False, server_default="0"),
     Column("opening_stock", Integer, nullable=False, server_default="0"),
     Column("active", Boolean, nullable=False, server_default="1"),
+    Column("barcode", String(32)),  # EAN-13 the scanner types; unique when set
     _timestamp("created_at"),
     _timestamp("updated_at"),
+    Index("ux_products_barcode", "barcode", unique=True),
 )
 
 # Stock per store and SKU, kept by the stream job. stock_quantity is the opening stock;
@@ -282,4 +284,20 @@ refill_plan = Table(
     Column("suggested_order", Integer, nullable=False),
     Column("reason", String(255), nullable=False),
     Column("computed_at", DATETIME(fsp=3), nullable=False),
+)
+
+# The counter's carts: one open cart per cashier, any number held. Lines are a JSON list
+# of {sku, quantity, discount_percent, discount_reason}; prices are never stored here,
+# the sale is priced from the catalog when it is paid.
+carts = Table(
+    "carts",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("store_id", STORE, nullable=False),
+    Column("cashier", String(60), nullable=False),
+    Column("status", String(10), nullable=False),  # open | held
+    Column("lines", Text, nullable=False),
+    _timestamp("created_at"),
+    _timestamp("updated_at"),
+    Index("ix_carts_cashier_status", "store_id", "cashier", "status"),
 )

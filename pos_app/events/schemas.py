@@ -16,13 +16,26 @@ SCHEMA_VERSION: Final = 1
 Money = Annotated[Decimal, PlainSerializer(lambda d: f"{d:.2f}", return_type=str)]
 
 
+def _absent(value: object) -> bool:
+    # Additive fields are left out of the JSON when unset, so events without a discount
+    # or a split look exactly as they always did.
+    return value is None
+
+
 class EventLine(BaseModel):
     line_no: int = Field(ge=1)
     sku: str
     name: str
     quantity: int = Field(gt=0)
-    unit_price: Money
+    unit_price: Money  # the price charged per unit, after any line discount
     line_total: Money
+    # Additive (still v1): set only on a discounted line. list_price is the catalog
+    # price, discount the money taken off the whole line; unit_price is already net, so
+    # consumers that know nothing of discounts charge the right amount.
+    list_price: Money | None = Field(default=None, exclude_if=_absent)
+    discount_percent: Decimal | None = Field(default=None, exclude_if=_absent)
+    discount: Money | None = Field(default=None, exclude_if=_absent)
+    discount_reason: str | None = Field(default=None, exclude_if=_absent)
 
 
 class EventTotals(BaseModel):
@@ -33,12 +46,13 @@ class EventTotals(BaseModel):
 
     @classmethod
     def of(cls, lines: list[EventLine]) -> EventTotals:
-        """The totals of lines sold without a discount."""
+        """The totals of lines: subtotal at list prices, the discounts, what is charged."""
         total = sum((line.line_total for line in lines), Decimal(0))
+        discount = sum((line.discount or Decimal(0) for line in lines), Decimal(0))
         return cls(
             items=sum(line.quantity for line in lines),
-            subtotal=total,
-            discount=Decimal(0),
+            subtotal=total + discount,
+            discount=discount,
             total=total,
         )
 
@@ -65,6 +79,9 @@ class SaleCompleted(BaseModel):
     lines: list[EventLine] = Field(min_length=1)
     totals: EventTotals
     payment: EventPayment
+    # Additive (still v1): every tender of the sale. A split sale has two, and `payment`
+    # then says method "split" with the whole amount (and the cash part's tendered/change).
+    payments: list[EventPayment] | None = Field(default=None, exclude_if=_absent)
 
     def to_kafka(self) -> tuple[bytes, bytes]:
         """(key, value) for the sales topic: keyed by sale id, so a sale stays in order."""

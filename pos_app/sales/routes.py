@@ -9,7 +9,12 @@ from pos_app.auth.roles import SALES_WRITE
 from pos_app.deps import ConnectionDep, RelayDep, SettingsDep
 from pos_app.events.schemas import SaleCompleted
 from pos_app.sales.schemas import SaleIn
-from pos_app.sales.service import IdempotencyConflict, SaleRejected, record_sale
+from pos_app.sales.service import (
+    IdempotencyConflict,
+    SaleRejected,
+    discount_limit,
+    record_sale,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["sales"])
 
@@ -39,7 +44,12 @@ async def create_sale(
         sale = sale.model_copy(update={"cashier": principal.name})
     try:
         recorded = await record_sale(
-            conn, sale, settings=settings, client=principal.actor, idempotency_key=idempotency_key
+            conn,
+            sale,
+            settings=settings,
+            client=principal.actor,
+            idempotency_key=idempotency_key,
+            max_discount=discount_limit(principal.role),
         )
     except (SaleRejected, IdempotencyConflict) as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None

@@ -18,6 +18,9 @@ class SaleLineIn(BaseModel):
 
     sku: str = Field(min_length=1, max_length=40)
     quantity: int = Field(gt=0, le=MAX_QUANTITY)
+    # A line discount in percent; how much a person may give depends on their role.
+    discount_percent: Decimal = Field(default=Decimal(0), ge=0, le=100, decimal_places=2)
+    discount_reason: str | None = Field(default=None, min_length=1, max_length=120)
 
 
 class PaymentIn(BaseModel):
@@ -25,6 +28,8 @@ class PaymentIn(BaseModel):
 
     method: PaymentMethod = "cash"
     tendered: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
+    # Only in a split (`payments`): the part of the total paid this way.
+    amount: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2)
 
 
 class SaleIn(BaseModel):
@@ -32,5 +37,8 @@ class SaleIn(BaseModel):
 
     lines: list[SaleLineIn] = Field(min_length=1, max_length=MAX_LINES)
     payment: PaymentIn = Field(default_factory=PaymentIn)
+    # A split between two methods, each with its amount (they must add up to the total);
+    # give either `payment` or `payments`.
+    payments: list[PaymentIn] | None = Field(default=None, min_length=2, max_length=2)
     cashier: str = Field(default="api", min_length=1, max_length=60)
     register_id: str | None = Field(default=None, min_length=1, max_length=40)

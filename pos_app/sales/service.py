@@ -8,19 +8,35 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from pos_app.auth.roles import Role
 from pos_app.auth.service import audit
 from pos_app.catalog.service import products_by_sku
 from pos_app.db.tables import idempotency_keys
 from pos_app.events.outbox import enqueue
 from pos_app.events.schemas import EventLine, EventPayment, EventTotals, SaleCompleted
-from pos_app.sales.schemas import SaleIn
+from pos_app.sales.schemas import PaymentIn, SaleIn
 from pos_app.settings import Settings
+from pos_app.templating import kyat
+
+CENT = Decimal("0.01")
+# The largest line discount, in percent, each role may give. API keys give none: a
+# discount needs a person who answers for it.
+DISCOUNT_LIMITS: dict[Role, Decimal] = {
+    Role.cashier: Decimal(10),
+    Role.manager: Decimal(50),
+    Role.admin: Decimal(100),
+}
+
+
+def discount_limit(role: Role | str | None) -> Decimal:
+    return DISCOUNT_LIMITS[Role(role)] if role is not None else Decimal(0)
 
 
 class SaleRejected(ValueError):
@@ -33,8 +49,15 @@ def new_sale_id(now: datetime) -> str:
 
 
 async def price_sale(
-    conn: AsyncConnection, sale: SaleIn, *, settings: Settings, now: datetime | None = None
+    conn: AsyncConnection,
+    sale: SaleIn,
+    *,
+    settings: Settings,
+    now: datetime | None = None,
+    max_discount: Decimal = Decimal(0),
 ) -> SaleCompleted:
+    """Price every line from the catalog (never from the client), apply line discounts
+    within `max_discount` percent, and check the payment against the total."""
     catalog = await products_by_sku(conn, (line.sku for line in sale.lines))
     unknown = sorted({line.sku for line in sale.lines} - catalog.keys())
     if unknown:
@@ -43,22 +66,48 @@ async def price_sale(
     if inactive:
         raise SaleRejected(f"no longer sold: {', '.join(inactive)}")
 
-    lines = [
-        EventLine(
-            line_no=number,
-            sku=line.sku,
-            name=catalog[line.sku].name,
-            quantity=line.quantity,
-            unit_price=catalog[line.sku].unit_price,
-            line_total=catalog[line.sku].unit_price * line.quantity,
+    lines = []
+    for number, line in enumerate(sale.lines, start=1):
+        list_price = catalog[line.sku].unit_price
+        percent = line.discount_percent
+        if percent == 0:
+            lines.append(
+                EventLine(
+                    line_no=number,
+                    sku=line.sku,
+                    name=catalog[line.sku].name,
+                    quantity=line.quantity,
+                    unit_price=list_price,
+                    line_total=list_price * line.quantity,
+                )
+            )
+            continue
+        if percent > max_discount:
+            raise SaleRejected(
+                f"line {number} ({line.sku}): a discount of {percent:g} % is over your "
+                f"limit of {max_discount:g} %; ask a manager"
+            )
+        reason = (line.discount_reason or "").strip()
+        if not reason:
+            raise SaleRejected(f"line {number} ({line.sku}): a discount needs a reason")
+        # The net price goes in unit_price, so the stream job charges it unchanged.
+        net = (list_price * (100 - percent) / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+        lines.append(
+            EventLine(
+                line_no=number,
+                sku=line.sku,
+                name=catalog[line.sku].name,
+                quantity=line.quantity,
+                unit_price=net,
+                line_total=net * line.quantity,
+                list_price=list_price,
+                discount_percent=percent,
+                discount=(list_price - net) * line.quantity,
+                discount_reason=reason,
+            )
         )
-        for number, line in enumerate(sale.lines, start=1)
-    ]
     totals = EventTotals.of(lines)
-    total = totals.total
-    tendered = sale.payment.tendered
-    if sale.payment.method == "cash" and tendered is not None and tendered < total:
-        raise SaleRejected(f"cash tendered {tendered} is less than the total {total}")
+    payment, payments = _payments(sale, totals.total)
 
     now = now or datetime.now(ZoneInfo(settings.shop_timezone))
     return SaleCompleted(
@@ -71,13 +120,47 @@ async def price_sale(
         currency=settings.currency,
         lines=lines,
         totals=totals,
-        payment=EventPayment(
-            method=sale.payment.method,
-            amount=total,
-            tendered=tendered,
-            change=(tendered - total) if tendered is not None else None,
-        ),
+        payment=payment,
+        payments=payments,
     )
+
+
+def _tender(part: PaymentIn, amount: Decimal, due: str = "the total") -> EventPayment:
+    """One tender; cash may be given with the money handed over, which must cover it."""
+    tendered = part.tendered if part.method == "cash" else None
+    if tendered is not None and tendered < amount:
+        raise SaleRejected(f"cash tendered {kyat(tendered)} is less than {due} {kyat(amount)}")
+    change = (tendered - amount) if tendered is not None else None
+    return EventPayment(method=part.method, amount=amount, tendered=tendered, change=change)
+
+
+def _payments(sale: SaleIn, total: Decimal) -> tuple[EventPayment, list[EventPayment] | None]:
+    if sale.payments is None:
+        if sale.payment.amount is not None:
+            raise SaleRejected("payment.amount is only for split payments (`payments`)")
+        return _tender(sale.payment, total), None
+    if "payment" in sale.model_fields_set:
+        raise SaleRejected("give either `payment` or `payments` (a split), not both")
+    first, second = sale.payments
+    if first.method == second.method:
+        raise SaleRejected("a split payment needs two different methods")
+    if first.amount is None or second.amount is None:
+        raise SaleRejected("each part of a split payment needs its amount")
+    if first.amount + second.amount != total:
+        raise SaleRejected(
+            f"the split payments add up to {kyat(first.amount + second.amount)}, "
+            f"but the total is {kyat(total)}"
+        )
+    due = "the part due in cash"
+    parts = [_tender(first, first.amount, due), _tender(second, second.amount, due)]
+    cash = next((p for p in parts if p.tendered is not None), None)
+    summary = EventPayment(
+        method="split",
+        amount=total,
+        tendered=cash.tendered if cash else None,
+        change=cash.change if cash else None,
+    )
+    return summary, parts
 
 
 class IdempotencyConflict(ValueError):
@@ -102,6 +185,7 @@ async def record_sale(
     settings: Settings,
     client: str,  # the principal: scopes Idempotency-Keys and signs the audit row
     idempotency_key: str | None = None,
+    max_discount: Decimal = Decimal(0),
 ) -> RecordedSale:
     """Price the sale and store it with its event in one transaction (the outbox).
 
@@ -113,14 +197,18 @@ async def record_sale(
         earlier = await _earlier_sale(conn, client, idempotency_key, fingerprint)
         if earlier is not None:
             return RecordedSale(earlier, replayed=True)
-    event = await price_sale(conn, sale, settings=settings)
+    event = await price_sale(conn, sale, settings=settings, max_discount=max_discount)
     await enqueue(conn, event, topic=settings.sales_topic)
     await audit(
         conn,
         actor=client,
         action="sale.completed",
         target=f"sale:{event.sale_id}",
-        details={"total": str(event.totals.total), "items": event.totals.items},
+        details={
+            "total": str(event.totals.total),
+            "items": event.totals.items,
+            "discount": str(event.totals.discount),
+        },
     )
     if idempotency_key is not None:
         await conn.execute(

@@ -41,6 +41,7 @@ CATALOG_HEADER = [
     "unit_price",
     "reorder_point",
     "opening_stock",
+    "barcode",
 ]
 CATEGORIES = {"Longyi", "Taikpon", "Eingyi", "Gaung Baung", "Sandals", "Bags"}
 
@@ -176,6 +177,7 @@ def test_demo_catalog_is_well_formed() -> None:
         assert re.fullmatch(r"[1-9]\d*", row["unit_price"]), row["sku"]
         assert re.fullmatch(r"\d+", row["reorder_point"]), row["sku"]
         assert re.fullmatch(r"\d+", row["opening_stock"]), row["sku"]
+        assert re.fullmatch(r"\d{13}", row["barcode"]), row["sku"]  # EAN-13
     assert {row["category"] for row in rows} == CATEGORIES
 
 

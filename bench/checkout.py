@@ -1,0 +1,203 @@
+"""Benchmark: checkout speed, in the browser and through the API, with the pipeline running.
+
+(a) In a headless Chromium (Debian's `chromium`): a cashier scans a product, clicks Pay,
+    and we time the click until the receipt is on screen; p50/p95 over --browser-sales.
+(b) POST /api/v1/sales from an asyncio load generator at a steady --rate for
+    --seconds: achieved throughput, p50/p95/p99 latency, errors; then the time until the
+    stream job has applied every sale.
+
+Starts its own app and stream job on the running stack, in the scratch shop `pos_bench`.
+
+    cd bench && ../.venv/bin/python checkout.py [--browser-sales 100] [--rate 200] [--seconds 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import shutil
+import socket
+import statistics
+import sys
+import time
+import uuid
+from datetime import datetime
+
+import httpx
+from common import bench_settings, machine, start_stream
+from sqlalchemy import func, select
+
+from pos_app.auth.cli import create_api_key_sync, create_user_sync
+from pos_app.db.engine import make_sync_engine
+from pos_app.db.tables import processed_events
+from pos_app.settings import REPO_ROOT, Settings
+from stack.processes import ProcessFiles, spawn, stop
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_app(settings: Settings, port: int) -> ProcessFiles:
+    files = ProcessFiles(settings.state_dir, "bench-checkout-app")
+    stop(files)
+    argv = [sys.executable, "-m", "pos_app.cli", "serve", "--port", str(port)]
+    spawn(files, argv, env=settings.as_env(), cwd=REPO_ROOT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return files
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"the app did not become healthy; see {files.log_file}")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def summary(values: list[float]) -> str:
+    return (
+        f"p50 {statistics.median(values):.1f} ms, p95 {percentile(values, 0.95):.1f} ms, "
+        f"p99 {percentile(values, 0.99):.1f} ms, max {max(values):.1f} ms (n={len(values)})"
+    )
+
+
+def browser_checkouts(settings: Settings, url: str, count: int, barcodes: list[str]) -> list[float]:
+    """Milliseconds from the click on Pay until the receipt is visible, per sale."""
+    from playwright.sync_api import sync_playwright
+
+    password = uuid.uuid4().hex
+    username = f"bench-{password[:6]}"
+    create_user_sync(settings, username=username, password=password, role="cashier")
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        raise SystemExit("chromium is not on PATH (posctl stack install installs it)")
+    timings = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True)
+        page = browser.new_page(base_url=url, viewport={"width": 1280, "height": 800})
+        page.goto("/login")
+        page.fill('input[name="username"]', username)
+        page.fill('input[name="password"]', password)
+        page.locator('form button[type="submit"]').last.click()
+        page.wait_for_selector("#search")
+        for i in range(count):
+            page.fill("#search", barcodes[i % len(barcodes)])
+            page.press("#search", "Enter")
+            page.wait_for_selector("#pay")
+            page.check('input[name="method"][value="card"]')
+            started = time.perf_counter()
+            page.click("#pay")
+            page.wait_for_selector("#receipt", state="visible")
+            timings.append((time.perf_counter() - started) * 1000)
+            page.click("#new-sale")
+            page.wait_for_selector("#cart-empty")
+        browser.close()
+    return timings
+
+
+async def api_load(
+    url: str, key: str, skus: list[str], rate: float, seconds: float
+) -> tuple[list[float], int, float]:
+    """Sales sent at a steady rate (each at its own time, whatever the answers do)."""
+    rng = random.Random(7)
+    total = int(rate * seconds)
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(
+        base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=30, limits=limits
+    ) as client:
+
+        async def one(lines: list[dict[str, object]]) -> None:
+            nonlocal errors
+            t0 = time.perf_counter()
+            try:
+                response = await client.post("/api/v1/sales", json={"lines": lines})
+                ok = response.status_code == 201
+            except httpx.HTTPError:
+                ok = False
+            latencies.append((time.perf_counter() - t0) * 1000)
+            errors += not ok
+
+        tasks = []
+        start = time.perf_counter()
+        for i in range(total):
+            await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
+            lines = [
+                {"sku": sku, "quantity": rng.randint(1, 2)}
+                for sku in rng.sample(skus, rng.randint(1, 3))
+            ]
+            tasks.append(asyncio.create_task(one(lines)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - start
+    return latencies, errors, elapsed
+
+
+def applied(settings: Settings) -> int:
+    engine = make_sync_engine(settings)
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(select(func.count()).select_from(processed_events)).scalar_one()
+            )
+    finally:
+        engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--browser-sales", type=int, default=100)
+    parser.add_argument("--rate", type=float, default=200.0, help="API sales per second")
+    parser.add_argument("--seconds", type=float, default=15.0)
+    args = parser.parse_args()
+
+    settings = bench_settings()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    stream = start_stream(settings)
+    app = start_app(settings, port)
+    try:
+        key = create_api_key_sync(
+            settings, name="checkout bench", scopes=["sales:write", "catalog:read"]
+        )
+        products = httpx.get(f"{url}/api/v1/products", headers={"Authorization": f"Bearer {key}"})
+        catalog = products.json()
+        print(f"(a) {args.browser_sales} checkouts in Chromium ...", file=sys.stderr)
+        barcodes = [p["barcode"] for p in catalog if p["barcode"]]
+        clicks = browser_checkouts(settings, url, args.browser_sales, barcodes)
+        before = applied(settings)
+        print(f"(b) POST /api/v1/sales at {args.rate}/s for {args.seconds} s ...", file=sys.stderr)
+        latencies, errors, elapsed = asyncio.run(
+            api_load(url, key, [p["sku"] for p in catalog], args.rate, args.seconds)
+        )
+        sent_done = time.monotonic()
+        target = before + len(latencies) - errors
+        while applied(settings) < target and time.monotonic() - sent_done < 300:
+            time.sleep(0.5)
+        drained = time.monotonic() - sent_done
+        caught_up = applied(settings) >= target
+    finally:
+        stop(app)
+        stop(stream)
+
+    print(f"\ncheckout benchmark, {datetime.now():%Y-%m-%d %H:%M}; machine: {machine()}")
+    if clicks:
+        print(f"(a) browser, click on Pay to receipt shown: {summary(clicks)}")
+    print(
+        f"(b) POST /api/v1/sales at {args.rate:.0f}/s for {args.seconds:.0f} s: "
+        f"{len(latencies) / elapsed:.1f} sales/s achieved, {errors} errors; {summary(latencies)}"
+    )
+    state = "applied every sale" if caught_up else "had NOT applied every sale"
+    print(f"    the stream job {state} {drained:.1f} s after the last request")
+
+
+if __name__ == "__main__":
+    main()

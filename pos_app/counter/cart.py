@@ -1,0 +1,167 @@
+"""The counter's carts, kept in MySQL: one open cart per cashier, and carts on hold.
+
+A cart stores what the cashier chose (SKU, quantity, discount), never prices: the sale
+is priced from the catalog when it is paid, so the cart cannot go stale or be forged.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from pos_app.db.tables import NOW, carts
+from pos_app.sales.schemas import MAX_LINES, MAX_QUANTITY
+
+
+class CartError(ValueError):
+    """The cashier asked for something the cart cannot do; the message says why."""
+
+
+class CartLine(BaseModel):
+    sku: str
+    quantity: int = Field(gt=0, le=MAX_QUANTITY)
+    discount_percent: Decimal = Decimal(0)
+    discount_reason: str | None = None
+
+
+@dataclass
+class Cart:
+    id: int
+    lines: list[CartLine] = field(default_factory=list)
+    updated_at: datetime | None = None
+
+    def line(self, sku: str) -> CartLine | None:
+        return next((line for line in self.lines if line.sku == sku), None)
+
+    def add(self, sku: str, quantity: int = 1) -> None:
+        line = self.line(sku)
+        if line is None:
+            if len(self.lines) >= MAX_LINES:
+                raise CartError(f"a sale holds at most {MAX_LINES} lines")
+            self.lines.append(CartLine(sku=sku, quantity=check_quantity(quantity)))
+        else:
+            line.quantity = check_quantity(line.quantity + quantity)
+
+    def set_quantity(self, sku: str, quantity: int) -> None:
+        self._existing(sku).quantity = check_quantity(quantity)
+
+    def remove(self, sku: str) -> None:
+        self._existing(sku)
+        self.lines = [line for line in self.lines if line.sku != sku]
+
+    def _existing(self, sku: str) -> CartLine:
+        line = self.line(sku)
+        if line is None:
+            raise CartError(f"{sku} is not in the cart")
+        return line
+
+
+def check_quantity(quantity: int) -> int:
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise CartError(
+            f"quantity must be from 1 to {MAX_QUANTITY:,} (got {quantity:,}); "
+            "use Remove to take a line out"
+        )
+    return quantity
+
+
+def _dump(lines: list[CartLine]) -> str:
+    return json.dumps([line.model_dump(mode="json") for line in lines])
+
+
+def _load(text: str) -> list[CartLine]:
+    return [CartLine.model_validate(item) for item in json.loads(text)]
+
+
+async def open_cart(conn: AsyncConnection, *, store_id: str, cashier: str) -> Cart:
+    """The cashier's open cart, made if there is none."""
+    row = (
+        await conn.execute(
+            select(carts.c.id, carts.c.lines, carts.c.updated_at)
+            .where(carts.c.store_id == store_id, carts.c.cashier == cashier)
+            .where(carts.c.status == "open")
+            .order_by(carts.c.id.desc())
+            .limit(1)
+        )
+    ).one_or_none()
+    if row is not None:
+        return Cart(id=row.id, lines=_load(row.lines), updated_at=row.updated_at)
+    result = await conn.execute(
+        insert(carts).values(store_id=store_id, cashier=cashier, status="open", lines="[]")
+    )
+    await conn.commit()
+    return Cart(id=int(result.inserted_primary_key[0]))  # type: ignore[index]
+
+
+async def save(conn: AsyncConnection, cart: Cart) -> None:
+    await conn.execute(
+        update(carts).where(carts.c.id == cart.id).values(lines=_dump(cart.lines), updated_at=NOW)
+    )
+    await conn.commit()
+
+
+async def discard(conn: AsyncConnection, cart_id: int) -> None:
+    """Void a cart, or drop a paid one."""
+    await conn.execute(delete(carts).where(carts.c.id == cart_id))
+    await conn.commit()
+
+
+@dataclass(frozen=True)
+class HeldCart:
+    id: int
+    items: int
+    lines: int
+    held_at: datetime
+
+
+async def hold(conn: AsyncConnection, cart: Cart) -> None:
+    if not cart.lines:
+        raise CartError("the cart is empty: there is nothing to hold")
+    await conn.execute(
+        update(carts).where(carts.c.id == cart.id).values(status="held", updated_at=NOW)
+    )
+    await conn.commit()
+
+
+async def held_carts(conn: AsyncConnection, *, store_id: str) -> list[HeldCart]:
+    """Carts on hold at this store, oldest first (any cashier may resume one)."""
+    rows = await conn.execute(
+        select(carts.c.id, carts.c.lines, carts.c.updated_at)
+        .where(carts.c.store_id == store_id, carts.c.status == "held")
+        .order_by(carts.c.id)
+    )
+    held = []
+    for row in rows:
+        lines = _load(row.lines)
+        held.append(HeldCart(row.id, sum(x.quantity for x in lines), len(lines), row.updated_at))
+    return held
+
+
+async def resume(conn: AsyncConnection, *, cart_id: int, store_id: str, cashier: str) -> None:
+    """Make a held cart the cashier's open cart; a non-empty open cart goes on hold."""
+    found = (
+        await conn.execute(
+            select(carts.c.id).where(
+                carts.c.id == cart_id, carts.c.store_id == store_id, carts.c.status == "held"
+            )
+        )
+    ).one_or_none()
+    if found is None:
+        raise CartError(f"no cart {cart_id} on hold")
+    current = await open_cart(conn, store_id=store_id, cashier=cashier)
+    if current.lines:
+        await conn.execute(update(carts).where(carts.c.id == current.id).values(status="held"))
+    else:
+        await conn.execute(delete(carts).where(carts.c.id == current.id))
+    await conn.execute(
+        update(carts)
+        .where(carts.c.id == cart_id)
+        .values(status="open", cashier=cashier, updated_at=NOW)
+    )
+    await conn.commit()
