@@ -21,6 +21,7 @@ from pos_app.errors import install_error_handlers
 from pos_app.events.relay import OutboxRelay
 from pos_app.inventory import routes as inventory_routes
 from pos_app.pipeline import routes as pipeline_routes
+from pos_app.planning import routes as planning_routes
 from pos_app.reports import routes as reports_routes
 from pos_app.sales import routes as sales_routes
 from pos_app.security.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         inventory_routes,
         pipeline_routes,
         reports_routes,
+        planning_routes,
         counter_routes,
     )
     for module in routers:
