@@ -1,12 +1,18 @@
-"""Forecast units per product and month: seasonal naive with a yearly trend, in whole
-units and Decimal ratios (no floats, no numpy).
+"""Forecast units per product and month: seasonal naive with the shop's yearly trend,
+in whole units and Decimal ratios (no floats, no numpy).
 
-    forecast(T) = units(T - 12 months) x trend, rounded half up
-    trend       = units of the 12 months before the origin / units of the 12 before those,
-                  held within [1/2, 2] so one odd year cannot double a plan twice over;
-                  1 when the older year sold nothing (a new product)
+    forecast(T) = mean(units(T - 12 months), units(T - 24 months)) x trend, half up
+                  (only T - 12 when the history does not reach back two years)
+    trend       = the shop's units of the 12 whole months before the origin / those of
+                  the 12 before them, held within [1/2, 2]; none (x1) until the history
+                  covers both years
 
-A product that has no history a year before T falls back to the mean of the last three
+Why these choices: a product sells a handful a month, so one product's year-on-year
+ratio is mostly noise; the shop's total carries the real growth. Averaging two years
+of the same month halves the noise of a single month. On the demo history both cut
+the error against the plain "same month last year" baseline (the backtest shows it).
+
+A product with no history a year before T falls back to the mean of the last three
 months before the origin. The origin is the first month not yet complete: only whole
 months count, so today's half month never looks like a slump.
 
@@ -55,33 +61,53 @@ class Forecast:
     reason: str
 
 
-def trend(history: History, sku: str, origin: Month) -> Decimal | None:
-    """Growth of the last 12 whole months over the 12 before; None if unknown."""
-    recent = _sum(history, sku, add_months(origin, -12), add_months(origin, -1))
-    older = _sum(history, sku, add_months(origin, -24), add_months(origin, -13))
+def store_trend(history: History, origin: Month, first_month: Month | None) -> Decimal | None:
+    """The shop's growth: units of the last 12 whole months over the 12 before. None when
+    the history (from first_month) does not cover both years or the older sold nothing."""
+    if first_month is None or add_months(origin, -24) < first_month:
+        return None  # a part year against a whole one would look like growth
+    recent_from, older_from = add_months(origin, -12), add_months(origin, -24)
+    recent = sum(u for (_, m), u in history.items() if recent_from <= m < origin)
+    older = sum(u for (_, m), u in history.items() if older_from <= m < recent_from)
     if older <= 0:
         return None
     return min(max(Decimal(recent) / Decimal(older), TREND_MIN), TREND_MAX)
 
 
 def forecast(
-    history: History, sku: str, month: Month, *, origin: Month, first_month: Month | None
+    history: History,
+    sku: str,
+    month: Month,
+    *,
+    origin: Month,
+    first_month: Month | None,
+    growth: Decimal | None,
 ) -> Forecast:
     """Units of sku in `month` (origin <= month < origin + 12), knowing only the whole
-    months before `origin`. first_month: the first month of the history (None: empty)."""
+    months before `origin`. first_month: the first month of the history (None: empty);
+    growth: store_trend(history, origin, first_month)."""
     name = MONTH_NAMES[month[1] - 1]
-    year_before = add_months(month, -12)
-    if first_month is not None and year_before >= first_month:
-        base = history.get((sku, year_before), 0)
-        growth = trend(history, sku, origin)
-        if growth is None:
-            return Forecast(sku, month, base, f"{name} last year sold {base}; no trend yet")
-        units = int((Decimal(base) * growth).quantize(Decimal(1), ROUND_HALF_UP))
+    last_year, two_years = add_months(month, -12), add_months(month, -24)
+    if first_month is None or last_year < first_month:
+        last3 = _sum(history, sku, add_months(origin, -3), add_months(origin, -1))
+        units = int((Decimal(last3) / 3).quantize(Decimal(1), ROUND_HALF_UP))
+        return Forecast(
+            sku, month, units, f"no {name} a year ago; mean of the last 3 months {units}"
+        )
+    sold = history.get((sku, last_year), 0)
+    reason = f"{name} last year sold {sold}"
+    level = Decimal(sold)
+    if two_years >= first_month:
+        before = history.get((sku, two_years), 0)
+        level = (level + before) / 2
+        reason += f", the year before {before}"
+    if growth is None:
+        reason += "; no trend yet"
+    else:
+        level *= growth
         percent = ((growth - 1) * 100).quantize(Decimal(1), ROUND_HALF_UP)
-        return Forecast(sku, month, units, f"{name} last year sold {base}; trend {percent:+}%")
-    last3 = _sum(history, sku, add_months(origin, -3), add_months(origin, -1))
-    units = int((Decimal(last3) / 3).quantize(Decimal(1), ROUND_HALF_UP))
-    return Forecast(sku, month, units, f"no {name} a year ago; mean of the last 3 months {units}")
+        reason += f"; shop trend {percent:+}%"
+    return Forecast(sku, month, int(level.quantize(Decimal(1), ROUND_HALF_UP)), reason)
 
 
 def same_month_last_year(history: History, sku: str, month: Month) -> int:
@@ -163,9 +189,12 @@ def backtest(
         return None
     model, baseline = [], []
     for month in targets:
+        growth = store_trend(history, month, first)
         for sku in skus:
             actual = history.get((sku, month), 0)
-            predicted = forecast(history, sku, month, origin=month, first_month=first).units
+            predicted = forecast(
+                history, sku, month, origin=month, first_month=first, growth=growth
+            ).units
             model.append((predicted, actual))
             baseline.append((same_month_last_year(history, sku, month), actual))
     mae, wape = _errors(model)

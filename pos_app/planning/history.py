@@ -44,10 +44,22 @@ def fold(events: Iterable[Mapping[str, Any]]) -> dict[tuple[str, Month], int]:
     return dict(units)
 
 
-async def load_history(database: Any, *, store_id: str) -> dict[tuple[str, Month], int]:
-    """database: an AsyncMongoClient database (the app's or the CLI's)."""
+async def load_history(
+    database: Any, *, store_id: str, since: Month, until: Month
+) -> dict[tuple[str, Month], int]:
+    """Units per (sku, month) for the months since..until-1. database: an
+    AsyncMongoClient database. occurred_at strings carry the local time first, so
+    comparing them as text selects local months (and uses the occurred_at index)."""
     cursor = database[RAW_EVENTS].find(
-        {"event.store_id": store_id, "event.event_type": {"$in": [SOLD, RETURNED]}},
+        {
+            "event.store_id": store_id,
+            "event.event_type": {"$in": [SOLD, RETURNED]},
+            "event.occurred_at": {
+                "$gte": f"{since[0]:04d}-{since[1]:02d}",
+                "$lt": f"{until[0]:04d}-{until[1]:02d}",
+            },
+        },
         QUERY_FIELDS,
+        batch_size=5000,
     )
     return fold([document["event"] async for document in cursor])

@@ -5,16 +5,17 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from pos_app.auth.deps import ManagerDep, require_scope
 from pos_app.auth.roles import REPORTS_READ
-from pos_app.deps import ConnectionDep, MongoDep, SettingsDep
+from pos_app.deps import ConnectionDep, EngineDep, MongoDep, SettingsDep
 from pos_app.planning.forecast import MONTH_NAMES
-from pos_app.planning.service import MAX_MONTHS, RefillPlan, current_plan
+from pos_app.planning.service import MAX_MONTHS, RefillPlan, current_plan, refresh_plan
 from pos_app.reports.charts import grouped_columns
 from pos_app.reports.export import CSV_RESPONSE, csv_response, wants_csv
+from pos_app.settings import Settings
 from pos_app.templating import render_page
 
 router = APIRouter()
@@ -40,7 +41,9 @@ CSV_COLUMNS = (
 )
 async def get_refill_plan(
     request: Request,
+    tasks: BackgroundTasks,
     conn: ConnectionDep,
+    engine: EngineDep,
     mongo: MongoDep,
     settings: SettingsDep,
     months: Months = 3,
@@ -53,13 +56,8 @@ async def get_refill_plan(
     suggested order per product for each of the next `months` months, with the method's
     backtest error beside the same-month-last-year baseline. Recomputed from the raw
     sales when older than 10 minutes. `Accept: text/csv` for the rows as CSV."""
-    plan = await current_plan(
-        conn,
-        mongo[settings.mongo_database],
-        store_id=store or settings.store_id,
-        today=settings.today(),
-        months=months,
-        refresh=refresh,
+    plan = await _plan(
+        conn, engine, mongo, settings, tasks, store or settings.store_id, months, refresh
     )
     if wants_csv(request):
         return csv_response(
@@ -73,19 +71,15 @@ async def get_refill_plan(
 @router.get("/manager/refill-plan", response_class=HTMLResponse, include_in_schema=False)
 async def refill_plan_page(
     request: Request,
+    tasks: BackgroundTasks,
     conn: ConnectionDep,
+    engine: EngineDep,
     mongo: MongoDep,
     settings: SettingsDep,
     manager: ManagerDep,
     months: Months = 3,
 ) -> HTMLResponse:
-    plan = await current_plan(
-        conn,
-        mongo[settings.mongo_database],
-        store_id=settings.store_id,
-        today=settings.today(),
-        months=months,
-    )
+    plan = await _plan(conn, engine, mongo, settings, tasks, settings.store_id, months, False)
     plan_months = sorted({r.month for r in plan.rows})
     labels = [f"{MONTH_NAMES[m.month - 1][:3]} {m.year}" for m in plan_months]
     totals = [
@@ -107,3 +101,26 @@ async def refill_plan_page(
         },
         settings=settings,
     )
+
+
+async def _plan(
+    conn: ConnectionDep,
+    engine: EngineDep,
+    mongo: MongoDep,
+    settings: Settings,
+    tasks: BackgroundTasks,
+    store_id: str,
+    months: int,
+    refresh: bool,
+) -> RefillPlan:
+    """The stored plan; a stale one is answered now and recomputed after the response."""
+    database = mongo[settings.mongo_database]
+    today = settings.today()
+    plan, stale = await current_plan(
+        conn, database, store_id=store_id, today=today, months=months, refresh=refresh
+    )
+    if stale:
+        tasks.add_task(
+            refresh_plan, engine, database, store_id=store_id, today=today, months=months
+        )
+    return plan

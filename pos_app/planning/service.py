@@ -16,15 +16,16 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.mysql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from pos_app.db.tables import products, refill_plan, refill_plan_runs, stocks
 from pos_app.planning import forecast as fc
 from pos_app.planning.history import load_history
 
 MAX_AGE = timedelta(minutes=10)
+HISTORY_MONTHS = 36
 MAX_MONTHS = 11  # a year back from the last plan month must be a whole month of history
-METHOD = "seasonal naive x yearly trend (same month last year x last 12 / previous 12 months)"
+METHOD = "seasonal naive: same month of the last two years x the shop's yearly trend"
 
 
 class RefillRow(BaseModel):
@@ -72,11 +73,10 @@ async def compute_plan(
 ) -> RefillPlan:
     """Forecast the `months` months after the current one and store the plan."""
     origin: fc.Month = (today.year, today.month)
-    history = {
-        key: units
-        for key, units in (await load_history(mongo_db, store_id=store_id)).items()
-        if key[1] < origin  # whole months only
-    }
+    # Whole months only; 36 back: two years for the trend, one more for the backtest.
+    history = await load_history(
+        mongo_db, store_id=store_id, since=fc.add_months(origin, -HISTORY_MONTHS), until=origin
+    )
     sold_skus = {sku for sku, _ in history}
     catalog = {
         row.sku: row.name for row in await conn.execute(select(products.c.sku, products.c.name))
@@ -93,9 +93,11 @@ async def compute_plan(
     plan_months = [fc.add_months(origin, k) for k in range(1, months + 1)]
 
     rows: list[RefillRow] = []
+    growth = fc.store_trend(history, origin, first)
     for sku in skus:
         forecasts = [
-            fc.forecast(history, sku, m, origin=origin, first_month=first) for m in plan_months
+            fc.forecast(history, sku, m, origin=origin, first_month=first, growth=growth)
+            for m in plan_months
         ]
         lines = fc.order_plan(on_hand.get(sku, 0), [f.units for f in forecasts], plan_months)
         rows.extend(
@@ -230,10 +232,29 @@ async def current_plan(
     today: date,
     months: int,
     refresh: bool = False,
-) -> RefillPlan:
-    """The stored plan if it is fresh and for these months, else a new one."""
+) -> tuple[RefillPlan, bool]:
+    """(plan, stale). No stored plan, one for other months, or refresh: computed now.
+    A plan older than MAX_AGE is returned at once and flagged stale, so the caller can
+    refresh it in the background (reading the raw sales takes seconds on FerretDB)."""
     plan = None if refresh else await stored_plan(conn, store_id=store_id)
-    now = datetime.now(UTC).replace(tzinfo=None)
-    if plan is None or plan.months != months or now - plan.computed_at > MAX_AGE:
-        plan = await compute_plan(conn, mongo_db, store_id=store_id, today=today, months=months)
-    return plan
+    if plan is None or plan.months != months:
+        fresh = await compute_plan(conn, mongo_db, store_id=store_id, today=today, months=months)
+        return fresh, False
+    return plan, datetime.now(UTC).replace(tzinfo=None) - plan.computed_at > MAX_AGE
+
+
+_refreshing: set[str] = set()  # stores whose plan this process is recomputing
+
+
+async def refresh_plan(
+    engine: AsyncEngine, mongo_db: Any, *, store_id: str, today: date, months: int
+) -> None:
+    """Recompute a stale plan on a connection of its own (a background task)."""
+    if store_id in _refreshing:
+        return
+    _refreshing.add(store_id)
+    try:
+        async with engine.connect() as conn:
+            await compute_plan(conn, mongo_db, store_id=store_id, today=today, months=months)
+    finally:
+        _refreshing.discard(store_id)
