@@ -5,14 +5,20 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 
 from pos_app.auth.deps import ManagerDep, require_scope
 from pos_app.auth.roles import REPORTS_READ
 from pos_app.deps import ConnectionDep, EngineDep, MongoDep, SettingsDep
 from pos_app.planning.forecast import MONTH_NAMES
-from pos_app.planning.service import MAX_MONTHS, RefillPlan, current_plan, refresh_plan
+from pos_app.planning.service import (
+    MAX_MONTHS,
+    RefillPlan,
+    current_plan,
+    refresh_plan,
+    store_exists,
+)
 from pos_app.reports.charts import grouped_columns
 from pos_app.reports.export import CSV_RESPONSE, csv_response, wants_csv
 from pos_app.settings import Settings
@@ -114,6 +120,8 @@ async def _plan(
     refresh: bool,
 ) -> RefillPlan:
     """The stored plan; a stale one is answered now and recomputed after the response."""
+    if not await store_exists(conn, store_id=store_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no store {store_id!r}")
     database = mongo[settings.mongo_database]
     today = settings.today()
     plan, stale = await current_plan(

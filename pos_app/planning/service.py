@@ -224,6 +224,12 @@ async def stored_plan(conn: AsyncConnection, *, store_id: str) -> RefillPlan | N
     )
 
 
+async def store_exists(conn: AsyncConnection, *, store_id: str) -> bool:
+    """A store is one that has stock rows (the catalog seed or the stream job made them)."""
+    found = await conn.scalar(select(stocks.c.sku).where(stocks.c.store_id == store_id).limit(1))
+    return found is not None
+
+
 async def current_plan(
     conn: AsyncConnection,
     mongo_db: Any,
