@@ -94,11 +94,17 @@ def days(start: date, end: date) -> Iterator[date]:
 
 
 def day_sales(
-    catalog: Sequence[CatalogRow], day: date, *, store_id: str, zone: ZoneInfo, first_year: int
+    catalog: Sequence[CatalogRow],
+    day: date,
+    *,
+    store_id: str,
+    zone: ZoneInfo,
+    first_year: int,
+    per_day: float = BASE_SALES_PER_DAY,
 ) -> list[SaleCompleted]:
     rng = random.Random(f"demo-history/{store_id}/{day.isoformat()}")
     growth = (1 + GROWTH_PER_YEAR) ** (day.year - first_year)
-    expected = BASE_SALES_PER_DAY * day_factor(day) * growth
+    expected = per_day * day_factor(day) * growth
     count = max(0, round(rng.gauss(expected, math.sqrt(expected))))
     weights = [product_weight(row, day) for row in catalog]
     opening = 9 * 60  # 09:00 to 20:00, in minutes
@@ -144,7 +150,12 @@ def day_sales(
 
 
 def build(
-    catalog: Sequence[CatalogRow], *, store_id: str, today: datetime, years: int = 2
+    catalog: Sequence[CatalogRow],
+    *,
+    store_id: str,
+    today: datetime,
+    years: int = 2,
+    per_day: float = BASE_SALES_PER_DAY,
 ) -> History:
     """Sales from 1 January `years` years ago up to now (today: shop-local, aware), and
     a goods receipt at 08:00 on the first of each month for what the month will sell."""
@@ -154,7 +165,9 @@ def build(
     sales = [
         sale
         for day in days(date(first_year, 1, 1), today.date())
-        for sale in day_sales(catalog, day, store_id=store_id, zone=zone, first_year=first_year)
+        for sale in day_sales(
+            catalog, day, store_id=store_id, zone=zone, first_year=first_year, per_day=per_day
+        )
         if sale.occurred_at <= today
     ]
     # Restock: at the start of each month, bring each SKU up to what the month sells
