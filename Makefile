@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 POSCTL := $(BIN)/posctl
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install up down status stream lint unit e2e faults bench replay superset
+.PHONY: run test install up down status stream lint unit e2e faults bench bench-reports replay superset
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,9 @@ status:
 
 bench: up
 	cd bench && ../$(BIN)/python freshness.py
+
+bench-reports: up
+	cd bench && ../$(BIN)/python reports.py
 
 replay: up
 	cd bench && ../$(BIN)/python replay.py

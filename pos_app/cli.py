@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from pos_app.settings import REPO_ROOT, get_settings
+from pos_app.settings import REPO_ROOT, Settings, get_settings
 
 
 def _print(lines: list[str]) -> None:
@@ -65,6 +65,82 @@ def cmd_seed(args: argparse.Namespace) -> int:
     added, updated = load_catalog_csv(settings, path)
     print(f"catalog from {path.name}: {added} products added, {updated} updated")
     print(ensure_demo_users(settings))
+    if args.no_history:
+        return 0
+    return _seed_history(settings, path, years=args.years)
+
+
+def _seed_history(settings: Settings, catalog_path: Path, *, years: int) -> int:
+    """Publish the demo shop's sales history (and goods received) through Kafka; the
+    stream job applies it, and ignores what an earlier run already published."""
+    import asyncio
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from pos_app.catalog import demo_history
+    from pos_app.catalog.seed import parse_catalog
+    from pos_app.imports.load import publish_records
+
+    now = datetime.now(ZoneInfo(settings.shop_timezone))
+    history = demo_history.build(
+        parse_catalog(catalog_path), store_id=settings.store_id, today=now, years=years
+    )
+    records = demo_history.records(
+        history, sales_topic=settings.sales_topic, inventory_topic=settings.inventory_topic
+    )
+    print(
+        f"history for {settings.store_id}: {len(history.sales):,} sales "
+        f"({history.lines:,} lines, {demo_history.revenue(history):,.0f} Ks) and "
+        f"{len(history.receipts)} goods receipts, from 1 January {now.year - years}"
+    )
+    seconds = asyncio.run(publish_records(settings, records, unit="events"))
+    print(f"published {len(records):,} events in {seconds:.1f} s; the stream job applies them")
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from pymongo import AsyncMongoClient
+
+    from pos_app.db.engine import make_async_engine
+    from pos_app.planning.service import compute_plan
+
+    settings = get_settings()
+    store = args.store or settings.store_id
+
+    async def run() -> None:
+        engine = make_async_engine(settings)
+        mongo: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(settings.mongo_url)
+        try:
+            async with engine.connect() as conn:
+                plan = await compute_plan(
+                    conn,
+                    mongo[settings.mongo_database],
+                    store_id=store,
+                    today=settings.today(),
+                    months=args.months,
+                )
+        finally:
+            await mongo.close()
+            await engine.dispose()
+        orders = [r for r in plan.rows if r.suggested_order > 0]
+        print(
+            f"refill plan for {store}: {len(plan.rows)} product-months, "
+            f"{len(orders)} orders, {sum(r.suggested_order for r in orders):,} units"
+        )
+        if plan.backtest:
+            b = plan.backtest
+            print(
+                f"backtest over {b.months} months: MAE {b.mae} (baseline {b.baseline_mae}), "
+                f"WAPE {b.wape} (baseline {b.baseline_wape})"
+            )
+        else:
+            print("backtest: not enough history (needs sales at least 13 months back)")
+        for r in orders:
+            print(f"  {r.month:%Y-%m} {r.sku:<14} order {r.suggested_order:>4}  {r.reason}")
+
+    asyncio.run(run())
     return 0
 
 
@@ -237,6 +313,12 @@ def build_parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", help="load a catalog with opening stock")
     seed.add_argument("what", choices=["demo"])
     seed.add_argument("--file", help="a catalog CSV (default: data/demo_catalog.csv)")
+    seed.add_argument(
+        "--no-history", action="store_true", help="the catalog only, no sales history"
+    )
+    seed.add_argument(
+        "--years", type=int, default=2, help="full years of history before this one (default 2)"
+    )
     seed.set_defaults(func=cmd_seed)
 
     user = sub.add_parser("user", help="users of the app (the first admin, cashiers, managers)")
@@ -277,6 +359,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the first N skipped rows (default 20)",
     )
     imports.set_defaults(func=cmd_import)
+
+    plan = sub.add_parser("plan", help="the refill plan (forecast and suggested orders)")
+    plan.add_argument("what", choices=["refill"])
+    plan.add_argument("--months", type=int, choices=range(1, 12), default=3, metavar="1-11")
+    plan.add_argument("--store", help="store id (default: POS_STORE_ID)")
+    plan.set_defaults(func=cmd_plan)
 
     stream = sub.add_parser("stream", help="the Spark stream job (foreground by default)")
     stream.add_argument("action", nargs="?", choices=["run", "stop"], default="run")

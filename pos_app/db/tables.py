@@ -301,3 +301,23 @@ carts = Table(
     _timestamp("updated_at"),
     Index("ix_carts_cashier_status", "store_id", "cashier", "status"),
 )
+
+# One row per store: when its refill plan was computed, over what history, and the
+# backtest of the method beside the same-month-last-year baseline (NULL: too little history).
+refill_plan_runs = Table(
+    "refill_plan_runs",
+    metadata,
+    Column("store_id", STORE, primary_key=True),
+    Column("months", SmallInteger, nullable=False),
+    Column("method", String(120), nullable=False),
+    Column("history_from", Date),  # first day of the first month with sales
+    Column("history_to", Date),  # first day of the last whole month used
+    Column("backtest_months", SmallInteger, nullable=False),
+    Column("backtest_points", Integer, nullable=False),
+    Column("backtest_units", Integer, nullable=False),
+    Column("mae", DECIMAL(12, 2)),
+    Column("wape", DECIMAL(10, 4)),
+    Column("baseline_mae", DECIMAL(12, 2)),
+    Column("baseline_wape", DECIMAL(10, 4)),
+    Column("computed_at", DATETIME(fsp=3), nullable=False),
+)

@@ -48,6 +48,19 @@ async def publish(
 ) -> float:
     """Send the events to the sales topic (acks=all, idempotent); seconds taken.
     rate: events per second, or None for as fast as the broker takes them."""
+    records = [(settings.sales_topic, *event.to_kafka()) for event in events]
+    return await publish_records(settings, records, rate=rate, unit="sales")
+
+
+async def publish_records(
+    settings: Settings,
+    records: Sequence[tuple[str, bytes, bytes]],
+    *,
+    rate: float | None = None,
+    unit: str = "events",
+) -> float:
+    """Send (topic, key, value) records in order with an idempotent producer, showing
+    progress; seconds taken. rate: records per second, or None for full speed."""
     await ensure_topics(settings)
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -56,15 +69,14 @@ async def publish(
         max_batch_size=256 * 1024,
     )
     await producer.start()
-    progress = Progress(len(events), "sales")
+    progress = Progress(len(records), unit)
     started = time.monotonic()
     try:
         pending = []
-        for number, event in enumerate(events):
+        for number, (topic, key, value) in enumerate(records):
             if rate:
                 await asyncio.sleep(max(0.0, started + number / rate - time.monotonic()))
-            key, value = event.to_kafka()
-            pending.append(await producer.send(settings.sales_topic, value=value, key=key))
+            pending.append(await producer.send(topic, value=value, key=key))
             if len(pending) >= WINDOW or rate:
                 await asyncio.gather(*pending)
                 progress.advance(len(pending))

@@ -20,6 +20,7 @@ from pos_app.inventory.service import (
     set_reorder_point,
     stock_levels,
 )
+from pos_app.reports.export import CSV_RESPONSE, wants_csv
 from pos_app.security import csrf
 from pos_app.templating import render_page
 
@@ -50,24 +51,29 @@ async def get_stock(
     return await stock_levels(conn, store_id=store_id or settings.store_id, only_alerts=alerts)
 
 
-@router.get("/api/v1/stock/low", response_model=list[LowStockRow])
+@router.get("/api/v1/stock/low", response_model=list[LowStockRow], responses=CSV_RESPONSE)
 async def get_low_stock(
+    request: Request,
     conn: ConnectionDep,
     settings: SettingsDep,
     _: StockReader,
     store_id: str | None = None,
     sort: LowStockSort = "days_of_cover",
     order: Order = "asc",
-) -> list[LowStockRow]:
+) -> list[LowStockRow] | Response:
     """SKUs at or under their reorder point, with the average daily sales of the last 28
-    days, the days of cover and the date they run out at that rate."""
-    return await low_stock(
+    days, the days of cover and the date they run out at that rate. `Accept: text/csv`
+    for CSV (as /api/v1/stock/low.csv)."""
+    rows = await low_stock(
         conn,
         store_id=store_id or settings.store_id,
         today=settings.today(),
         sort=sort,
         descending=order == "desc",
     )
+    if wants_csv(request):
+        return _csv(rows, settings.today().isoformat())
+    return rows
 
 
 @router.get("/api/v1/stock/low.csv", response_class=Response)

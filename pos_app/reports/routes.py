@@ -1,24 +1,41 @@
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from pos_app.auth.deps import ManagerDep, require_scope
 from pos_app.auth.roles import REPORTS_READ
 from pos_app.deps import ConnectionDep, SettingsDep
-from pos_app.reports.charts import grouped_columns, horizontal_bars
-from pos_app.reports.service import Dashboard, SalesSummary, dashboard, sales_summary
+from pos_app.reports.charts import grouped_columns, heat_map, horizontal_bars
+from pos_app.reports.export import CSV_RESPONSE, csv_response, wants_csv
+from pos_app.reports.service import (
+    Dashboard,
+    Granularity,
+    Ranking,
+    SalesReport,
+    SalesSummary,
+    TopProducts,
+    dashboard,
+    sales_report,
+    sales_summary,
+    top_products,
+    top_products_by_month,
+)
 from pos_app.settings import Settings
-from pos_app.templating import render_page
+from pos_app.templating import kyat, render_page
 
 router = APIRouter()
 reports_api = [Depends(require_scope(REPORTS_READ))]
 Year = Annotated[int | None, Query(ge=2000, le=2100)]
 Month = Annotated[int | None, Query(ge=1, le=12)]
 Day = Annotated[int | None, Query(ge=1, le=31, description="needs month")]
+Store = Annotated[
+    str | None, Query(max_length=40, description="a store id; all stores when absent")
+]
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -115,3 +132,106 @@ async def _dashboard(
         )
     except ValueError as error:  # 30 February and the like
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
+
+
+# --- Sales by period and top products ---------------------------------------------------
+
+
+@router.get(
+    "/api/v1/reports/sales",
+    response_model=SalesReport,
+    responses=CSV_RESPONSE,
+    tags=["reports"],
+    dependencies=reports_api,
+)
+async def get_sales(
+    request: Request,
+    conn: ConnectionDep,
+    granularity: Granularity = "month",
+    date_from: Annotated[date | None, Query(alias="from", description="first day (ISO)")] = None,
+    date_to: Annotated[date | None, Query(alias="to", description="last day (ISO)")] = None,
+    store: Store = None,
+) -> SalesReport | Response:
+    """Revenue, units, sales and lines per year, month or day over the days from..to
+    (both inclusive; all days when absent), for one store or all. `Accept: text/csv`
+    for CSV."""
+    if date_from is not None and date_to is not None and date_from > date_to:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=f"from ({date_from}) is after to ({date_to})",
+        )
+    report = await sales_report(
+        conn, granularity=granularity, start=date_from, end=date_to, store=store
+    )
+    if wants_csv(request):
+        return csv_response(
+            ("period", "start", "revenue", "units", "sales", "lines"),
+            ((p.period, p.start, p.revenue, p.units, p.sales, p.lines) for p in report.periods),
+            f"sales-by-{granularity}.csv",
+        )
+    return report
+
+
+@router.get(
+    "/api/v1/reports/top-products",
+    response_model=TopProducts,
+    responses=CSV_RESPONSE,
+    tags=["reports"],
+    dependencies=reports_api,
+)
+async def get_top_products(
+    request: Request,
+    conn: ConnectionDep,
+    year: Year = None,
+    month: Annotated[int | None, Query(ge=1, le=12, description="needs year")] = None,
+    by: Ranking = "revenue",
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    store: Store = None,
+) -> TopProducts | Response:
+    """The best products of a year, a month or all time, by revenue or units. Ties go
+    to the other measure, then to the SKU (A before B). `Accept: text/csv` for CSV."""
+    if month is not None and year is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="a month needs a year")
+    top = await top_products(conn, year=year, month=month, by=by, limit=limit, store=store)
+    if wants_csv(request):
+        return csv_response(
+            ("rank", "sku", "product", "units", "revenue"),
+            ((p.rank, p.sku, p.product, p.units, p.revenue) for p in top.products),
+            "top-products.csv",
+        )
+    return top
+
+
+TOP_PER_MONTH = 5
+
+
+@router.get("/manager/top-products", response_class=HTMLResponse, include_in_schema=False)
+async def top_products_page(
+    request: Request,
+    conn: ConnectionDep,
+    settings: SettingsDep,
+    manager: ManagerDep,
+    year: Year = None,
+) -> HTMLResponse:
+    """Each month's best products as a heat map (products x months, cell = revenue) and
+    a table, for one year of the shop's own store."""
+    tops = await top_products_by_month(
+        conn,
+        year=year,
+        store=settings.store_id,
+        top=TOP_PER_MONTH,
+        default_year=settings.today().year,
+    )
+    chart = heat_map(
+        f"Revenue of each month's top {TOP_PER_MONTH} products, {tops.year}",
+        [(c.sku, c.product) for c in tops.columns],
+        MONTHS,
+        tops.cells,
+        money=kyat,
+    )
+    return render_page(
+        request,
+        "manager_top_products.html",
+        {"tops": tops, "chart": chart, "months": MONTHS, "principal": manager},
+        settings=settings,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from sqlalchemy import Table, func, select
@@ -209,4 +209,235 @@ async def dashboard(
             StockAgainstSold(sku=r.sku, name=r.name, on_hand=r.on_hand, sold=r.total_sold)
             for r in stock_rows
         ],
+    )
+
+
+# --- Sales by period and top products (REST and the manager's top products page) -------
+
+Granularity = Literal["year", "month", "day"]
+Ranking = Literal["revenue", "units"]
+
+
+class PeriodRow(BaseModel):
+    period: str  # "2025", "2025-04" or "2025-04-13"
+    start: date  # the period's first day
+    revenue: Decimal
+    units: int
+    sales: int
+    lines: int
+
+
+class SalesReport(BaseModel):
+    store: str | None  # None: all stores
+    granularity: Granularity
+    date_from: date | None
+    date_to: date | None
+    totals: Totals
+    periods: list[PeriodRow]  # periods with sales only, oldest first
+
+
+async def sales_report(
+    conn: AsyncConnection,
+    *,
+    granularity: Granularity,
+    start: date | None,
+    end: date | None,
+    store: str | None,
+) -> SalesReport:
+    """Totals of the days start..end (inclusive), grouped by year, month or day. Built
+    from sales_daily, so a range that cuts a month or year in two is still exact (a sale
+    belongs to one day, so its counts add up across days and stores)."""
+    d = sales_daily
+    year = func.year(d.c.sale_date)
+    month = func.month(d.c.sale_date)
+    groupings: dict[str, list[Any]] = {
+        "year": [year],
+        "month": [year, month],
+        "day": [d.c.sale_date],
+    }
+    keys = groupings[granularity]
+    conditions = []
+    if store is not None:
+        conditions.append(d.c.store_id == store)
+    if start is not None:
+        conditions.append(d.c.sale_date >= start)
+    if end is not None:
+        conditions.append(d.c.sale_date <= end)
+    query = (
+        select(*[k.label(f"k{i}") for i, k in enumerate(keys)], *_measures(d))
+        .where(*conditions)
+        .group_by(*keys)
+        .order_by(*keys)
+    )
+    periods = []
+    for row in (await conn.execute(query)).mappings():
+        if granularity == "day":
+            first, label = row["k0"], row["k0"].isoformat()
+        elif granularity == "month":
+            first = date(int(row["k0"]), int(row["k1"]), 1)
+            label = f"{first:%Y-%m}"
+        else:
+            first, label = date(int(row["k0"]), 1, 1), str(row["k0"])
+        periods.append(
+            PeriodRow(
+                period=label,
+                start=first,
+                revenue=row["revenue"],
+                units=int(row["units"]),
+                sales=int(row["sales"]),
+                lines=int(row["lines"]),
+            )
+        )
+    totals = Totals(
+        lines=sum(p.lines for p in periods),
+        sales=sum(p.sales for p in periods),
+        units=sum(p.units for p in periods),
+        revenue=sum((p.revenue for p in periods), Decimal(0)),
+    )
+    return SalesReport(
+        store=store,
+        granularity=granularity,
+        date_from=start,
+        date_to=end,
+        totals=totals,
+        periods=periods,
+    )
+
+
+class RankedProduct(ProductTotals):
+    rank: int
+
+
+class TopProducts(BaseModel):
+    store: str | None
+    year: int | None
+    month: int | None
+    by: Ranking
+    order: str  # how ties are broken, in words
+    products: list[RankedProduct]
+
+
+def _product_totals(conditions: list[Any]) -> Any:
+    p = product_monthly_sales
+    return (
+        select(
+            p.c.sku,
+            func.max(p.c.product).label("product"),
+            func.sum(p.c.units).label("units"),
+            func.sum(p.c.revenue).label("revenue"),
+        )
+        .where(*conditions)
+        .group_by(p.c.sku)
+    )
+
+
+def ranking_order(by: Ranking) -> list[Any]:
+    """The measure asked for, then the other one, then the SKU: a stable, total order."""
+    p = product_monthly_sales
+    revenue, units = func.sum(p.c.revenue).desc(), func.sum(p.c.units).desc()
+    return [revenue, units, p.c.sku] if by == "revenue" else [units, revenue, p.c.sku]
+
+
+async def top_products(
+    conn: AsyncConnection,
+    *,
+    year: int | None,
+    month: int | None,
+    by: Ranking,
+    limit: int,
+    store: str | None,
+) -> TopProducts:
+    p = product_monthly_sales
+    conditions: list[Any] = []
+    if store is not None:
+        conditions.append(p.c.store_id == store)
+    if year is not None:
+        conditions.append(p.c.year == year)
+    if month is not None:
+        conditions.append(p.c.month == month)
+    rows = await conn.execute(_product_totals(conditions).order_by(*ranking_order(by)).limit(limit))
+    other = "units" if by == "revenue" else "revenue"
+    return TopProducts(
+        store=store,
+        year=year,
+        month=month,
+        by=by,
+        order=f"{by} descending, then {other} descending, then SKU ascending",
+        products=[RankedProduct(rank=n, **dict(r)) for n, r in enumerate(rows.mappings(), start=1)],
+    )
+
+
+class MonthTop(BaseModel):
+    month: int
+    products: list[RankedProduct]
+
+
+class YearTops(BaseModel):
+    year: int
+    years: list[int]  # years with sales, for the page's filter
+    months: list[MonthTop]  # the 12 months, each with its best products by revenue
+    columns: list[ProductTotals]  # every product that is in some month's top, best first
+    cells: dict[str, dict[int, Decimal]]  # sku -> month -> revenue
+
+
+async def top_products_by_month(
+    conn: AsyncConnection, *, year: int | None, store: str | None, top: int, default_year: int
+) -> YearTops:
+    """Each month's `top` products by revenue, and their revenue in every month of the
+    year, for the heat map: one query over the year's product-month rows."""
+    p = product_monthly_sales
+    where_store = [p.c.store_id == store] if store is not None else []
+    years = list(
+        await conn.scalars(select(p.c.year).where(*where_store).distinct().order_by(p.c.year))
+    )
+    year = year or (years[-1] if years else default_year)
+    rows = await conn.execute(
+        select(
+            p.c.month,
+            p.c.sku,
+            func.max(p.c.product).label("product"),
+            func.sum(p.c.units).label("units"),
+            func.sum(p.c.revenue).label("revenue"),
+        )
+        .where(*where_store, p.c.year == year)
+        .group_by(p.c.month, p.c.sku)
+    )
+    by_month: dict[int, list[ProductTotals]] = {m: [] for m in range(1, 13)}
+    for r in rows.mappings():
+        by_month[int(r["month"])].append(ProductTotals.model_validate(dict(r)))
+    months: list[MonthTop] = []
+    cells: dict[str, dict[int, Decimal]] = {}
+    names: dict[str, str] = {}
+    year_total: dict[str, Decimal] = {}
+    for month, items in by_month.items():
+        for item in items:
+            cells.setdefault(item.sku, {})[month] = item.revenue
+            names[item.sku] = item.product
+            year_total[item.sku] = year_total.get(item.sku, Decimal(0)) + item.revenue
+        items.sort(key=lambda i: (-i.revenue, -i.units, i.sku))  # as ranking_order
+        months.append(
+            MonthTop(
+                month=month,
+                products=[
+                    RankedProduct(rank=n, **i.model_dump())
+                    for n, i in enumerate(items[:top], start=1)
+                ],
+            )
+        )
+    chosen = {p.sku for m in months for p in m.products}
+    columns = [
+        ProductTotals(
+            sku=sku,
+            product=names[sku],
+            units=sum(i.units for m in by_month.values() for i in m if i.sku == sku),
+            revenue=year_total[sku],
+        )
+        for sku in sorted(chosen, key=lambda s: (-year_total[s], s))
+    ]
+    return YearTops(
+        year=year,
+        years=years,
+        months=months,
+        columns=columns,
+        cells={sku: cells[sku] for sku in chosen},
     )

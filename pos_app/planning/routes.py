@@ -1,0 +1,134 @@
+"""The refill plan for managers: REST (JSON or CSV) and a page with a chart."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request, status
+from fastapi.responses import HTMLResponse, Response
+
+from pos_app.auth.deps import ManagerDep, require_scope
+from pos_app.auth.roles import REPORTS_READ
+from pos_app.deps import ConnectionDep, EngineDep, MongoDep, SettingsDep
+from pos_app.planning.forecast import MONTH_NAMES
+from pos_app.planning.service import (
+    MAX_MONTHS,
+    RefillPlan,
+    current_plan,
+    refresh_plan,
+    store_exists,
+)
+from pos_app.reports.charts import grouped_columns
+from pos_app.reports.export import CSV_RESPONSE, csv_response, wants_csv
+from pos_app.settings import Settings
+from pos_app.templating import render_page
+
+router = APIRouter()
+Months = Annotated[int, Query(ge=1, le=MAX_MONTHS, description="months ahead, after this one")]
+CSV_COLUMNS = (
+    "month",
+    "sku",
+    "product",
+    "forecast_units",
+    "expected_start_stock",
+    "safety_stock",
+    "suggested_order",
+    "reason",
+)
+
+
+@router.get(
+    "/api/v1/reports/refill-plan",
+    response_model=RefillPlan,
+    responses=CSV_RESPONSE,
+    tags=["reports"],
+    dependencies=[Depends(require_scope(REPORTS_READ))],
+)
+async def get_refill_plan(
+    request: Request,
+    tasks: BackgroundTasks,
+    conn: ConnectionDep,
+    engine: EngineDep,
+    mongo: MongoDep,
+    settings: SettingsDep,
+    months: Months = 3,
+    store: Annotated[
+        str | None, Query(max_length=40, description="a store id; the shop's own when absent")
+    ] = None,
+    refresh: Annotated[bool, Query(description="recompute even if the plan is fresh")] = False,
+) -> RefillPlan | Response:
+    """Forecast units, expected stock at the start of each month, safety stock and the
+    suggested order per product for each of the next `months` months, with the method's
+    backtest error beside the same-month-last-year baseline. Recomputed from the raw
+    sales when older than 10 minutes. `Accept: text/csv` for the rows as CSV."""
+    plan = await _plan(
+        conn, engine, mongo, settings, tasks, store or settings.store_id, months, refresh
+    )
+    if wants_csv(request):
+        return csv_response(
+            CSV_COLUMNS,
+            ([r.month.isoformat(), *(getattr(r, c) for c in CSV_COLUMNS[1:])] for r in plan.rows),
+            f"refill-plan-{plan.store_id}.csv",
+        )
+    return plan
+
+
+@router.get("/manager/refill-plan", response_class=HTMLResponse, include_in_schema=False)
+async def refill_plan_page(
+    request: Request,
+    tasks: BackgroundTasks,
+    conn: ConnectionDep,
+    engine: EngineDep,
+    mongo: MongoDep,
+    settings: SettingsDep,
+    manager: ManagerDep,
+    months: Months = 3,
+) -> HTMLResponse:
+    plan = await _plan(conn, engine, mongo, settings, tasks, settings.store_id, months, False)
+    plan_months = sorted({r.month for r in plan.rows})
+    labels = [f"{MONTH_NAMES[m.month - 1][:3]} {m.year}" for m in plan_months]
+    totals = [
+        [Decimal(sum(getattr(r, field) for r in plan.rows if r.month == m)) for m in plan_months]
+        for field in ("forecast_units", "suggested_order")
+    ]
+    chart = grouped_columns("Units by month: forecast and suggested order", labels, totals)
+    to_order = [r for r in plan.rows if r.suggested_order > 0]
+    return render_page(
+        request,
+        "manager_refill_plan.html",
+        {
+            "plan": plan,
+            "chart": chart,
+            "to_order": to_order,
+            "month_names": MONTH_NAMES,
+            "max_months": MAX_MONTHS,
+            "principal": manager,
+        },
+        settings=settings,
+    )
+
+
+async def _plan(
+    conn: ConnectionDep,
+    engine: EngineDep,
+    mongo: MongoDep,
+    settings: Settings,
+    tasks: BackgroundTasks,
+    store_id: str,
+    months: int,
+    refresh: bool,
+) -> RefillPlan:
+    """The stored plan; a stale one is answered now and recomputed after the response."""
+    if not await store_exists(conn, store_id=store_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no store {store_id!r}")
+    database = mongo[settings.mongo_database]
+    today = settings.today()
+    plan, stale = await current_plan(
+        conn, database, store_id=store_id, today=today, months=months, refresh=refresh
+    )
+    if stale:
+        tasks.add_task(
+            refresh_plan, engine, database, store_id=store_id, today=today, months=months
+        )
+    return plan
