@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +23,7 @@ from sqlalchemy import text
 from pos_app.events.schemas import EventLine, EventPayment, EventTotals, SaleCompleted
 from pos_app.planning.forecast import MONTH_NAMES, add_months
 from pos_app.settings import Settings
+from tests.factories import return_event
 from tests.stack_fixtures import ChildProcess, log_in, wait_for
 
 pytestmark = pytest.mark.stack
@@ -127,20 +129,19 @@ def answers_data(
         timeout=60,
         what="the raw events in MongoDB",
     )
-    # The stream job does not take returns yet: store one as it will (same shape as a sale).
-    returned = mid_month(add_months(origin, -11)).replace("-15T", "-20T")
-    mongo["raw_events"].insert_one(
-        {
-            "_id": str(uuid.uuid4()),
-            "event": {
-                "event_type": "sale.returned",
-                "schema_version": 1,
-                "store_id": RETURN_STORE,
-                "occurred_at": returned,
-                "lines": [{"line_no": 1, "sku": X, "quantity": 3}],
-            },
-            "received_at": datetime.now(UTC),
-        }
+    # Then 3 of the 8 come back, five days later, through the pipeline.
+    sold = return_sales[0]
+    returned = return_event(
+        sold.sale_id,
+        [(1, X, 3, "42000")],
+        occurred_at=mid_month(add_months(origin, -11)).replace("-15T", "-20T"),
+        store_id=RETURN_STORE,
+    )
+    publish([(sold.sale_id.encode(), json.dumps(returned).encode())])
+    wait_for(
+        lambda: mongo["raw_events"].count_documents({"event.store_id": RETURN_STORE}) == 2,
+        timeout=60,
+        what="the return in MongoDB",
     )
     api.close()
     yield
