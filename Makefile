@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 POSCTL := $(BIN)/posctl
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install up down status stream lint unit e2e faults bench bench-reports replay superset
+.PHONY: run test install up down status stream lint unit e2e faults bench bench-reports bench-rebuild replay superset
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -71,3 +71,6 @@ bench-reports: up
 
 replay: up
 	cd bench && ../$(BIN)/python replay.py
+
+bench-rebuild: up
+	cd bench && ../$(BIN)/python rebuild.py

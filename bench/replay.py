@@ -27,22 +27,19 @@ from pos_app.db.engine import make_sync_engine
 from pos_app.db.tables import sales
 from pos_app.imports import kaggle
 from pos_app.imports.load import publish, save_products
-from pos_app.settings import REPO_ROOT
+from pos_app.settings import REPO_ROOT, Settings
 from stack.processes import stop
 
 STORE = "kaggle-2019"
+KAGGLE_DIR = REPO_ROOT.parent / "shared" / "datasets" / "kaggle-sales-2019"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--dir", default=str(REPO_ROOT.parent / "shared" / "datasets" / "kaggle-sales-2019")
-    )
-    args = parser.parse_args()
-
-    report = kaggle.read_dir(Path(args.dir))
+def replay_year(settings: Settings, kaggle_dir: Path) -> tuple[int, int, float, str]:
+    """Import the Kaggle year into the (fresh) bench shop through the running pipeline;
+    return lines, sales, seconds from the first publish to the last line stored, and
+    the memory report."""
+    report = kaggle.read_dir(kaggle_dir)
     events = kaggle.sale_events(report.lines, store_id=STORE)
-    settings = bench_settings()
     save_products(
         settings, kaggle.products(report.lines), store_id=STORE, category="Electronics", stock={}
     )
@@ -67,9 +64,9 @@ def main() -> None:
             last_line = select(func.unix_timestamp(func.max(sales.c.processed_at)))
             mysql_done = float(conn.scalar(last_line) or 0)
         # Counting a large FerretDB collection is slow: poll it only once MySQL is done
-        # (each batch writes MongoDB right after MySQL), every second.
+        # (each batch writes MongoDB right after MySQL), every few seconds.
         while raw_events.count_documents({}) < len(events):
-            time.sleep(1)
+            time.sleep(3)
         mongo_done = time.time()
         seconds = max(mysql_done, mongo_done) - started
     finally:
@@ -77,15 +74,19 @@ def main() -> None:
         stop(stream)
         engine.dispose()
         mongo.close()
+    return len(report.lines), len(events), seconds, memory.report()
 
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", default=str(KAGGLE_DIR))
+    args = parser.parse_args()
+    lines, events, seconds, memory = replay_year(bench_settings(), Path(args.dir))
     print(f"\n\nreplay benchmark, {datetime.now():%Y-%m-%d %H:%M}; machine: {machine()}")
-    print(f"{len(report.lines):,} lines in {len(events):,} sales, stored in MySQL and MongoDB")
+    print(f"{lines:,} lines in {events:,} sales, stored in MySQL and MongoDB")
     print(f"{seconds:.1f} s from the first publish to the last line stored")
-    print(
-        f"{len(report.lines) / seconds:,.0f} lines/s end to end, "
-        f"{len(report.lines) / seconds:,.0f}x the seed's 1 line/s"
-    )
-    print(memory.report())
+    print(f"{lines / seconds:,.0f} lines/s end to end, {lines / seconds:,.0f}x the seed's 1 line/s")
+    print(memory)
 
 
 if __name__ == "__main__":
