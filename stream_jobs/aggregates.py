@@ -50,6 +50,14 @@ class PeriodDeltas:
     product_monthly: dict[tuple[str, int, int, str], Measures]
     product_names: dict[str, str]
 
+    def name(self, sku: str, product: str) -> None:
+        # Lines may name a product differently (a renamed product, an import): keep the
+        # least name (case-insensitively, as MySQL's LEAST compares under the tables'
+        # collation), so the result does not depend on the order events are applied in.
+        known = self.product_names.get(sku)
+        candidates = [product] if known is None else [known, product]
+        self.product_names[sku] = min(candidates, key=lambda n: (n.casefold(), n))
+
     def rows(self) -> dict[str, list[dict[str, Any]]]:
         """Table name -> rows of keys and measures, in key order (a stable lock order)."""
         return {
@@ -82,14 +90,14 @@ def period_deltas(
         deltas.monthly[(store, year, month)].add(line)
         deltas.yearly[(store, year)].add(line)
         deltas.product_monthly[(store, year, month, line["sku"])].add(line)
-        deltas.product_names[line["sku"]] = line["product"]
+        deltas.name(line["sku"], line["product"])
     for back in returned:
         store, year, month = back["store_id"], back["year"], back["month"]
         deltas.daily[(store, str(back["return_date"]))].take_back(back)
         deltas.monthly[(store, year, month)].take_back(back)
         deltas.yearly[(store, year)].take_back(back)
         deltas.product_monthly[(store, year, month, back["sku"])].take_back(back)
-        deltas.product_names.setdefault(back["sku"], back["product"])
+        deltas.name(back["sku"], back["product"])
     return deltas
 
 

@@ -547,9 +547,10 @@ def _apply_period_deltas(
     for name, rows in period_deltas(lines, returned).rows().items():
         table = PERIOD_TABLES[name]
         upsert = insert(table).values(rows)
-        conn.execute(
-            upsert.on_duplicate_key_update({m: table.c[m] + upsert.inserted[m] for m in MEASURES})
-        )
+        update = {m: table.c[m] + upsert.inserted[m] for m in MEASURES}
+        if "product" in table.c:  # the least name, whatever the order (aggregates.py)
+            update["product"] = func.least(table.c.product, upsert.inserted.product)
+        conn.execute(upsert.on_duplicate_key_update(update))
 
 
 def _position(row: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 
 from pos_app.alerts.service import StockAlert, acknowledge, list_alerts
 from pos_app.auth.deps import Principal, require_scope
@@ -27,7 +27,7 @@ async def get_alerts(
 
 @router.post("/alerts/{alert_id}/acknowledge", status_code=status.HTTP_204_NO_CONTENT)
 async def post_acknowledge(
-    alert_id: int,
+    alert_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
     conn: ConnectionDep,
     principal: Annotated[Principal, Depends(require_scope(INVENTORY_WRITE))],
 ) -> None:

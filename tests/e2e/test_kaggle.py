@@ -168,7 +168,7 @@ def test_the_year_gives_the_reference_figures_exactly(
         raw = client[kaggle_shop.mongo_database].raw_events
         wait_for(
             lambda: raw.count_documents({}) == SALES,
-            timeout=120,
+            timeout=300,  # FerretDB stores ~178k documents: minutes on a busy machine
             what="one raw event per sale in MongoDB",
         )
 

@@ -297,15 +297,20 @@ def test_a_job_killed_mid_stream_loses_nothing_and_counts_nothing_twice(
 def test_the_period_tables_agree_with_the_lines(
     stream_job: ChildProcess, mysql: Engine, api: httpx.Client
 ) -> None:
-    """Whatever ran before (duplicates, rejects, a killed job), the tables the reports
-    read hold exactly the sums of the sale lines."""
+    """Whatever ran before (duplicates, rejects, a killed job, returns), the tables the
+    reports read hold exactly the sums of the sale lines less the returned lines."""
+    net = (
+        "(SELECT store_id, year, month, sale_date AS day, sku, sales AS amount, "
+        "quantity_sold AS units, sale_id, 1 AS is_line FROM sales "
+        "UNION ALL SELECT store_id, YEAR(return_date), MONTH(return_date), return_date, sku, "
+        "-refund, -quantity_returned, NULL, 0 FROM sale_returns) AS net"
+    )
+    measures = "SUM(amount), SUM(units), COUNT(DISTINCT sale_id), SUM(is_line)"
     checks = {
-        "sales_monthly": "SELECT store_id, year, month, SUM(sales), SUM(quantity_sold), "
-        "COUNT(DISTINCT sale_id), COUNT(*) FROM sales GROUP BY store_id, year, month",
-        "sales_daily": "SELECT store_id, sale_date, SUM(sales), SUM(quantity_sold), "
-        "COUNT(DISTINCT sale_id), COUNT(*) FROM sales GROUP BY store_id, sale_date",
-        "product_monthly_sales": "SELECT store_id, year, month, sku, SUM(sales), "
-        "SUM(quantity_sold), COUNT(DISTINCT sale_id), COUNT(*) FROM sales "
+        "sales_monthly": f"SELECT store_id, year, month, {measures} FROM {net} "
+        "GROUP BY store_id, year, month",
+        "sales_daily": f"SELECT store_id, day, {measures} FROM {net} GROUP BY store_id, day",
+        "product_monthly_sales": f"SELECT store_id, year, month, sku, {measures} FROM {net} "
         "GROUP BY store_id, year, month, sku",
     }
     keys = {
@@ -322,5 +327,10 @@ def test_the_period_tables_agree_with_the_lines(
             assert kept, table
     summary = api.get("/api/v1/reports/summary").json()
     with mysql.connect() as conn:
-        revenue = conn.execute(text("SELECT SUM(sales) FROM sales WHERE store_id = 'yangon-1'"))
+        revenue = conn.execute(
+            text(
+                "SELECT (SELECT SUM(sales) FROM sales WHERE store_id = 'yangon-1') - "
+                "(SELECT COALESCE(SUM(refund), 0) FROM sale_returns WHERE store_id = 'yangon-1')"
+            )
+        )
         assert Decimal(summary["totals"]["revenue"]) == revenue.scalar()
