@@ -1,4 +1,4 @@
-"""Benchmark: sale-to-stock latency and the stack's memory, at rest and under load.
+"""Benchmark: sale-to-stock and sale-to-Today-view latency, and the stack's memory.
 
 The sales go through the whole path: POST /api/v1/sales -> MySQL outbox -> relay ->
 Kafka -> Spark -> MySQL `stocks` (and MongoDB).
@@ -7,7 +7,12 @@ Starts its own app and stream job on the running local stack (database `pos_benc
 topics `bench-<id>.*`), posts sales through the API at a steady rate, and for each
 sale measures the time from sending the request to the commit that updated `stocks`
 (the stream job stamps `processed_events.processed_at` in that same transaction;
-MySQL runs on this machine, so both clocks are the same clock). It also samples the
+MySQL runs on this machine, so both clocks are the same clock). Beside that, a thread
+polls the manager's Today figures (`GET /api/v1/reports/today`, what the Today page's
+partial renders) every 100 ms and times each sale from its request to the first poll
+that counts it: by its id in the latest sales, or, if a batch stored more sales than
+that list holds, by the day's number of sales reaching it. The page itself polls every
+2 s, so a person sees a sale up to 2 s (1 s on average) after that. It also samples the
 resident memory (RSS) of every process of the stack.
 
     cd bench && ../.venv/bin/python freshness.py [--sales 300] [--rate 5]
@@ -19,6 +24,7 @@ import argparse
 import random
 import statistics
 import sys
+import threading
 import time
 from datetime import datetime
 
@@ -72,7 +78,7 @@ def main() -> None:
     try:
         memory = MemorySampler(settings, {"stream job (python + JVM)": stream, "app": app})
         memory.start()
-        latencies, post_ms, lost = post_sales(settings, args.sales, args.rate)
+        latencies, post_ms, lost, today = post_sales(settings, args.sales, args.rate)
         memory.stop()
     finally:
         stop(app)
@@ -91,20 +97,64 @@ def main() -> None:
             f"p95 {percentile(latencies, 0.95):.2f} s, max {max(latencies):.2f} s "
             f"(n={len(latencies)})"
         )
+    if today:
+        print(
+            f"sale-to-Today-view latency (API poll every 0.1 s): "
+            f"p50 {statistics.median(today):.2f} s, p95 {percentile(today, 0.95):.2f} s, "
+            f"max {max(today):.2f} s (n={len(today)}); the page polls every 2 s on top"
+        )
     print(memory.report())
 
 
-def post_sales(settings: Settings, count: int, rate: float) -> tuple[list[float], list[float], int]:
-    """Post sales at a steady rate; per sale, seconds from request to the stock commit."""
+class TodayWatcher(threading.Thread):
+    """Polls the Today figures; notes when each sale is first counted there."""
+
+    def __init__(self, url: str, auth: dict[str, str]) -> None:
+        super().__init__(daemon=True)
+        self.client = httpx.Client(base_url=url, timeout=30, headers=auth)
+        self.base = self.client.get("/api/v1/reports/today").raise_for_status().json()
+        self.seen_at: dict[str, float] = {}  # sale id -> first poll that listed it
+        self.count_at: list[tuple[int, float]] = []  # (sales counted today, poll time)
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            today = self.client.get("/api/v1/reports/today").raise_for_status().json()
+            now = time.time()
+            for sale in today["recent_sales"]:
+                self.seen_at.setdefault(sale["sale_id"], now)
+            self.count_at.append((today["today"]["sales"] - self.base["today"]["sales"], now))
+            self.done.wait(0.1)
+        self.client.close()
+
+    def latencies(self, order: list[str], sent_at: dict[str, float]) -> list[float]:
+        result = []
+        for n, sale in enumerate(order, start=1):
+            at = self.seen_at.get(sale)
+            if at is None:  # never among the latest: when the count first covered it
+                at = next((t for counted, t in self.count_at if counted >= n), None)
+            if at is not None:
+                result.append(at - sent_at[sale])
+        return result
+
+
+def post_sales(
+    settings: Settings, count: int, rate: float
+) -> tuple[list[float], list[float], int, list[float]]:
+    """Post sales at a steady rate; per sale, seconds from request to the stock commit,
+    and to the Today figures counting it."""
     url = f"http://127.0.0.1:{PORT}"
     key = create_api_key_sync(
-        settings, name="freshness bench", scopes=["sales:write", "catalog:read"]
+        settings, name="freshness bench", scopes=["sales:write", "catalog:read", "reports:read"]
     )
     auth = {"Authorization": f"Bearer {key}"}
     skus = [p["sku"] for p in httpx.get(f"{url}/api/v1/products", headers=auth).json()]
     rng = random.Random(42)
     sent_at: dict[str, float] = {}
+    order: list[str] = []
     post_ms: list[float] = []
+    watcher = TodayWatcher(url, auth)
+    watcher.start()
     start = time.monotonic()
     print(f"posting {count} sales at {rate}/s ...", file=sys.stderr)
     with httpx.Client(base_url=url, timeout=30, headers=auth) as client:
@@ -119,6 +169,7 @@ def post_sales(settings: Settings, count: int, rate: float) -> tuple[list[float]
             post_ms.append((time.time() - t0) * 1000)
             response.raise_for_status()
             sent_at[response.json()["sale_id"]] = t0
+            order.append(response.json()["sale_id"])
 
     engine = make_sync_engine(settings)
     deadline = time.monotonic() + 120
@@ -131,8 +182,11 @@ def post_sales(settings: Settings, count: int, rate: float) -> tuple[list[float]
             break
         time.sleep(0.5)
     engine.dispose()
+    time.sleep(1)  # a last poll or two of the Today figures
+    watcher.done.set()
+    watcher.join()
     latencies = [at.timestamp() - sent_at[sale] for sale, at in rows if sale in sent_at]
-    return latencies, post_ms, len(sent_at) - len(latencies)
+    return latencies, post_ms, len(sent_at) - len(latencies), watcher.latencies(order, sent_at)
 
 
 if __name__ == "__main__":

@@ -26,9 +26,22 @@ def dom_id(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", text)
 
 
+def age(seconds: float | None) -> str:
+    """12.3 -> '12 s', 150 -> '2 min 30 s', 7300 -> '2 h 1 min'; None -> 'never'."""
+    if seconds is None:
+        return "never"
+    whole = max(0, round(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60} s"
+    return f"{whole // 3600} h {whole % 3600 // 60} min"
+
+
 templates = Jinja2Templates(directory=REPO_ROOT / "templates")
 templates.env.filters["kyat"] = kyat
 templates.env.filters["dom_id"] = dom_id
+templates.env.filters["age"] = age
 
 
 def render_page(

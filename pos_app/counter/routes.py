@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from pos_app.alerts.service import list_alerts
 from pos_app.auth.deps import CashierDep, Principal
 from pos_app.catalog.service import Product, list_products, products_by_sku
 from pos_app.counter import cart as carts
@@ -85,6 +86,7 @@ async def counter_page(
         "families": variant_families(catalog),
         "stock": stock,
         "alerts": [s for s in stock.values() if s.status != "ok"],
+        "reorder_alerts": await _open_alerts(conn, settings),
         "cashier": cashier,
         "family_my": lambda p: SUFFIX.sub("", p.name_my or ""),
         **await _cart_context(conn, settings, cashier),
@@ -423,8 +425,19 @@ async def alerts(
     return templates.TemplateResponse(
         request,
         "_alerts.html",
-        {"alerts": [s for s in levels if s.status != "ok"], "levels": levels, "oob": True},
+        {
+            "alerts": [s for s in levels if s.status != "ok"],
+            "reorder_alerts": await _open_alerts(conn, settings),
+            "levels": levels,
+            "oob": True,
+        },
     )
+
+
+async def _open_alerts(conn: AsyncConnection, settings: Settings) -> list[Any]:
+    """Reorder-point crossings no manager has acknowledged yet (read-only here: a manager
+    acknowledges them on the Today view)."""
+    return await list_alerts(conn, store_id=settings.store_id, open_only=True, limit=20)
 
 
 @router.get("/counter/stock", response_class=HTMLResponse)

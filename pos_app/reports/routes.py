@@ -1,16 +1,20 @@
 from __future__ import annotations
 
-from datetime import date
+import dataclasses
+from datetime import UTC, date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi.responses import HTMLResponse, RedirectResponse
 
+from pos_app.alerts.service import acknowledge
 from pos_app.auth.deps import ManagerDep, require_scope
 from pos_app.auth.roles import REPORTS_READ
+from pos_app.auth.service import audit
 from pos_app.deps import ConnectionDep, SettingsDep
-from pos_app.reports.charts import grouped_columns, heat_map, horizontal_bars
+from pos_app.reports.charts import BarChart, grouped_columns, heat_map, horizontal_bars
 from pos_app.reports.export import CSV_RESPONSE, csv_response, wants_csv
 from pos_app.reports.service import (
     Dashboard,
@@ -25,8 +29,10 @@ from pos_app.reports.service import (
     top_products,
     top_products_by_month,
 )
+from pos_app.reports.today import Today, today_report
+from pos_app.security import csrf
 from pos_app.settings import Settings
-from pos_app.templating import kyat, render_page
+from pos_app.templating import kyat, render_page, templates
 
 router = APIRouter()
 reports_api = [Depends(require_scope(REPORTS_READ))]
@@ -235,3 +241,95 @@ async def top_products_page(
         {"tops": tops, "chart": chart, "months": MONTHS, "principal": manager},
         settings=settings,
     )
+
+
+# --- Today: the day as the pipeline stores it ----------------------------------------
+#
+# The page polls a partial every 2 s with htmx rather than holding a server-sent-events
+# stream: it is simpler (no connection per phone to keep open, no reconnect logic), it
+# passes through any proxy, and a sale takes a second or more through the outbox, Kafka
+# and Spark anyway, so pushing would not show it noticeably sooner.
+
+
+@router.get(
+    "/api/v1/reports/today",
+    response_model=Today,
+    tags=["reports"],
+    dependencies=reports_api,
+)
+async def get_today(conn: ConnectionDep, settings: SettingsDep) -> Today:
+    """Today so far (net of returns) beside the same weekday last week up to the same
+    time, today by hour, the last 20 sales, open stock alerts and the pipeline's lag:
+    all as the stream job has stored them. Money as decimal strings."""
+    return await today_report(conn, settings=settings)
+
+
+def _hour_chart(data: Today) -> BarChart:
+    chart = grouped_columns(
+        "Today by hour",
+        [f"{h.hour:02d}" for h in data.by_hour],
+        [[h.revenue for h in data.by_hour], [h.revenue_last_week for h in data.by_hour]],
+        height=200,
+    )
+    # Every third hour labelled, so the labels stay legible on a phone.
+    return dataclasses.replace(chart, labels=chart.labels[::3])
+
+
+async def _today_context(
+    request: Request, conn: ConnectionDep, settings: Settings
+) -> dict[str, Any]:
+    data = await today_report(conn, settings=settings)
+    zone = ZoneInfo(settings.shop_timezone)
+    token, _ = csrf.page_token(request, settings.secret_key)
+    return {
+        "data": data,
+        "chart": _hour_chart(data),
+        "raised": {
+            a.alert_id: a.raised_at.replace(tzinfo=UTC).astimezone(zone).strftime("%H:%M")
+            for a in data.open_alerts
+        },
+        "settings": settings,
+        "csrf_token": token,
+    }
+
+
+@router.get("/manager/today", response_class=HTMLResponse, include_in_schema=False)
+async def today_page(
+    request: Request, conn: ConnectionDep, settings: SettingsDep, manager: ManagerDep
+) -> HTMLResponse:
+    context = await _today_context(request, conn, settings)
+    return render_page(
+        request, "manager_today.html", {**context, "principal": manager}, settings=settings
+    )
+
+
+@router.get("/manager/today/live", response_class=HTMLResponse, include_in_schema=False)
+async def today_live(
+    request: Request, conn: ConnectionDep, settings: SettingsDep, _: ManagerDep
+) -> HTMLResponse:
+    """The part of the page the browser polls."""
+    context = await _today_context(request, conn, settings)
+    return templates.TemplateResponse(request, "_today.html", context)
+
+
+@router.post("/manager/today/alerts/{alert_id}/acknowledge", include_in_schema=False)
+async def today_acknowledge(
+    alert_id: int,
+    request: Request,
+    conn: ConnectionDep,
+    settings: SettingsDep,
+    manager: ManagerDep,
+) -> Response:
+    """The Acknowledge button: htmx gets the refreshed view back, a plain form a redirect."""
+    await csrf.require_token(request, settings.secret_key)
+    done = await acknowledge(conn, alert_id, by=manager.name)
+    if done is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no alert {alert_id}")
+    if done:
+        await audit(
+            conn, actor=manager.actor, action="alert.acknowledged", target=f"alert:{alert_id}"
+        )
+    await conn.commit()
+    if request.headers.get("HX-Request"):
+        return await today_live(request, conn, settings, manager)
+    return RedirectResponse("/manager/today", status_code=status.HTTP_303_SEE_OTHER)
