@@ -56,6 +56,8 @@ class Settings(BaseSettings):
 
     spark_master: str = "local[*]"
     spark_driver_memory: str = "1g"
+    # Where executors reach the driver: loopback here; the stream container's name in Docker.
+    spark_driver_host: str = "127.0.0.1"
     # Where the stream job keeps its checkpoint; empty means under the stack's state folder.
     stream_checkpoint_dir: str = ""
     stream_trigger_seconds: float = 0.0

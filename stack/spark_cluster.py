@@ -24,8 +24,14 @@ def _launcher(main_class: str) -> list[str]:
 
 
 def _env(settings: Settings) -> dict[str, str]:
-    # Workers start executors from SPARK_HOME's jars, bound to loopback.
-    return {"SPARK_HOME": str(SPARK_HOME), "SPARK_LOCAL_IP": "127.0.0.1"}
+    # Workers start executors from SPARK_HOME's jars, bound to loopback. pyspark is not a
+    # Spark release (no RELEASE file): without SPARK_SCALA_VERSION the executor launcher
+    # looks for a source build and fails with "Cannot find any build directories".
+    return {
+        "SPARK_HOME": str(SPARK_HOME),
+        "SPARK_LOCAL_IP": "127.0.0.1",
+        "SPARK_SCALA_VERSION": "2.13",
+    }
 
 
 def worker_names(settings: Settings) -> list[str]:

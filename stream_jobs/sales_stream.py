@@ -44,13 +44,15 @@ def build_spark(settings: Settings, app_name: str = "pos-sales-stream") -> Spark
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     local_dir = settings.state_dir / "tmp" / "spark"
     local_dir.mkdir(parents=True, exist_ok=True)
+    # Loopback unless executors elsewhere (containers) must reach the driver by name.
+    bind = "127.0.0.1" if settings.spark_driver_host == "127.0.0.1" else "0.0.0.0"
     builder = (
         SparkSession.builder.master(settings.spark_master)
         .appName(app_name)
         .config("spark.jars", ",".join(spark_jars(settings)))
         .config("spark.driver.memory", settings.spark_driver_memory)
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", bind)
+        .config("spark.driver.host", settings.spark_driver_host)
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.local.dir", str(local_dir))
