@@ -17,8 +17,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from common import bench_settings, machine, rss_kib
-from replay import KAGGLE_DIR, replay_year
+from common import machine, rss_kib
+from replay import default_dir, replay
 
 from stream_jobs.rebuild import Outcome, Source, rebuild
 
@@ -35,11 +35,12 @@ def peak_rss_while(action: threading.Thread) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dir", default=str(KAGGLE_DIR))
+    parser.add_argument("--dir", default=default_dir())
     parser.add_argument("--source", choices=["mongo", "kafka", "both"], default="both")
     args = parser.parse_args()
-    settings = bench_settings()
-    lines, events, streamed, _ = replay_year(settings, Path(args.dir))
+    streaming = replay(Path(args.dir))
+    settings, lines, events = streaming.settings, streaming.lines, streaming.sales
+    streamed = streaming.seconds
     print(f"streaming replay: {lines:,} lines in {streamed:.1f} s", flush=True)
 
     sources: list[Source] = ["mongo", "kafka"] if args.source == "both" else [args.source]

@@ -6,9 +6,11 @@ and MongoDB (`raw_events`) hold every line and sale. Prints the lines, the secon
 from the first publish to the last line stored, lines per second end to end, the
 peak memory of each process, and the ratio to the seed study's one line per second.
 
-    cd bench && ../.venv/bin/python replay.py [--dir DIR]
+    cd bench && ../.venv/bin/python replay.py [--dir DIR] [--master URL]
 
-DIR defaults to the shared Kaggle folder beside the repository.
+DIR defaults to the shared Kaggle folder beside the repository; URL (a Spark master)
+to POS_SPARK_MASTER, `local[*]`. `cluster.py` runs it on `local[2]` and on a two-worker
+Spark standalone cluster.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -28,23 +31,37 @@ from pos_app.db.tables import sales
 from pos_app.imports import kaggle
 from pos_app.imports.load import publish, save_products
 from pos_app.settings import REPO_ROOT, Settings
-from stack.processes import stop
+from stack.processes import ProcessFiles, stop
 
 STORE = "kaggle-2019"
-KAGGLE_DIR = REPO_ROOT.parent / "shared" / "datasets" / "kaggle-sales-2019"
 
 
-def replay_year(settings: Settings, kaggle_dir: Path) -> tuple[int, int, float, str]:
-    """Import the Kaggle year into the (fresh) bench shop through the running pipeline;
-    return lines, sales, seconds from the first publish to the last line stored, and
-    the memory report."""
-    report = kaggle.read_dir(kaggle_dir)
+@dataclass
+class Figures:
+    master: str
+    lines: int
+    sales: int
+    seconds: float
+    peak_mib: float  # every watched process at its peak, summed
+    settings: Settings  # the scratch shop, for what a benchmark does next (rebuild.py)
+
+
+def default_dir() -> str:
+    return str(REPO_ROOT.parent / "shared" / "datasets" / "kaggle-sales-2019")
+
+
+def replay(
+    folder: Path, *, master: str | None = None, watch: dict[str, ProcessFiles] | None = None
+) -> Figures:
+    """Replay the year through a fresh scratch shop; return the figures (and print them)."""
+    report = kaggle.read_dir(folder)
     events = kaggle.sale_events(report.lines, store_id=STORE)
+    settings = bench_settings(**({"spark_master": master} if master else {}))
     save_products(
         settings, kaggle.products(report.lines), store_id=STORE, category="Electronics", stock={}
     )
     stream = start_stream(settings)
-    memory = MemorySampler(settings, {"stream job (python + JVM)": stream})
+    memory = MemorySampler(settings, {"stream job (python + JVM)": stream, **(watch or {})})
     memory.start()
     engine = make_sync_engine(settings)
     mongo: MongoClient[dict[str, object]] = MongoClient(settings.mongo_url)
@@ -64,9 +81,9 @@ def replay_year(settings: Settings, kaggle_dir: Path) -> tuple[int, int, float, 
             last_line = select(func.unix_timestamp(func.max(sales.c.processed_at)))
             mysql_done = float(conn.scalar(last_line) or 0)
         # Counting a large FerretDB collection is slow: poll it only once MySQL is done
-        # (each batch writes MongoDB right after MySQL), every few seconds.
+        # (each batch writes MongoDB right after MySQL), every second.
         while raw_events.count_documents({}) < len(events):
-            time.sleep(3)
+            time.sleep(1)
         mongo_done = time.time()
         seconds = max(mysql_done, mongo_done) - started
     finally:
@@ -74,19 +91,26 @@ def replay_year(settings: Settings, kaggle_dir: Path) -> tuple[int, int, float, 
         stop(stream)
         engine.dispose()
         mongo.close()
-    return len(report.lines), len(events), seconds, memory.report()
+
+    print(f"\n\nreplay benchmark, {datetime.now():%Y-%m-%d %H:%M}; machine: {machine()}")
+    print(f"Spark master: {settings.spark_master}")
+    print(f"{len(report.lines):,} lines in {len(events):,} sales, stored in MySQL and MongoDB")
+    print(f"{seconds:.1f} s from the first publish to the last line stored")
+    print(
+        f"{len(report.lines) / seconds:,.0f} lines/s end to end, "
+        f"{len(report.lines) / seconds:,.0f}x the seed's 1 line/s"
+    )
+    print(memory.report())
+    peak = sum(memory.peak.values()) / 1024
+    return Figures(settings.spark_master, len(report.lines), len(events), seconds, peak, settings)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dir", default=str(KAGGLE_DIR))
+    parser.add_argument("--dir", default=default_dir())
+    parser.add_argument("--master", help="Spark master URL (default: POS_SPARK_MASTER)")
     args = parser.parse_args()
-    lines, events, seconds, memory = replay_year(bench_settings(), Path(args.dir))
-    print(f"\n\nreplay benchmark, {datetime.now():%Y-%m-%d %H:%M}; machine: {machine()}")
-    print(f"{lines:,} lines in {events:,} sales, stored in MySQL and MongoDB")
-    print(f"{seconds:.1f} s from the first publish to the last line stored")
-    print(f"{lines / seconds:,.0f} lines/s end to end, {lines / seconds:,.0f}x the seed's 1 line/s")
-    print(memory)
+    replay(Path(args.dir), master=args.master)
 
 
 if __name__ == "__main__":

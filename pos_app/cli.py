@@ -19,6 +19,8 @@ def cmd_stack(args: argparse.Namespace) -> int:
     from stack.processes import StartError
 
     settings = get_settings()
+    if args.kafka_brokers is not None:
+        settings = settings.model_copy(update={"kafka_brokers": args.kafka_brokers})
     try:
         if args.action == "install":
             install.ensure_all(settings)
@@ -235,6 +237,25 @@ def cmd_stream(args: argparse.Namespace) -> int:
     return supervise(job, {**os.environ, **settings.as_env()})
 
 
+def cmd_spark(args: argparse.Namespace) -> int:
+    """A Spark standalone cluster on this machine, for `posctl stream --master`."""
+    from stack import spark_cluster
+    from stack.processes import StartError
+
+    settings = get_settings()
+    if args.action == "down":
+        _print(spark_cluster.down(settings) or ["spark: was not running"])
+        return 0
+    try:
+        url = spark_cluster.up(settings, workers=args.workers, port=args.port)
+    except StartError as error:
+        print(error, file=sys.stderr)
+        spark_cluster.down(settings)
+        return 1
+    print(f"spark master {url} with {args.workers} workers; run: posctl stream --master {url}")
+    return 0
+
+
 def cmd_rebuild(args: argparse.Namespace) -> int:
     """`rebuild` swaps recomputed tables in; `verify` (a dry run) only compares."""
     from stream_jobs.rebuild import rebuild
@@ -303,6 +324,12 @@ def build_parser() -> argparse.ArgumentParser:
     stack = sub.add_parser("stack", help="the local Kafka, MariaDB and FerretDB")
     stack.add_argument("action", choices=["install", "up", "down", "status", "stop", "restart"])
     stack.add_argument("services", nargs="*", help="only these (mariadb, kafka, ferretdb)")
+    stack.add_argument(
+        "--kafka-brokers",
+        type=int,
+        help="run Kafka as a KRaft cluster of this many brokers on loopback (default: "
+        "POS_KAFKA_BROKERS, 1); see docs/scaling.md",
+    )
     stack.set_defaults(func=cmd_stack)
 
     db = sub.add_parser("db", help="schema migrations")
@@ -371,6 +398,12 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("--master", help="Spark master URL (default: POS_SPARK_MASTER)")
     stream.add_argument("--detach", action="store_true", help="run in the background")
     stream.set_defaults(func=cmd_stream)
+
+    spark = sub.add_parser("spark", help="a Spark standalone cluster on this machine")
+    spark.add_argument("action", choices=["up", "down"])
+    spark.add_argument("--workers", type=int, default=2, help="workers of one core each")
+    spark.add_argument("--port", type=int, default=7177, help="the master's port")
+    spark.set_defaults(func=cmd_spark)
 
     for name, help_text in (
         ("rebuild", "recompute every processed MySQL table from the raw events, swap them in"),

@@ -43,13 +43,21 @@ class Settings(BaseSettings):
     # Prefix for every topic name, so tests can run beside the demo shop on one broker.
     kafka_topic_prefix: str = "pos"
     kafka_sales_partitions: int = 3
+    # A chain runs Kafka as a cluster: each partition on `replication_factor` brokers, and a
+    # write (acks=all) is acknowledged only once `min_insync_replicas` of them have it, so a
+    # broker may die without losing an acknowledged sale (see docs/scaling.md).
     kafka_replication_factor: int = 1
+    kafka_min_insync_replicas: int = 1
+    # How many brokers `posctl stack up` runs on this machine (KRaft, each also a controller).
+    kafka_brokers: int = 1
 
     mongo_url: str = "mongodb://127.0.0.1:27017/"
     mongo_database: str = "pos"
 
     spark_master: str = "local[*]"
     spark_driver_memory: str = "1g"
+    # Where executors reach the driver: loopback here; the stream container's name in Docker.
+    spark_driver_host: str = "127.0.0.1"
     # Where the stream job keeps its checkpoint; empty means under the stack's state folder.
     stream_checkpoint_dir: str = ""
     stream_trigger_seconds: float = 0.0
@@ -66,6 +74,15 @@ class Settings(BaseSettings):
 
     # The local stack's state (data, logs, jars): one ignored folder.
     state_dir: Path = REPO_ROOT / ".stack"
+
+    @model_validator(mode="after")
+    def _check_kafka_cluster(self) -> Settings:
+        if not 1 <= self.kafka_min_insync_replicas <= self.kafka_replication_factor:
+            raise ValueError(
+                "POS_KAFKA_MIN_INSYNC_REPLICAS must be between 1 and "
+                "POS_KAFKA_REPLICATION_FACTOR, or every write would be refused"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

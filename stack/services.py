@@ -118,46 +118,133 @@ def _bootstrap_mariadb(settings: Settings, files: ProcessFiles, sock: Path) -> N
 # --- Kafka -----------------------------------------------------------------------------
 
 
-def _start_kafka(settings: Settings, files: ProcessFiles) -> None:
-    java = install.find_program("java")
-    log_dir = settings.state_dir / "data" / "kafka"
-    config = settings.state_dir / "run" / "kafka-server.properties"
-    config.parent.mkdir(parents=True, exist_ok=True)
-    template = (STACK_DIR / "kafka" / "server.properties.in").read_text()
-    port = kafka_port(settings)
-    config.write_text(
-        template.replace("{log_dir}", str(log_dir))
-        .replace("{port}", str(port))
-        .replace("{controller_port}", str(port + 1))
+@dataclass(frozen=True)
+class KafkaNode:
+    """One KRaft node (broker and controller) of the local Kafka."""
+
+    node_id: int
+    port: int
+    controller_port: int
+    process: str  # its ProcessFiles name: "kafka" for node 1, "kafka-N" for the others
+
+
+def kafka_nodes(settings: Settings) -> list[KafkaNode]:
+    """The nodes `stack up` runs: the bootstrap servers' ports when they list one per
+    broker, else every second port from the first (controllers one above each)."""
+    count = settings.kafka_brokers
+    listed = [int(a.rsplit(":", 1)[1]) for a in settings.kafka_bootstrap_servers.split(",")]
+    ports = listed if len(listed) == count else [listed[0] + 2 * i for i in range(count)]
+    return [
+        KafkaNode(i + 1, port, port + 1, "kafka" if i == 0 else f"kafka-{i + 1}")
+        for i, port in enumerate(ports)
+    ]
+
+
+def _kafka_dirs(settings: Settings, node: KafkaNode) -> tuple[Path, Path]:
+    """(log dir, config file). A single node keeps its old place; a cluster's nodes their own."""
+    if settings.kafka_brokers == 1:
+        return (
+            settings.state_dir / "data" / "kafka",
+            settings.state_dir / "run" / "kafka-server.properties",
+        )
+    return (
+        settings.state_dir / "data" / "kafka-cluster" / f"node-{node.node_id}",
+        settings.state_dir / "run" / f"kafka-{node.node_id}.properties",
     )
-    classpath = f"{install.jar_dir(settings, 'kafka')}/*"
-    jvm = [
-        java,
+
+
+def _kafka_jvm(settings: Settings) -> list[str]:
+    return [
+        install.find_program("java"),
         "-Xms256m",
         "-Xmx512m",
         f"-Dlog4j2.configurationFile={STACK_DIR / 'kafka' / 'log4j2.properties'}",
         "-cp",
-        classpath,
+        f"{install.jar_dir(settings, 'kafka')}/*",
     ]
+
+
+def _spawn_kafka_node(settings: Settings, node: KafkaNode) -> int:
+    """Write the node's config, format its storage the first time, start it; return its pid."""
+    nodes = kafka_nodes(settings)
+    log_dir, config = _kafka_dirs(settings, node)
+    config.parent.mkdir(parents=True, exist_ok=True)
+    if len(nodes) == 1:
+        quorum = f"controller.quorum.bootstrap.servers=127.0.0.1:{node.controller_port}"
+    else:  # a static quorum: every node knows every controller
+        voters = ",".join(f"{n.node_id}@127.0.0.1:{n.controller_port}" for n in nodes)
+        quorum = f"controller.quorum.voters={voters}"
+    template = (STACK_DIR / "kafka" / "server.properties.in").read_text()
+    values = {
+        "node_id": node.node_id,
+        "quorum": quorum,
+        "log_dir": log_dir,
+        "port": node.port,
+        "controller_port": node.controller_port,
+        "replication_factor": settings.kafka_replication_factor,
+        "min_isr": settings.kafka_min_insync_replicas,
+    }
+    for name, value in values.items():
+        template = template.replace("{" + name + "}", str(value))
+    config.write_text(template)
+    jvm = _kafka_jvm(settings)
     if not (log_dir / "meta.properties").exists():
-        cluster_id = uuid.uuid4().hex[:22]
+        # All nodes of a cluster are formatted with the same cluster id, kept beside them.
+        id_file = log_dir.parent / "cluster-id" if len(nodes) > 1 else None
+        if id_file is not None and id_file.exists():
+            cluster_id = id_file.read_text().strip()
+        else:
+            cluster_id = uuid.uuid4().hex[:22]
+            if id_file is not None:
+                id_file.parent.mkdir(parents=True, exist_ok=True)
+                id_file.write_text(cluster_id)
+        standalone = ["--standalone"] if len(nodes) == 1 else []
+        fmt = ["format", *standalone, "-t", cluster_id, "-c", str(config), "-g"]
         subprocess.run(
-            [
-                *jvm,
-                "kafka.tools.StorageTool",
-                "format",
-                "--standalone",
-                "-t",
-                cluster_id,
-                "-c",
-                str(config),
-                "-g",
-            ],
+            [*jvm, "kafka.tools.StorageTool", *fmt],
             check=True,
             capture_output=True,
         )
-    pid = spawn(files, [*jvm, "kafka.Kafka", str(config)])
-    wait_until(files, pid, lambda: port_open(port), timeout=90, what="Kafka")
+    return spawn(ProcessFiles(settings.state_dir, node.process), [*jvm, "kafka.Kafka", str(config)])
+
+
+def start_kafka_node(settings: Settings, node: KafkaNode) -> None:
+    """(Re)start one node and wait for its broker port, e.g. after it was killed."""
+    pid = _spawn_kafka_node(settings, node)
+    files = ProcessFiles(settings.state_dir, node.process)
+    wait_until(
+        files, pid, lambda: port_open(node.port), timeout=90, what=f"Kafka node {node.node_id}"
+    )
+
+
+def start_kafka(settings: Settings) -> None:
+    """Start every node that is not running and wait for all of their broker ports."""
+    # A cluster's brokers open their port only once a majority of controllers answer,
+    # so every node is started before waiting for any.
+    started = []
+    for node in kafka_nodes(settings):
+        node_files = ProcessFiles(settings.state_dir, node.process)
+        if node_files.running_pid() is None:
+            started.append((node, _spawn_kafka_node(settings, node)))
+    for node, pid in started:
+        wait_until(
+            ProcessFiles(settings.state_dir, node.process),
+            pid,
+            lambda port=node.port: port_open(port),  # type: ignore[misc]
+            timeout=120,
+            what=f"Kafka node {node.node_id}",
+        )
+
+
+def _start_kafka(settings: Settings, files: ProcessFiles) -> None:
+    start_kafka(settings)
+
+
+def _extra_kafka_files(settings: Settings) -> list[ProcessFiles]:
+    """The other nodes of a cluster started earlier (whatever kafka_brokers says now)."""
+    run = settings.state_dir / "run"
+    names = sorted(p.stem for p in run.glob("kafka-*.pid")) if run.is_dir() else []
+    return [ProcessFiles(settings.state_dir, name) for name in names]
 
 
 # --- FerretDB --------------------------------------------------------------------------
@@ -219,6 +306,10 @@ def down(settings: Settings) -> list[str]:
         if stop(ProcessFiles(settings.state_dir, name)):
             done.append(f"{name}: stopped")
     for svc in reversed(SERVICES):
+        if svc.name == "kafka":
+            for files in _extra_kafka_files(settings):
+                if stop(files):
+                    done.append(f"{files.name}: stopped")
         done.append(f"{svc.name}: {'stopped' if stop(svc.files(settings)) else 'was not running'}")
     return done
 
@@ -227,6 +318,9 @@ def status(settings: Settings) -> tuple[list[str], bool]:
     """One line per process, and whether every service of the stack is up."""
     lines, healthy = [], True
     ports = [(s.name, s.port_of(settings)) for s in SERVICES] + [(n, 0) for n in APP_PROCESSES]
+    node_ports = {node.process: node.port for node in kafka_nodes(settings)}
+    extra = [(f.name, node_ports.get(f.name, 0)) for f in _extra_kafka_files(settings)]
+    ports[2:2] = extra  # after kafka (node 1)
     for name, port in ports:
         files = ProcessFiles(settings.state_dir, name)
         pid = files.running_pid()
@@ -245,4 +339,7 @@ def status(settings: Settings) -> tuple[list[str], bool]:
 
 
 def stop_service(settings: Settings, name: str) -> bool:
+    if name == "kafka":
+        for files in _extra_kafka_files(settings):
+            stop(files)
     return stop(service(name).files(settings))

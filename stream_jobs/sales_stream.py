@@ -20,6 +20,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from pos_app.settings import Settings, get_settings
 from stack.install import spark_jars
+from stack.spark_cluster import executor_settings
 from stream_jobs.sinks import Sinks
 from stream_jobs.transform import classify, movement_rows, sale_line_rows
 
@@ -43,13 +44,15 @@ def build_spark(settings: Settings, app_name: str = "pos-sales-stream") -> Spark
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     local_dir = settings.state_dir / "tmp" / "spark"
     local_dir.mkdir(parents=True, exist_ok=True)
-    spark = (
+    # Loopback unless executors elsewhere (containers) must reach the driver by name.
+    bind = "127.0.0.1" if settings.spark_driver_host == "127.0.0.1" else "0.0.0.0"
+    builder = (
         SparkSession.builder.master(settings.spark_master)
         .appName(app_name)
         .config("spark.jars", ",".join(spark_jars(settings)))
         .config("spark.driver.memory", settings.spark_driver_memory)
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", bind)
+        .config("spark.driver.host", settings.spark_driver_host)
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.local.dir", str(local_dir))
@@ -57,8 +60,13 @@ def build_spark(settings: Settings, app_name: str = "pos-sales-stream") -> Spark
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.locality.wait", "0s")
         .config("spark.sql.streaming.minBatchesToRetain", "20")
-        .getOrCreate()
     )
+    if settings.spark_master.startswith("spark://"):
+        # On a standalone cluster the connector jars reach the executors through spark.jars
+        # (served by the driver); Python workers, if a stage needs one, find the project.
+        for key, value in executor_settings().items():
+            builder = builder.config(key, value)
+    spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
 

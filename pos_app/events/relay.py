@@ -81,7 +81,11 @@ class OutboxRelay:
         if self.producer is None:
             producer = AIOKafkaProducer(
                 bootstrap_servers=self.settings.kafka_bootstrap_servers,
-                enable_idempotence=True,  # implies acks=all; retries cannot duplicate
+                # acks=all: a send is acknowledged once min.insync.replicas brokers have it,
+                # so losing a broker loses no published sale; idempotence: retries after a
+                # leader change cannot duplicate or reorder.
+                acks="all",
+                enable_idempotence=True,
                 linger_ms=2,
                 request_timeout_ms=5000,
             )

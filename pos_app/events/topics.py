@@ -16,16 +16,20 @@ def topic_specs(settings: Settings) -> list[NewTopic]:
     # Sales and returns are keyed by sale id; three partitions let the job read in
     # parallel on a small machine while keeping every event of one sale in order.
     # Inventory events are keyed by store and are few: one partition keeps them in order.
+    # On a cluster a write with acks=all needs min.insync.replicas copies (docs/scaling.md).
+    configs = {"min.insync.replicas": str(settings.kafka_min_insync_replicas)}
     return [
         NewTopic(
             name=settings.sales_topic,
             num_partitions=settings.kafka_sales_partitions,
             replication_factor=settings.kafka_replication_factor,
+            topic_configs=configs,
         ),
         NewTopic(
             name=settings.inventory_topic,
             num_partitions=1,
             replication_factor=settings.kafka_replication_factor,
+            topic_configs=configs,
         ),
     ]
 

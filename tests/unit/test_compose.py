@@ -91,7 +91,8 @@ def test_app_services_share_the_image_and_settings() -> None:
         for var, expected in APP_ENV.items():
             assert var in env, f"{name} lacks {var}"
             if expected is not None:
-                assert env[var] == expected, f"{name}: {var}={env[var]!r}"
+                # The value, or a host variable that defaults to it (the cluster profile).
+                assert env[var] in (expected, f"${{{var}:-{expected}}}"), f"{name}: {var}"
         # Secrets come from the host and must be required, never defaulted.
         for var in ("POS_SECRET_KEY", "POS_MYSQL_PASSWORD"):
             assert re.fullmatch(rf"\$\{{{var}:\?[^}}]*\}}", env[var]), f"{name}: {var}"
@@ -212,3 +213,43 @@ def test_superset_runs_the_pinned_version_on_loopback_only_with_its_profile() ->
     for name, svc in services.items():
         if "superset" not in svc.get("profiles", []):
             assert not {"superset", "superset-provision"} & set(svc.get("depends_on", {})), name
+
+
+def test_cluster_profile_runs_three_kraft_brokers_and_a_spark_cluster() -> None:
+    services = _compose()["services"]
+    brokers = {name: services[name] for name in ("kafka-1", "kafka-2", "kafka-3")}
+    envs = {name: _environment(svc) for name, svc in brokers.items()}
+    voters = "1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093"
+    for number, (name, svc) in enumerate(brokers.items(), start=1):
+        env = envs[name]
+        assert svc["profiles"] == ["cluster"]
+        assert svc["image"] == services["kafka"]["image"]
+        assert "healthcheck" in svc
+        assert env["KAFKA_NODE_ID"] == str(number)
+        assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
+        assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == voters
+        assert env["KAFKA_ADVERTISED_LISTENERS"] == f"PLAINTEXT://{name}:9092"
+        # Acknowledged writes survive a broker: three copies, two in sync before acks=all.
+        assert env["KAFKA_DEFAULT_REPLICATION_FACTOR"] == "3"
+        assert env["KAFKA_MIN_INSYNC_REPLICAS"] == "2"
+        assert env["KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE"] == "false"
+        assert not svc.get("ports"), f"{name} must not be published"
+    # Same cluster id, each its own data volume.
+    assert len({env["CLUSTER_ID"] for env in envs.values()}) == 1
+    volumes = [svc["volumes"][0].split(":")[0] for svc in brokers.values()]
+    assert len(set(volumes)) == 3 and set(volumes) <= set(_compose()["volumes"])
+    # Spark: a master and two workers from the app image (the same Spark as the driver).
+    app_image = _app_services(_compose())["stream"]["image"]
+    for name in ("spark-master", "spark-worker-1", "spark-worker-2"):
+        svc = services[name]
+        assert svc["profiles"] == ["cluster"] and svc["image"] == app_image, name
+        command = " ".join(svc["command"])
+        main = "deploy.master.Master" if name == "spark-master" else "deploy.worker.Worker"
+        assert f"org.apache.spark.{main}" in command, name
+    for name in ("spark-worker-1", "spark-worker-2"):
+        assert "spark://spark-master:7077" in " ".join(services[name]["command"])
+    # The shop runs without the cluster: nothing outside the profile waits for it.
+    for name, svc in services.items():
+        if "cluster" not in svc.get("profiles", []):
+            deps = set(svc.get("depends_on", {}))
+            assert not deps & {*brokers, "spark-master", "spark-worker-1", "spark-worker-2"}, name
