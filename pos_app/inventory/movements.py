@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,10 +30,14 @@ Sku = Annotated[str, Field(min_length=1, max_length=40)]
 Note = Annotated[str, Field(max_length=200)]
 
 
-class ReceiptLineIn(BaseModel):
+class _LineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sku: Sku
+    quantity: int
+
+
+class ReceiptLineIn(_LineIn):
     quantity: int = Field(gt=0, le=MAX_MOVE)
 
 
@@ -45,10 +49,7 @@ class ReceiptIn(BaseModel):
     lines: list[ReceiptLineIn] = Field(min_length=1, max_length=200)
 
 
-class AdjustmentLineIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    sku: Sku
+class AdjustmentLineIn(_LineIn):
     quantity: int = Field(ge=-MAX_MOVE, le=MAX_MOVE, description="signed; never 0")
 
 
@@ -85,33 +86,55 @@ def _document_id(prefix: str, now: datetime) -> str:
     return f"{prefix}{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3).upper()}"
 
 
+def _common(
+    body: ReceiptIn | AdjustmentIn, settings: Settings, user: str, prefix: str
+) -> dict[str, Any]:
+    """The fields a receipt and an adjustment share, with a new document id."""
+    now = datetime.now(ZoneInfo(settings.shop_timezone))
+    return {
+        "event_id": str(uuid.uuid4()),
+        "document_id": _document_id(prefix, now),
+        "store_id": settings.store_id,
+        "recorded_by": user,
+        "occurred_at": now,
+        "note": body.note,
+        "lines": [
+            MovementLine(line_no=n, sku=line.sku, quantity=line.quantity)
+            for n, line in enumerate(body.lines, start=1)
+        ],
+    }
+
+
+async def _record(
+    conn: AsyncConnection,
+    event: StockReceived | StockAdjusted,
+    *,
+    settings: Settings,
+    actor: str,
+    target: str,
+    details: dict[str, Any],
+) -> None:
+    """The event in the outbox and its audit row, in one transaction."""
+    await enqueue(conn, event, topic=settings.inventory_topic)
+    await audit(conn, actor=actor, action=event.event_type, target=target, details=details)
+    await conn.commit()
+
+
 async def record_receipt(
     conn: AsyncConnection, body: ReceiptIn, *, settings: Settings, user: str, actor: str
 ) -> StockReceived:
     await _check_skus(conn, [line.sku for line in body.lines])
-    now = datetime.now(ZoneInfo(settings.shop_timezone))
-    event = StockReceived(
-        event_id=str(uuid.uuid4()),
-        receipt_id=_document_id("GR", now),
-        store_id=settings.store_id,
-        recorded_by=user,
-        occurred_at=now,
-        supplier=body.supplier,
-        note=body.note,
-        lines=[
-            MovementLine(line_no=n, sku=line.sku, quantity=line.quantity)
-            for n, line in enumerate(body.lines, start=1)
-        ],
-    )
-    await enqueue(conn, event, topic=settings.inventory_topic)
-    await audit(
+    fields = _common(body, settings, user, "GR")
+    event = StockReceived(receipt_id=fields.pop("document_id"), supplier=body.supplier, **fields)
+    units = sum(line.quantity for line in event.lines)
+    await _record(
         conn,
+        event,
+        settings=settings,
         actor=actor,
-        action="stock.received",
         target=f"receipt:{event.receipt_id}",
-        details={"lines": len(event.lines), "units": sum(li.quantity for li in event.lines)},
+        details={"lines": len(event.lines), "units": units},
     )
-    await conn.commit()
     return event
 
 
@@ -122,29 +145,16 @@ async def record_adjustment(
     if zero:
         raise MovementRejected(f"an adjustment of 0 changes nothing: {', '.join(zero)}")
     await _check_skus(conn, [line.sku for line in body.lines])
-    now = datetime.now(ZoneInfo(settings.shop_timezone))
-    event = StockAdjusted(
-        event_id=str(uuid.uuid4()),
-        adjustment_id=_document_id("ADJ", now),
-        store_id=settings.store_id,
-        recorded_by=user,
-        occurred_at=now,
-        reason=body.reason,
-        note=body.note,
-        lines=[
-            MovementLine(line_no=n, sku=line.sku, quantity=line.quantity)
-            for n, line in enumerate(body.lines, start=1)
-        ],
-    )
-    await enqueue(conn, event, topic=settings.inventory_topic)
-    await audit(
+    fields = _common(body, settings, user, "ADJ")
+    event = StockAdjusted(adjustment_id=fields.pop("document_id"), reason=body.reason, **fields)
+    await _record(
         conn,
+        event,
+        settings=settings,
         actor=actor,
-        action="stock.adjusted",
         target=f"adjustment:{event.adjustment_id}",
         details={"reason": body.reason, "lines": [[li.sku, li.quantity] for li in event.lines]},
     )
-    await conn.commit()
     return event
 
 
