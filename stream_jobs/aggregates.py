@@ -22,16 +22,19 @@ class Measures:
     units: int = 0
     lines_count: int = 0
     sale_ids: set[str] = field(default_factory=set)
+    product: str | None = None  # the least name its lines gave (see `least_name`)
 
     def add(self, line: Mapping[str, Any]) -> None:
         self.revenue += line["sales"]
         self.units += line["quantity_sold"]
         self.lines_count += 1
         self.sale_ids.add(line["sale_id"])
+        self.product = least_name(self.product, line["product"])
 
     def take_back(self, returned: Mapping[str, Any]) -> None:
         self.revenue -= returned["refund"]
         self.units -= returned["quantity_returned"]
+        self.product = least_name(self.product, returned["product"])
 
     def row(self) -> dict[str, Any]:
         return {
@@ -48,15 +51,6 @@ class PeriodDeltas:
     monthly: dict[tuple[str, int, int], Measures]
     yearly: dict[tuple[str, int], Measures]
     product_monthly: dict[tuple[str, int, int, str], Measures]
-    product_names: dict[str, str]
-
-    def name(self, sku: str, product: str) -> None:
-        # Lines may name a product differently (a renamed product, an import): keep the
-        # least name (case-insensitively, as MySQL's LEAST compares under the tables'
-        # collation), so the result does not depend on the order events are applied in.
-        known = self.product_names.get(sku)
-        candidates = [product] if known is None else [known, product]
-        self.product_names[sku] = min(candidates, key=lambda n: (n.casefold(), n))
 
     def rows(self) -> dict[str, list[dict[str, Any]]]:
         """Table name -> rows of keys and measures, in key order (a stable lock order)."""
@@ -65,10 +59,23 @@ class PeriodDeltas:
             "sales_monthly": _rows(self.monthly, ("store_id", "year", "month")),
             "sales_yearly": _rows(self.yearly, ("store_id", "year")),
             "product_monthly_sales": [
-                {**row, "product": self.product_names[row["sku"]]}
-                for row in _rows(self.product_monthly, ("store_id", "year", "month", "sku"))
+                {**row, "product": self.product_monthly[key].product}
+                for key, row in zip(
+                    sorted(self.product_monthly),
+                    _rows(self.product_monthly, ("store_id", "year", "month", "sku")),
+                    strict=True,
+                )
             ],
         }
+
+
+def least_name(known: str | None, name: str) -> str:
+    """Lines may name a product differently (a renamed product, an import): a row keeps
+    the least name (case-insensitively, as MySQL's LEAST compares under the tables'
+    collation), so it does not depend on the order events are applied in."""
+    if known is None:
+        return name
+    return min(known, name, key=lambda n: (n.casefold(), n))
 
 
 def period_deltas(
@@ -82,7 +89,6 @@ def period_deltas(
         defaultdict(Measures),
         defaultdict(Measures),
         defaultdict(Measures),
-        {},
     )
     for line in lines:
         store, year, month = line["store_id"], line["year"], line["month"]
@@ -90,14 +96,12 @@ def period_deltas(
         deltas.monthly[(store, year, month)].add(line)
         deltas.yearly[(store, year)].add(line)
         deltas.product_monthly[(store, year, month, line["sku"])].add(line)
-        deltas.name(line["sku"], line["product"])
     for back in returned:
         store, year, month = back["store_id"], back["year"], back["month"]
         deltas.daily[(store, str(back["return_date"]))].take_back(back)
         deltas.monthly[(store, year, month)].take_back(back)
         deltas.yearly[(store, year)].take_back(back)
         deltas.product_monthly[(store, year, month, back["sku"])].take_back(back)
-        deltas.name(back["sku"], back["product"])
     return deltas
 
 

@@ -56,6 +56,14 @@ def cart_line(page: Page, sku: str):  # type: ignore[no-untyped-def]
     return page.locator(f'.cart-line[data-sku="{sku}"]')
 
 
+def choose_method(page: Page, method: str) -> None:
+    # Let a cart update still in flight land first: it re-renders the payment form.
+    page.wait_for_load_state("networkidle")
+    radio = page.locator(f'input[name="method"][value="{method}"]')
+    radio.check()
+    expect(radio).to_be_checked()
+
+
 def receipt_sale_id(page: Page) -> str:
     receipt = page.locator("#receipt")
     expect(receipt).to_be_visible()
@@ -277,7 +285,7 @@ def test_discounts_are_limited_by_role_and_charged_net(
     expect(error).to_contain_text("a discount needs a reason")
     apply_discount(cashier, "LGY-COT-NVY", "10", "regular customer")
     expect(cashier.locator("#cart-total")).to_have_text("14,400 Ks")
-    cashier.locator('input[name="method"][value="card"]').check()
+    choose_method(cashier, "card")
     cashier.locator("#pay").click()
     sale_id = receipt_sale_id(cashier)
     expect(cashier.locator("#receipt")).to_contain_text("regular customer")
@@ -330,7 +338,7 @@ def test_keyboard_only_sale(signed_in: SignedIn, mysql: Engine) -> None:
 def test_todays_sales_reprint_an_80mm_receipt(signed_in: SignedIn, mysql: Engine) -> None:
     page = signed_in("cashier")
     scan(page, "GBG-WHT-23")
-    page.locator('input[name="method"][value="wavepay"]').check()
+    choose_method(page, "wavepay")
     page.locator("#pay").click()
     sale_id = receipt_sale_id(page)
 
@@ -361,7 +369,7 @@ def test_a_return_with_a_reason_puts_stock_back(
     line.locator("input.qty").fill("2")
     line.locator("input.qty").press("Enter")
     expect(page.locator("#cart-total")).to_have_text(kyat(product(mysql, sku)["unit_price"] * 2))
-    page.locator('input[name="method"][value="ayapay"]').check()
+    choose_method(page, "ayapay")
     page.locator("#pay").click()
     sale_id = receipt_sale_id(page)
     wait_for(lambda: product(mysql, sku)["on_hand"] == start - 2, timeout=30, what="the sale")

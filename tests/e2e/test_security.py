@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +11,9 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
+from pos_app.auth.cli import create_user_sync
 from pos_app.main import create_app
+from pos_app.settings import Settings
 from tests.stack_fixtures import log_in
 
 pytestmark = pytest.mark.stack
@@ -208,7 +211,10 @@ def test_no_credentials_is_401_and_a_bad_key_too(app_url: str) -> None:
     assert forged.status_code == 401
 
 
-def test_repeated_failed_logins_are_slowed(app_url: str, users: dict[str, str]) -> None:
+def test_repeated_failed_logins_are_slowed(app_url: str, settings: Settings) -> None:
+    # A user of its own: the lock must not shut out the tests that sign in as manager.
+    username, password = f"locked-{uuid.uuid4().hex[:8]}", f"pw-{uuid.uuid4().hex}"
+    create_user_sync(settings, username=username, password=password, role="manager")
     with httpx.Client(base_url=app_url, follow_redirects=False) as client:
         page = client.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
@@ -218,7 +224,7 @@ def test_repeated_failed_logins_are_slowed(app_url: str, users: dict[str, str]) 
             response = client.post(
                 "/login",
                 data={
-                    "username": "manager",
+                    "username": username,
                     "password": "wrong",
                     "csrf_token": token.group(1),
                     "next": "/",
@@ -232,8 +238,8 @@ def test_repeated_failed_logins_are_slowed(app_url: str, users: dict[str, str]) 
         right = client.post(
             "/login",
             data={
-                "username": "manager",
-                "password": users["manager"],
+                "username": username,
+                "password": password,
                 "csrf_token": token.group(1),
                 "next": "/",
             },

@@ -98,3 +98,22 @@ def test_a_return_nets_revenue_and_units_in_the_period_it_came_back() -> None:
             "lines_count": 0,
         }
     ]
+
+
+def test_a_product_row_keeps_its_own_least_name_whatever_the_batches() -> None:
+    renamed = {**line("e", "X", 1, "11.95", "2020-01-05"), "product": "Alpha X"}
+    other_store = {**line("f", "X", 1, "11.95", "2020-01-05", store="s2"), "product": "Aa X"}
+
+    def names(*batches: list[dict[str, Any]]) -> dict[tuple[str, int], str]:
+        found: dict[tuple[str, int], str] = {}
+        for batch in batches:
+            for row in period_deltas(batch).rows()["product_monthly_sales"]:
+                key = (row["store_id"], row["month"])
+                found[key] = min(found.get(key, row["product"]), row["product"])
+        return found
+
+    together = names([*LINES, renamed, other_store])
+    apart = names([renamed], [other_store], LINES)
+    assert together == apart
+    assert together[("s1", 1)] == "Alpha X"  # "Alpha X" < "Product X"
+    assert together[("s2", 1)] == "Aa X"  # another store's name stays its own
