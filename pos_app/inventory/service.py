@@ -105,12 +105,17 @@ async def low_stock(
 ) -> list[LowStockRow]:
     """Every SKU at or under its reorder point, with its recent rate of sale."""
     since = today - timedelta(days=SALES_WINDOW_DAYS - 1)
-    sold = (
-        select(sales.c.sku, func.sum(sales.c.quantity_sold).label("sold"))
-        .where(sales.c.store_id == store_id, sales.c.sale_date >= since)
-        .group_by(sales.c.sku)
-        .subquery()
-    )
+    # Two queries, not a join on a grouped subquery: MariaDB would run that subquery once
+    # per SKU through the SKU index (a "lateral derived" plan, ~120 ms over 200k lines)
+    # instead of one range scan of the window's days (~10 ms).
+    sold_by_sku = {
+        sku: int(units)
+        for sku, units in await conn.execute(
+            select(sales.c.sku, func.sum(sales.c.quantity_sold))
+            .where(sales.c.store_id == store_id, sales.c.sale_date >= since)
+            .group_by(sales.c.sku)
+        )
+    }
     query = (
         select(
             stocks.c.sku,
@@ -118,15 +123,14 @@ async def low_stock(
             products.c.name_my,
             stocks.c.on_hand,
             products.c.reorder_point,
-            func.coalesce(sold.c.sold, 0).label("sold"),
         )
         .join(products, products.c.sku == stocks.c.sku)
-        .outerjoin(sold, sold.c.sku == stocks.c.sku)
         .where(stocks.c.store_id == store_id, stocks.c.on_hand <= products.c.reorder_point)
     )
     rows = []
     for row in (await conn.execute(query)).mappings():
-        average, days, runs_out = cover(row["on_hand"], int(row["sold"]), today=today)
+        sold = sold_by_sku.get(row["sku"], 0)
+        average, days, runs_out = cover(row["on_hand"], sold, today=today)
         rows.append(
             LowStockRow(
                 sku=row["sku"],
@@ -135,7 +139,7 @@ async def low_stock(
                 on_hand=row["on_hand"],
                 reorder_point=row["reorder_point"],
                 status=stock_status(row["on_hand"], row["reorder_point"]),
-                sold_last_28_days=int(row["sold"]),
+                sold_last_28_days=sold,
                 avg_daily_sales=average,
                 days_of_cover=days,
                 runs_out_on=runs_out,
