@@ -39,6 +39,35 @@ RECORD_COLUMNS = (
 )
 
 
+def stream_cpu_set(spec: str, available: set[int]) -> set[int]:
+    """The CPUs `stream_cpus` names, out of those this process may use."""
+    spec = spec.strip().lower()
+    if spec == "all":
+        return set(available)
+    if spec == "auto":
+        return available - {min(available)} if len(available) > 1 else set(available)
+    wanted: set[int] = set()
+    for part in spec.split(","):
+        first, _, last = part.strip().partition("-")
+        if not first.isdigit() or (last and not last.isdigit()):
+            raise ValueError(f"stream_cpus: {spec!r} is not 'auto', 'all' or a list like 1-3,5")
+        wanted.update(range(int(first), int(last or first) + 1))
+    chosen = wanted & available
+    if not chosen:
+        raise ValueError(f"stream_cpus: none of {spec!r} is available (have {sorted(available)})")
+    return chosen
+
+
+def give_way_to_the_counter(settings: Settings) -> None:
+    """Keep this process, and the Spark JVM it starts (which inherits it), to the CPUs
+    `stream_cpus` allows: the counter's requests then find a core free."""
+    if not hasattr(os, "sched_setaffinity"):
+        return  # not Linux: nothing to pin
+    cpus = stream_cpu_set(settings.stream_cpus, os.sched_getaffinity(0))
+    os.sched_setaffinity(0, cpus)
+    print(f"stream job on CPUs {','.join(map(str, sorted(cpus)))}", flush=True)
+
+
 def build_spark(settings: Settings, app_name: str = "pos-sales-stream") -> SparkSession:
     # Spark would otherwise bind to the machine's outside interface.
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -140,6 +169,7 @@ def start_query(spark: SparkSession, settings: Settings, sinks: Sinks) -> Any:
 
 
 def run(settings: Settings) -> None:
+    give_way_to_the_counter(settings)
     spark = build_spark(settings)
     sinks = Sinks(settings, query_name=QUERY_NAME)
     sinks.ensure_indexes()

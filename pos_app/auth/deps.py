@@ -56,8 +56,9 @@ def presented_key(request: Request) -> str | None:
 async def current_principal(request: Request, conn: ConnectionDep) -> Principal | None:
     key = presented_key(request)
     if key is not None:
+        # It commits its own bookkeeping (last_used_at), only when it writes any: most
+        # requests go on in the transaction this read began, and save a round trip.
         api_key = await resolve_api_key(conn, key=key)
-        await conn.commit()  # last_used_at; nothing else is in this transaction yet
         if api_key is None:
             # A wrong key is an error even where anonymous access would do: say so.
             raise HTTPException(
@@ -69,8 +70,7 @@ async def current_principal(request: Request, conn: ConnectionDep) -> Principal 
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    user = await session_user(conn, token=token)
-    await conn.commit()  # last_seen_at, or the removal of an expired session
+    user = await session_user(conn, token=token)  # commits its own bookkeeping, likewise
     if user is None:
         return None
     return Principal("user", user.username, user.role, scopes_for(user.role))

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -332,6 +332,7 @@ async def session_user(
         return None
     if row["expires_at"] <= now:
         await conn.execute(delete(login_sessions).where(login_sessions.c.token_hash == token_hash))
+        await conn.commit()
         return None
     if not row["active"]:
         return None
@@ -341,6 +342,7 @@ async def session_user(
             .where(login_sessions.c.token_hash == token_hash)
             .values(last_seen_at=now)
         )
+        await conn.commit()  # bookkeeping, on its own: the request's work is not begun yet
     return User.model_validate(dict(row))
 
 
@@ -367,6 +369,10 @@ async def create_api_key(
     return _api_key(row.mappings().one()), key
 
 
+# Built once: this runs on every API request.
+_KEY_BY_PREFIX = select(api_keys).where(api_keys.c.prefix == bindparam("prefix"))
+
+
 async def resolve_api_key(
     conn: AsyncConnection, *, key: str, now: datetime | None = None
 ) -> ApiKey | None:
@@ -374,9 +380,7 @@ async def resolve_api_key(
     prefix = key_prefix(key)
     if prefix is None:
         return None
-    row = (
-        (await conn.execute(select(api_keys).where(api_keys.c.prefix == prefix))).mappings().first()
-    )
+    row = (await conn.execute(_KEY_BY_PREFIX, {"prefix": prefix})).mappings().first()
     if row is None or not hmac.compare_digest(row["key_hash"], sha256_hex(key)):
         return None
     if row["revoked_at"] is not None:
@@ -386,6 +390,7 @@ async def resolve_api_key(
         await conn.execute(
             update(api_keys).where(api_keys.c.id == row["id"]).values(last_used_at=now)
         )
+        await conn.commit()  # bookkeeping, on its own: the request's work is not begun yet
         return _api_key({**row, "last_used_at": now})
     return _api_key(row)
 
@@ -413,6 +418,9 @@ async def list_api_keys(conn: AsyncConnection) -> list[ApiKey]:
 
 # --- Audit log -----------------------------------------------------------------------
 
+# Statements on every sale's path are built once: building one costs more than running it.
+_INSERT_AUDIT = insert(audit_log)
+
 
 def audit_values(
     *, actor: str, action: str, target: str | None = None, details: dict[str, Any] | None = None
@@ -439,7 +447,7 @@ async def audit(
     details: dict[str, Any] | None = None,
 ) -> None:
     values = audit_values(actor=actor, action=action, target=target, details=details)
-    await conn.execute(insert(audit_log).values(values))
+    await conn.execute(_INSERT_AUDIT, values)
 
 
 async def list_audit(

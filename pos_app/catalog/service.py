@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.db.tables import products
@@ -33,9 +33,13 @@ async def list_products(conn: AsyncConnection, *, active_only: bool = True) -> l
     return [Product.model_validate(dict(row)) for row in rows]
 
 
+# Built once: every sale prices its lines with it.
+_PRODUCTS_BY_SKU = select(products).where(products.c.sku.in_(bindparam("skus", expanding=True)))
+
+
 async def products_by_sku(conn: AsyncConnection, skus: Iterable[str]) -> dict[str, Product]:
     wanted = sorted(set(skus))
     if not wanted:
         return {}
-    rows = (await conn.execute(select(products).where(products.c.sku.in_(wanted)))).mappings()
+    rows = (await conn.execute(_PRODUCTS_BY_SKU, {"skus": wanted})).mappings()
     return {row["sku"]: Product.model_validate(dict(row)) for row in rows}

@@ -21,13 +21,20 @@ class OutboxStatus(BaseModel):
     oldest_pending_age_seconds: float | None
 
 
+_INSERT = insert(outbox)  # built once: it runs with every sale
+
+
 async def enqueue(conn: AsyncConnection, event: OutboxEvent, *, topic: str) -> None:
     """Add the event in the caller's transaction: it is published iff that commits."""
     key, value = event.to_kafka()
     await conn.execute(
-        insert(outbox).values(
-            event_id=event.event_id, topic=topic, event_key=key.decode(), payload=value.decode()
-        )
+        _INSERT,
+        {
+            "event_id": event.event_id,
+            "topic": topic,
+            "event_key": key.decode(),
+            "payload": value.decode(),
+        },
     )
 
 

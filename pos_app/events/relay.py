@@ -14,9 +14,9 @@ import contextlib
 import logging
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from pos_app.db.tables import outbox
 from pos_app.events.topics import ensure_topics
@@ -25,12 +25,15 @@ from pos_app.settings import Settings
 log = logging.getLogger("pos.relay")
 BATCH = 500
 SEND_TIMEOUT = 15.0
+BUSY_RETRY_SECONDS = 0.05
+LINGER_SECONDS = 0.01
 
 
 class OutboxRelay:
     def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
         self.engine = engine
         self.settings = settings
+        self.lock_name = f"pos-outbox-relay:{settings.mysql_database}"
         self.producer: AIOKafkaProducer | None = None
         self.connected = False
         self.last_error: str | None = None
@@ -65,8 +68,14 @@ class OutboxRelay:
                 delay = 0.5
                 if sent == BATCH:
                     continue  # more waiting: no pause
+                if sent is None:  # another worker's relay is publishing; ours may be next
+                    await asyncio.sleep(BUSY_RETRY_SECONDS)
+                    continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+                # A busy counter wakes us once per sale: linger a moment, so one cycle
+                # (6 round trips to MySQL and one to Kafka) carries several sales.
+                await asyncio.sleep(LINGER_SECONDS)
                 self._wake.clear()
             except asyncio.CancelledError:
                 raise
@@ -104,19 +113,33 @@ class OutboxRelay:
             with contextlib.suppress(Exception):
                 await producer.stop()
 
-    async def _publish_pending(self) -> int:
+    async def _publish_pending(self) -> int | None:
+        """Publish up to BATCH pending events; None if another relay holds the lock."""
         producer = await self._producer()  # connect first, so /health can tell at once
         async with self.engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(outbox.c.id, outbox.c.topic, outbox.c.event_key, outbox.c.payload)
-                    .where(outbox.c.published_at.is_(None))
-                    .order_by(outbox.c.id)
-                    .limit(BATCH)
-                )
-            ).all()
+            # With several app workers, each runs a relay; the named lock lets one publish
+            # at a time, so events leave in id order and none is sent twice.
+            if not await conn.scalar(select(func.get_lock(self.lock_name, 0))):
+                return None
+            try:
+                return await self._publish_locked(conn, producer)
+            finally:
+                await conn.execute(select(func.release_lock(self.lock_name)))
+
+    async def _publish_locked(self, conn: AsyncConnection, producer: AIOKafkaProducer) -> int:
+        # One transaction: read the batch (after taking the lock, so it sees what the last
+        # holder marked), send it, mark it.
+        rows = (
+            await conn.execute(
+                select(outbox.c.id, outbox.c.topic, outbox.c.event_key, outbox.c.payload)
+                .where(outbox.c.published_at.is_(None))
+                .order_by(outbox.c.id)
+                .limit(BATCH)
+            )
+        ).all()
         if not rows:
             return 0
+        ids = [row.id for row in rows]
         try:
             sends = [
                 await producer.send(
@@ -126,24 +149,26 @@ class OutboxRelay:
             ]
             await asyncio.wait_for(asyncio.gather(*sends), SEND_TIMEOUT)
         except Exception as error:
-            await self._record_failure([row.id for row in rows], error)
+            await self._record_failure(conn, ids, error)
             raise
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                update(outbox)
-                .where(outbox.c.id.in_([row.id for row in rows]))
-                .values(published_at=text("CURRENT_TIMESTAMP(3)"))
-            )
+        await conn.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(ids))
+            .values(published_at=text("CURRENT_TIMESTAMP(3)"))
+        )
+        await conn.commit()
         return len(rows)
 
-    async def _record_failure(self, ids: list[int], error: Exception) -> None:
+    async def _record_failure(
+        self, conn: AsyncConnection, ids: list[int], error: Exception
+    ) -> None:
         with contextlib.suppress(DBAPIError):
-            async with self.engine.begin() as conn:
-                await conn.execute(
-                    update(outbox)
-                    .where(outbox.c.id.in_(ids))
-                    .values(
-                        attempts=outbox.c.attempts + 1,
-                        last_error=f"{error.__class__.__name__}: {error}"[:255],
-                    )
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(ids))
+                .values(
+                    attempts=outbox.c.attempts + 1,
+                    last_error=f"{error.__class__.__name__}: {error}"[:255],
                 )
+            )
+            await conn.commit()

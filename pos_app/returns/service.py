@@ -152,6 +152,8 @@ async def record_return(
     if not await conn.scalar(select(func.get_lock(lock, 10))):
         raise ReturnRejected("another return of this sale is in progress; try again")
     try:
+        # A fresh snapshot: the reads below must see a return committed while we waited.
+        await conn.commit()
         sale = await find_sale(conn, sale_id, settings=settings)
         if sale is None:
             return None

@@ -192,7 +192,7 @@ async def record_sale(
     It does not wait for Kafka: once this commits the sale is recorded, and the relay
     publishes it. With an Idempotency-Key, a retry of the same request returns the first
     sale instead of ringing up a second one."""
-    fingerprint = request_fingerprint(sale)
+    fingerprint = request_fingerprint(sale) if idempotency_key is not None else ""
     if idempotency_key is not None:
         earlier = await _earlier_sale(conn, client, idempotency_key, fingerprint)
         if earlier is not None:

@@ -1,0 +1,3 @@
+module pos-bench/loadgen
+
+go 1.21
