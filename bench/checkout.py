@@ -198,6 +198,7 @@ def main() -> None:
         stop(stream)
 
     print(f"\ncheckout benchmark, {datetime.now():%Y-%m-%d %H:%M}; machine: {machine()}")
+    print(f"stream job CPUs: POS_STREAM_CPUS={settings.stream_cpus}")
     if clicks:
         print(f"(a) browser, click on Pay to receipt shown: {summary(clicks)}")
     print(

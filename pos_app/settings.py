@@ -63,10 +63,11 @@ class Settings(BaseSettings):
     stream_trigger_seconds: float = 0.0
     # Upper bound of Kafka records per micro-batch, so a backlog is caught up in steps.
     stream_max_offsets_per_trigger: int = 20000
-    # The CPUs the stream job (and its Spark) may use: "auto" leaves the first CPU to the
-    # counter when there are two or more, "all", or a list such as "1-3,5". Spark spread
-    # over every core of a small machine makes a busy counter wait for CPU (docs/scaling.md).
-    stream_cpus: str = "auto"
+    # The CPUs the stream job (and its Spark) may use: "all", "auto" (all but the first, left
+    # to the counter, when there are two or more) or a list such as "1-3,5". On a small
+    # machine "auto" keeps a very busy counter fast and makes the pipeline slower to catch
+    # up (docs/scaling.md has both sides measured).
+    stream_cpus: str = "all"
 
     # Superset (`posctl superset up`): where it listens (`up` binds 127.0.0.1 only; the host
     # is for provisioning one that runs elsewhere, e.g. in docker compose), its secret key and
