@@ -1,7 +1,7 @@
 """Typed dependencies: the long-lived clients the lifespan opened, handed to routes.
 
 They are `async def` on purpose: FastAPI runs a plain `def` dependency in a worker
-thread, and three thread hops per request cost more than the sale itself."""
+thread, a thread hop per dependency and request for what is an attribute lookup."""
 
 from __future__ import annotations
 

@@ -58,9 +58,9 @@ def stream_cpu_set(spec: str, available: set[int]) -> set[int]:
     return chosen
 
 
-def give_way_to_the_counter(settings: Settings) -> None:
+def keep_to_stream_cpus(settings: Settings) -> None:
     """Keep this process, and the Spark JVM it starts (which inherits it), to the CPUs
-    `stream_cpus` allows: the counter's requests then find a core free."""
+    `stream_cpus` allows; with "auto" the counter's requests find a core free."""
     if not hasattr(os, "sched_setaffinity"):
         return  # not Linux: nothing to pin
     cpus = stream_cpu_set(settings.stream_cpus, os.sched_getaffinity(0))
@@ -169,7 +169,7 @@ def start_query(spark: SparkSession, settings: Settings, sinks: Sinks) -> Any:
 
 
 def run(settings: Settings) -> None:
-    give_way_to_the_counter(settings)
+    keep_to_stream_cpus(settings)
     spark = build_spark(settings)
     sinks = Sinks(settings, query_name=QUERY_NAME)
     sinks.ensure_indexes()

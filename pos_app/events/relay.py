@@ -4,7 +4,8 @@ Checkout never waits for Kafka: it commits the sale and its event to MySQL and w
 the relay. The relay sends pending events in id order with an idempotent producer,
 then marks them published. If Kafka is down it retries with back-off (0.5 s doubling
 to 10 s). A crash between sending and marking sends an event again; the stream job
-applies each event id once, so that costs nothing.
+applies each event id once, so that costs nothing. Every app process runs a relay; a
+MySQL named lock lets one publish at a time, so several processes keep the order too.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ class OutboxRelay:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=1.0)
                 # A busy counter wakes us once per sale: linger a moment, so one cycle
-                # (6 round trips to MySQL and one to Kafka) carries several sales.
+                # (a handful of MySQL round trips and one Kafka produce) carries several.
                 await asyncio.sleep(LINGER_SECONDS)
                 self._wake.clear()
             except asyncio.CancelledError:
