@@ -58,14 +58,9 @@ class PeriodDeltas:
             "sales_daily": _rows(self.daily, ("store_id", "sale_date")),
             "sales_monthly": _rows(self.monthly, ("store_id", "year", "month")),
             "sales_yearly": _rows(self.yearly, ("store_id", "year")),
-            "product_monthly_sales": [
-                {**row, "product": self.product_monthly[key].product}
-                for key, row in zip(
-                    sorted(self.product_monthly),
-                    _rows(self.product_monthly, ("store_id", "year", "month", "sku")),
-                    strict=True,
-                )
-            ],
+            "product_monthly_sales": _rows(
+                self.product_monthly, ("store_id", "year", "month", "sku"), with_product=True
+            ),
         }
 
 
@@ -106,8 +101,15 @@ def period_deltas(
 
 
 def _rows(
-    groups: Mapping[tuple[Any, ...], Measures], key_names: tuple[str, ...]
+    groups: Mapping[tuple[Any, ...], Measures],
+    key_names: tuple[str, ...],
+    *,
+    with_product: bool = False,
 ) -> list[dict[str, Any]]:
-    return [
-        {**dict(zip(key_names, key, strict=True)), **groups[key].row()} for key in sorted(groups)
-    ]
+    rows = []
+    for key in sorted(groups):
+        row = {**dict(zip(key_names, key, strict=True)), **groups[key].row()}
+        if with_product:
+            row["product"] = groups[key].product
+        rows.append(row)
+    return rows

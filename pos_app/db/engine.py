@@ -36,7 +36,8 @@ def _note_idle_since(_dbapi_connection: Any, record: Any) -> None:
 
 
 def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-    if time.monotonic() - record.info.get("idle_since", 0.0) < PING_AFTER_IDLE_SECONDS:
+    idle_since = record.info.get("idle_since")  # None: connected just now, no need
+    if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
         return
     try:
         dbapi_connection.ping(False)

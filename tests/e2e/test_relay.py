@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pos_app.db.engine import make_async_engine
 from pos_app.db.tables import outbox
@@ -40,14 +41,10 @@ def relay_shop(settings: Settings) -> Iterator[Settings]:
     yield shop
 
 
-async def _pending(settings: Settings) -> int:
-    engine = make_async_engine(settings)
-    try:
-        async with engine.connect() as conn:
-            query = select(func.count()).where(outbox.c.published_at.is_(None))
-            return int(await conn.scalar(query) or 0)
-    finally:
-        await engine.dispose()
+async def _pending(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        query = select(func.count()).where(outbox.c.published_at.is_(None))
+        return int(await conn.scalar(query) or 0)
 
 
 async def _published(settings: Settings, expected: int) -> list[tuple[int, str]]:
@@ -61,16 +58,14 @@ async def _published(settings: Settings, expected: int) -> list[tuple[int, str]]
     await consumer.start()
     ids: list[tuple[int, str]] = []
     try:
-        deadline = asyncio.get_running_loop().time() + 30
-        while asyncio.get_running_loop().time() < deadline:
-            batches = await consumer.getmany(timeout_ms=1000)
-            for records in batches.values():
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        quiet_until = None  # once all are in, wait 3 s more: a duplicate would arrive then
+        while loop.time() < min(deadline, quiet_until or deadline):
+            for records in (await consumer.getmany(timeout_ms=1000)).values():
                 ids.extend((r.partition, json.loads(r.value)["event_id"]) for r in records)
-            if len(ids) >= expected:
-                await asyncio.sleep(2)  # anything more (a duplicate) would arrive now
-                for records in (await consumer.getmany(timeout_ms=1000)).values():
-                    ids.extend((r.partition, json.loads(r.value)["event_id"]) for r in records)
-                break
+            if len(ids) >= expected and quiet_until is None:
+                quiet_until = loop.time() + 3
     finally:
         await consumer.stop()
     return ids
@@ -95,7 +90,7 @@ async def _relay_in_turn(settings: Settings) -> tuple[list[str], list[tuple[int,
         async with engine.connect() as other_process:
             assert await other_process.scalar(select(func.get_lock(first.lock_name, 0))) == 1
             assert await second._publish_pending() is None
-            assert await _pending(settings) == SALES
+            assert await _pending(engine) == SALES
             await other_process.scalar(select(func.release_lock(first.lock_name)))
 
         # Both running, both woken by every sale: each event still leaves once, in order.
@@ -106,10 +101,10 @@ async def _relay_in_turn(settings: Settings) -> tuple[list[str], list[tuple[int,
             second.wake()
             await asyncio.sleep(0.2)
         for _ in range(150):
-            if await _pending(settings) == 0:
+            if await _pending(engine) == 0:
                 break
             await asyncio.sleep(0.2)
-        assert await _pending(settings) == 0
+        assert await _pending(engine) == 0
         return recorded, await _published(settings, SALES)
     finally:
         await first.stop()
