@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 
 from pos_app.auth.cli import create_api_key_sync, create_user_sync
 from pos_app.db.engine import make_sync_engine
-from pos_app.db.tables import processed_events
+from pos_app.db.tables import outbox, processed_events
 from pos_app.settings import REPO_ROOT, Settings
 from stack.install import find_program
 from stack.processes import ProcessFiles, spawn, stop
@@ -155,6 +155,17 @@ def applied(settings: Settings) -> int:
         engine.dispose()
 
 
+def unpublished(settings: Settings) -> int:
+    """Outbox events the relay has not yet sent to Kafka."""
+    engine = make_sync_engine(settings)
+    try:
+        with engine.connect() as conn:
+            query = select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+            return int(conn.execute(query).scalar_one())
+    finally:
+        engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--browser-sales", type=int, default=100)
@@ -193,6 +204,12 @@ def main() -> None:
             time.sleep(0.5)
         drained = time.monotonic() - sent_done
         caught_up = applied(settings) >= target
+        if not caught_up:  # say where the sales stopped before the processes go
+            print(
+                f"applied {applied(settings)} of {target}; {unpublished(settings)} not yet "
+                f"sent by the relay; logs: {app.log_file}, {stream.log_file}",
+                file=sys.stderr,
+            )
     finally:
         stop(app)
         stop(stream)

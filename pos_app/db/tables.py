@@ -196,6 +196,9 @@ outbox = Table(
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),  # publish order
     Column("event_id", String(36), nullable=False, unique=True),
+    # The sale, return, receipt or adjustment id: unique, so no two documents share one
+    # (null on rows written before migration 0009).
+    Column("document_id", String(40)),
     Column("topic", String(120), nullable=False),
     Column("event_key", String(64), nullable=False),
     Column("payload", MEDIUMTEXT, nullable=False),
@@ -205,6 +208,7 @@ outbox = Table(
     Column("last_error", String(255)),
     Index("ix_outbox_unpublished", "published_at", "id"),
     Index("ix_outbox_key", "event_key"),  # a sale's events, for returns
+    Index("uq_outbox_document", "document_id", unique=True),
 )
 
 # Idempotency-Key of POST /api/v1/sales: the same key and body give back the first sale.

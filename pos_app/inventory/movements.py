@@ -3,10 +3,9 @@ applied to `stocks` by the stream job, like sales (so on hand has one writer).""
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,8 +21,10 @@ from pos_app.events.inventory import (
     StockAdjusted,
     StockReceived,
 )
-from pos_app.events.outbox import enqueue
+from pos_app.events.outbox import enqueue, new_document_id
 from pos_app.settings import Settings
+
+M = TypeVar("M", StockReceived, StockAdjusted)
 
 MAX_MOVE = 100_000
 Sku = Annotated[str, Field(min_length=1, max_length=40)]
@@ -82,10 +83,6 @@ async def _check_skus(conn: AsyncConnection, skus: list[str]) -> None:
         raise MovementRejected(f"unknown SKU: {', '.join(unknown)}")
 
 
-def _document_id(prefix: str, now: datetime) -> str:
-    return f"{prefix}{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3).upper()}"
-
-
 def _common(
     body: ReceiptIn | AdjustmentIn, settings: Settings, user: str, prefix: str
 ) -> dict[str, Any]:
@@ -93,7 +90,7 @@ def _common(
     now = datetime.now(ZoneInfo(settings.shop_timezone))
     return {
         "event_id": str(uuid.uuid4()),
-        "document_id": _document_id(prefix, now),
+        "document_id": new_document_id(prefix, now),
         "store_id": settings.store_id,
         "recorded_by": user,
         "occurred_at": now,
@@ -107,17 +104,23 @@ def _common(
 
 async def _record(
     conn: AsyncConnection,
-    event: StockReceived | StockAdjusted,
+    event: M,
     *,
     settings: Settings,
     actor: str,
-    target: str,
     details: dict[str, Any],
-) -> None:
-    """The event in the outbox and its audit row, in one transaction."""
-    await enqueue(conn, event, topic=settings.inventory_topic)
+) -> M:
+    """The event in the outbox and its audit row, in one transaction; the event as stored
+    (the outbox may have given it a new document id)."""
+    event = await enqueue(conn, event, topic=settings.inventory_topic)
+    target = (
+        f"receipt:{event.receipt_id}"
+        if isinstance(event, StockReceived)
+        else f"adjustment:{event.adjustment_id}"
+    )
     await audit(conn, actor=actor, action=event.event_type, target=target, details=details)
     await conn.commit()
+    return event
 
 
 async def record_receipt(
@@ -127,15 +130,13 @@ async def record_receipt(
     fields = _common(body, settings, user, "GR")
     event = StockReceived(receipt_id=fields.pop("document_id"), supplier=body.supplier, **fields)
     units = sum(line.quantity for line in event.lines)
-    await _record(
+    return await _record(
         conn,
         event,
         settings=settings,
         actor=actor,
-        target=f"receipt:{event.receipt_id}",
         details={"lines": len(event.lines), "units": units},
     )
-    return event
 
 
 async def record_adjustment(
@@ -147,15 +148,13 @@ async def record_adjustment(
     await _check_skus(conn, [line.sku for line in body.lines])
     fields = _common(body, settings, user, "ADJ")
     event = StockAdjusted(adjustment_id=fields.pop("document_id"), reason=body.reason, **fields)
-    await _record(
+    return await _record(
         conn,
         event,
         settings=settings,
         actor=actor,
-        target=f"adjustment:{event.adjustment_id}",
         details={"reason": body.reason, "lines": [[li.sku, li.quantity] for li in event.lines]},
     )
-    return event
 
 
 async def recent_movements(

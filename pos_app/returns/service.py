@@ -10,7 +10,6 @@ was not sold."""
 from __future__ import annotations
 
 import json
-import secrets
 import uuid
 from datetime import datetime, time
 from decimal import Decimal
@@ -21,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.auth.service import audit
 from pos_app.db.tables import outbox, sales
-from pos_app.events.outbox import enqueue
+from pos_app.events.outbox import enqueue, new_document_id
 from pos_app.events.returns import SALE_RETURNED, ReturnLine, ReturnTotals, SaleReturned
 from pos_app.events.schemas import SALE_COMPLETED
 from pos_app.returns.schemas import ReturnIn, SaleDetail, SoldLine
@@ -132,10 +131,6 @@ def _sold(line: dict[str, object], returned: dict[int, int]) -> SoldLine:
     )
 
 
-def new_return_id(now: datetime) -> str:
-    return f"R{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3).upper()}"
-
-
 async def record_return(
     conn: AsyncConnection,
     sale_id: str,
@@ -158,7 +153,7 @@ async def record_return(
         if sale is None:
             return None
         event = _build_return(sale, request, settings=settings, cashier=cashier)
-        await enqueue(conn, event, topic=settings.sales_topic)
+        event = await enqueue(conn, event, topic=settings.sales_topic)
         await audit(
             conn,
             actor=actor,
@@ -208,7 +203,7 @@ def _build_return(
     now = datetime.now(ZoneInfo(settings.shop_timezone))
     return SaleReturned(
         event_id=str(uuid.uuid4()),
-        return_id=new_return_id(now),
+        return_id=new_document_id("R", now),
         sale_id=sale.sale_id,
         store_id=sale.store_id,
         register_id=request.register_id or settings.register_id,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +18,7 @@ from pos_app.auth.roles import Role
 from pos_app.auth.service import audit
 from pos_app.catalog.service import products_by_sku
 from pos_app.db.tables import idempotency_keys
-from pos_app.events.outbox import enqueue
+from pos_app.events.outbox import enqueue, new_document_id
 from pos_app.events.schemas import EventLine, EventPayment, EventTotals, SaleCompleted
 from pos_app.sales.schemas import PaymentIn, SaleIn
 from pos_app.settings import Settings
@@ -41,11 +40,6 @@ def discount_limit(role: Role | str | None) -> Decimal:
 
 class SaleRejected(ValueError):
     """The request cannot become a sale; the message says why (sent as HTTP 422)."""
-
-
-def new_sale_id(now: datetime) -> str:
-    # Sortable by time, readable on a receipt, unique without a round trip.
-    return f"S{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3).upper()}"
 
 
 async def price_sale(
@@ -112,7 +106,7 @@ async def price_sale(
     now = now or datetime.now(ZoneInfo(settings.shop_timezone))
     return SaleCompleted(
         event_id=str(uuid.uuid4()),
-        sale_id=new_sale_id(now),
+        sale_id=new_document_id("S", now),
         store_id=settings.store_id,
         register_id=sale.register_id or settings.register_id,
         cashier=sale.cashier,
@@ -198,7 +192,7 @@ async def record_sale(
         if earlier is not None:
             return RecordedSale(earlier, replayed=True)
     event = await price_sale(conn, sale, settings=settings, max_discount=max_discount)
-    await enqueue(conn, event, topic=settings.sales_topic)
+    event = await enqueue(conn, event, topic=settings.sales_topic)
     await audit(
         conn,
         actor=client,
