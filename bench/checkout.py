@@ -215,7 +215,10 @@ def main() -> None:
         stop(stream)
 
     print(f"\ncheckout benchmark, {datetime.now():%Y-%m-%d %H:%M}; machine: {machine()}")
-    print(f"stream job CPUs: POS_STREAM_CPUS={settings.stream_cpus}")
+    print(
+        f"stream job: POS_STREAM_CPUS={settings.stream_cpus}, "
+        f"POS_STREAM_FETCH_WAIT_MS={settings.stream_fetch_wait_ms}"
+    )
     if clicks:
         print(f"(a) browser, click on Pay to receipt shown: {summary(clicks)}")
     print(

@@ -156,9 +156,7 @@ def start_query(spark: SparkSession, settings: Settings, sinks: Sinks) -> Any:
         .option("subscribe", f"{settings.sales_topic},{settings.inventory_topic}")
         .option("startingOffsets", "earliest")
         .option("maxOffsetsPerTrigger", settings.stream_max_offsets_per_trigger)
-        # Kafka's default (500 ms) was spent in full on every micro-batch of a few sales:
-        # the read of 3 records took 557 ms, and 71 ms with 10 ms (docs/scaling.md).
-        .option("kafka.fetch.max.wait.ms", "10")
+        .option("kafka.fetch.max.wait.ms", str(settings.stream_fetch_wait_ms))
         .load()
     )
     writer = (

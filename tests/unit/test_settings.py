@@ -33,3 +33,11 @@ def test_as_env_round_trips() -> None:
         )
         == original
     )
+
+
+def test_stream_fetch_wait_is_read_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POS_STREAM_FETCH_WAIT_MS", "500")
+    assert Settings().stream_fetch_wait_ms == 500
+    monkeypatch.setenv("POS_STREAM_FETCH_WAIT_MS", "-1")
+    with pytest.raises(ValidationError, match="stream_fetch_wait_ms"):
+        Settings()
