@@ -115,6 +115,7 @@ def require_role(role: Role) -> Callable[..., Awaitable[Principal]]:
                 status.HTTP_403_FORBIDDEN,
                 detail=f"this page needs the {role} role; you are signed in as {principal.role}",
             )
+        request.state.viewer_role = principal.role  # the top bar shows what this role opens
         return principal
 
     return dependency

@@ -179,6 +179,31 @@ def test_each_role_reaches_exactly_what_it_should(
         assert response.status_code == 403, response.text[:300]
 
 
+def _top_bar(client: httpx.Client, path: str) -> list[str]:
+    page = client.get(path)
+    assert page.status_code == 200, page.text[:300]
+    nav = re.search(r'<nav aria-label="Pages">(.*?)</nav>', page.text, re.S)
+    assert nav is not None
+    return re.findall(r'href="([^"]+)"', nav.group(1))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_top_bar_links_exactly_the_pages_the_role_opens(
+    clients: dict[str, tuple[httpx.Client, str]], role: str
+) -> None:
+    every = _top_bar(clients["admin"][0], "/")
+    assert {"/", "/manager/today", "/manager/refill-plan", "/admin/audit"} <= set(every)
+    lowest = {path: needed for method, path, _, needed in ROUTES if method == "GET"}
+    expected = [path for path in every if allowed(role, lowest[path])]
+    client = clients[role][0]
+    seen = _top_bar(client, "/login" if role == "anonymous" else "/")
+    if role == "anonymous":
+        expected = []  # the login page links nowhere
+    assert seen == expected
+    for path in seen:
+        assert client.get(path).status_code == 200, path
+
+
 def test_an_api_key_reaches_only_its_scopes(app_url: str, api: httpx.Client) -> None:
     created = api.post("/api/v1/api-keys", json={"name": "stock reader", "scopes": ["stock:read"]})
     assert created.status_code == 201, created.text
