@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from pos_app.auth.service import audit
 from pos_app.db.tables import NOW, carts
 from pos_app.sales.schemas import MAX_LINES, MAX_QUANTITY
 
@@ -107,8 +108,27 @@ async def save(conn: AsyncConnection, cart: Cart) -> None:
 
 
 async def discard(conn: AsyncConnection, cart_id: int) -> None:
-    """Void a cart, or drop a paid one."""
+    """Drop a paid cart (the sale itself is in the audit log)."""
     await conn.execute(delete(carts).where(carts.c.id == cart_id))
+    await conn.commit()
+
+
+def _contents(cart: Cart) -> dict[str, object]:
+    return {
+        "items": sum(x.quantity for x in cart.lines),
+        "lines": [[x.sku, x.quantity] for x in cart.lines],
+    }
+
+
+async def void(conn: AsyncConnection, cart: Cart, *, actor: str) -> None:
+    """Throw the cart away unpaid. The audit log keeps what was in it: a manager checking
+    the till against the sales can see every void, and by whom."""
+    if not cart.lines:
+        raise CartError("the cart is empty")
+    await conn.execute(delete(carts).where(carts.c.id == cart.id))
+    await audit(
+        conn, actor=actor, action="cart.voided", target=f"cart:{cart.id}", details=_contents(cart)
+    )
     await conn.commit()
 
 
@@ -120,11 +140,14 @@ class HeldCart:
     held_at: datetime
 
 
-async def hold(conn: AsyncConnection, cart: Cart) -> None:
+async def hold(conn: AsyncConnection, cart: Cart, *, actor: str) -> None:
     if not cart.lines:
         raise CartError("the cart is empty: there is nothing to hold")
     await conn.execute(
         update(carts).where(carts.c.id == cart.id).values(status="held", updated_at=NOW)
+    )
+    await audit(
+        conn, actor=actor, action="cart.held", target=f"cart:{cart.id}", details=_contents(cart)
     )
     await conn.commit()
 
@@ -143,7 +166,9 @@ async def held_carts(conn: AsyncConnection, *, store_id: str) -> list[HeldCart]:
     return held
 
 
-async def resume(conn: AsyncConnection, *, cart_id: int, store_id: str, cashier: str) -> None:
+async def resume(
+    conn: AsyncConnection, *, cart_id: int, store_id: str, cashier: str, actor: str
+) -> None:
     """Make a held cart the cashier's open cart; a non-empty open cart goes on hold."""
     found = (
         await conn.execute(
@@ -164,4 +189,5 @@ async def resume(conn: AsyncConnection, *, cart_id: int, store_id: str, cashier:
         .where(carts.c.id == cart_id)
         .values(status="open", cashier=cashier, updated_at=NOW)
     )
+    await audit(conn, actor=actor, action="cart.resumed", target=f"cart:{cart_id}")
     await conn.commit()

@@ -293,9 +293,10 @@ async def void_cart(
 ) -> HTMLResponse:
     await _form(request, settings)
     cart = await carts.open_cart(conn, store_id=settings.store_id, cashier=cashier.name)
-    if not cart.lines:
-        return await _cart_panel(request, conn, settings, cashier, error="the cart is empty")
-    await carts.discard(conn, cart.id)
+    try:
+        await carts.void(conn, cart, actor=cashier.actor)
+    except carts.CartError as error:
+        return await _cart_panel(request, conn, settings, cashier, error=str(error))
     return await _cart_panel(request, conn, settings, cashier, message="Cart voided")
 
 
@@ -306,7 +307,7 @@ async def hold_cart(
     await _form(request, settings)
     cart = await carts.open_cart(conn, store_id=settings.store_id, cashier=cashier.name)
     try:
-        await carts.hold(conn, cart)
+        await carts.hold(conn, cart, actor=cashier.actor)
     except carts.CartError as error:
         return await _cart_panel(request, conn, settings, cashier, error=str(error))
     return await _cart_panel(request, conn, settings, cashier, message=f"Cart {cart.id} on hold")
@@ -319,7 +320,13 @@ async def resume_cart(
     form = await _form(request, settings)
     try:
         cart_id = _int(form.get("cart_id", ""), "cart")
-        await carts.resume(conn, cart_id=cart_id, store_id=settings.store_id, cashier=cashier.name)
+        await carts.resume(
+            conn,
+            cart_id=cart_id,
+            store_id=settings.store_id,
+            cashier=cashier.name,
+            actor=cashier.actor,
+        )
     except carts.CartError as error:
         return await _cart_panel(request, conn, settings, cashier, error=str(error))
     return await _cart_panel(request, conn, settings, cashier, message=f"Cart {cart_id} resumed")

@@ -240,6 +240,15 @@ def test_hold_resume_and_void(signed_in: SignedIn, mysql: Engine) -> None:
         ).scalar_one()
     assert left == 0
     assert outbox_count(mysql) == published  # voided carts are never sales
+    # The audit log keeps who held, resumed and voided which cart, and what was in it.
+    with mysql.connect() as conn:
+        rows = conn.execute(
+            text("SELECT action, actor, details FROM audit_log WHERE target = :cart ORDER BY id"),
+            {"cart": f"cart:{held_id}"},
+        ).all()
+    assert [row.action for row in rows] == ["cart.held", "cart.resumed", "cart.voided"]
+    assert len({row.actor for row in rows}) == 1 and "cashier" in rows[0].actor
+    assert json.loads(rows[2].details) == {"items": 1, "lines": [["TKP-BLK-L", 1]]}
 
 
 def test_split_payment_cash_and_wallet(signed_in: SignedIn, mysql: Engine) -> None:
