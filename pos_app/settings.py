@@ -16,6 +16,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Local-only defaults. Production mode refuses to start while any of these is in use.
 DEFAULT_MYSQL_PASSWORD = "pos-local-only"
+DEFAULT_MYSQL_REPORT_PASSWORD = "pos-reports-local-only"
 DEFAULT_SECRET_KEY = "local-only-secret-key-change-me"
 
 
@@ -38,6 +39,9 @@ class Settings(BaseSettings):
     mysql_user: str = "pos"
     mysql_password: str = DEFAULT_MYSQL_PASSWORD
     mysql_database: str = "pos"
+    # The read-only user dashboards (Superset) connect as: SELECT on the shop's tables only.
+    mysql_report_user: str = "pos_reports"
+    mysql_report_password: str = DEFAULT_MYSQL_REPORT_PASSWORD
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     # Prefix for every topic name, so tests can run beside the demo shop on one broker.
@@ -102,6 +106,8 @@ class Settings(BaseSettings):
                 unsafe.append("POS_SECRET_KEY (default or shorter than 32 characters)")
             if self.mysql_password == DEFAULT_MYSQL_PASSWORD:
                 unsafe.append("POS_MYSQL_PASSWORD (default)")
+            if self.mysql_report_password == DEFAULT_MYSQL_REPORT_PASSWORD:
+                unsafe.append("POS_MYSQL_REPORT_PASSWORD (default)")
             if unsafe:
                 raise ValueError(
                     "production mode refuses default secrets: set " + ", ".join(unsafe)

@@ -8,6 +8,7 @@ keeping the data; `status` reports each process. All state lives in one folder
 from __future__ import annotations
 
 import getpass
+import itertools
 import os
 import subprocess
 import uuid
@@ -94,16 +95,21 @@ def _start_mariadb(settings: Settings, files: ProcessFiles) -> None:
 
 
 def _bootstrap_mariadb(settings: Settings, files: ProcessFiles, sock: Path) -> None:
-    """Create the app's databases and user (idempotent; the password follows the settings)."""
-    user, password = settings.mysql_user, settings.mysql_password.replace("'", "''")
+    """Create the app's databases, its user and the read-only report user (idempotent;
+    the passwords follow the settings)."""
+    users = [
+        (settings.mysql_user, settings.mysql_password, "ALL"),
+        (settings.mysql_report_user, settings.mysql_report_password, "SELECT"),
+    ]
     statements = [f"CREATE DATABASE IF NOT EXISTS `{settings.mysql_database}`"]
-    for host in ("127.0.0.1", "localhost"):
+    for (user, password, rights), host in itertools.product(users, ("127.0.0.1", "localhost")):
+        password = password.replace("'", "''")
         statements += [
             f"CREATE USER IF NOT EXISTS '{user}'@'{host}' IDENTIFIED BY '{password}'",
             f"ALTER USER '{user}'@'{host}' IDENTIFIED BY '{password}'",
-            f"GRANT ALL ON `{settings.mysql_database}`.* TO '{user}'@'{host}'",
+            f"GRANT {rights} ON `{settings.mysql_database}`.* TO '{user}'@'{host}'",
             # Test and benchmark databases (pos_test, pos_bench, ...) beside the shop's own.
-            f"GRANT ALL ON `{settings.mysql_database}\\_%`.* TO '{user}'@'{host}'",
+            f"GRANT {rights} ON `{settings.mysql_database}\\_%`.* TO '{user}'@'{host}'",
         ]
     result = subprocess.run(
         [install.find_program("mariadb"), f"--socket={sock}", "-u", getpass.getuser()],

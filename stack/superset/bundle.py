@@ -620,7 +620,7 @@ def _dashboard_yaml(settings: Settings, database: str) -> dict[str, Any]:
 def _database_yaml(settings: Settings, database: str) -> dict[str, Any]:
     # The password is masked here and sent beside the bundle (`passwords`), never stored in it.
     uri = (
-        f"mysql+pymysql://{settings.mysql_user}:XXXXXXXXXX@{settings.mysql_host}:"
+        f"mysql+pymysql://{settings.mysql_report_user}:XXXXXXXXXX@{settings.mysql_host}:"
         f"{settings.mysql_port}/{database}?charset=utf8mb4"
     )
     return {

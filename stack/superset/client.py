@@ -115,7 +115,9 @@ def provision(settings: Settings, database: str | None = None) -> Provisioned:
     database = database or settings.mysql_database
     zip_bytes = bundle.build(settings, database)
     with SupersetClient.for_settings(settings) as client:
-        client.import_assets(zip_bytes, {bundle.database_file(): settings.mysql_password})
+        # Superset reads as the report user: it can show the tables, never change them.
+        passwords = {bundle.database_file(): settings.mysql_report_password}
+        client.import_assets(zip_bytes, passwords)
         slug = bundle.dashboard_slug(settings, database)
         dashboard = client.get(f"/api/v1/dashboard/{slug}")["result"]
         charts = client.dashboard_charts(slug)

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pymysql
 import pytest
 from sqlalchemy import Engine, delete, insert
 
@@ -302,3 +303,26 @@ def test_superset_listens_on_loopback_only(superset: SupersetClient) -> None:
     assert f"Listening at: http://127.0.0.1:{Settings().superset_port}" in log
     mode = server.Paths.of(Settings()).password_file.stat().st_mode & 0o777
     assert mode == 0o600
+
+
+def test_superset_reads_as_a_user_who_cannot_write(
+    superset: SupersetClient, dashboard: dict[str, int], settings: Settings
+) -> None:
+    (database,) = [
+        d["id"]
+        for d in superset.listing("database")
+        if d["database_name"].endswith(f"({settings.mysql_database})")
+    ]
+    uri = superset.get(f"/api/v1/database/{database}/connection")["result"]["sqlalchemy_uri"]
+    assert f"//{settings.mysql_report_user}:" in uri
+    reader = pymysql.connect(
+        host=settings.mysql_host,
+        port=settings.mysql_port,
+        user=settings.mysql_report_user,
+        password=settings.mysql_report_password,
+        database=settings.mysql_database,
+    )
+    with reader, reader.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM sales")
+        with pytest.raises(pymysql.err.OperationalError, match="command denied"):
+            cursor.execute("DELETE FROM sales WHERE 1 = 0")

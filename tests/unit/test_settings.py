@@ -11,12 +11,19 @@ def test_local_mode_runs_with_local_defaults() -> None:
 
 
 def test_production_refuses_default_secrets() -> None:
-    with pytest.raises(ValidationError, match=r"POS_SECRET_KEY.*POS_MYSQL_PASSWORD"):
+    with pytest.raises(
+        ValidationError, match=r"POS_SECRET_KEY.*POS_MYSQL_PASSWORD.*POS_MYSQL_REPORT_PASSWORD"
+    ):
         Settings(environment="production")
 
 
 def test_production_starts_with_real_secrets() -> None:
-    settings = Settings(environment="production", secret_key="s" * 40, mysql_password="pw%@x")
+    settings = Settings(
+        environment="production",
+        secret_key="s" * 40,
+        mysql_password="pw%@x",
+        mysql_report_password="report-pw",
+    )
     assert "pw%25%40x@" in settings.mysql_url()  # the password is URL-quoted
 
 
