@@ -119,6 +119,21 @@ def make_test_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return test_settings
 
 
+def scratch_shop(settings: Settings, name: str) -> Settings:
+    """A fresh shop of its own beside the test shop (databases `<shop database>_<name>`,
+    topics `<name>-<id>.*`), so no stream job of the other tests reads its events."""
+    database = f"{Settings().mysql_database}_{name}"
+    shop = settings.model_copy(
+        update={
+            "mysql_database": database,
+            "mongo_database": database,
+            "kafka_topic_prefix": f"{name}-{uuid.uuid4().hex[:8]}",
+        }
+    )
+    fresh_shop(shop)
+    return shop
+
+
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return make_test_settings(tmp_path_factory)

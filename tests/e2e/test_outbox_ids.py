@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -22,7 +20,7 @@ from pos_app.inventory.movements import ReceiptIn, ReceiptLineIn, record_receipt
 from pos_app.sales.schemas import PaymentIn, SaleIn, SaleLineIn
 from pos_app.sales.service import record_sale
 from pos_app.settings import Settings
-from stack.scratch import fresh_shop
+from tests.stack_fixtures import scratch_shop
 
 pytestmark = pytest.mark.stack
 
@@ -30,16 +28,8 @@ TAKEN = "-120000-AAAAAA"  # every draw in these tests: the same second, the same
 
 
 @pytest.fixture(scope="module")
-def ids_shop(settings: Settings) -> Iterator[Settings]:
-    shop = settings.model_copy(
-        update={
-            "mysql_database": f"{Settings().mysql_database}_ids",
-            "mongo_database": f"{Settings().mysql_database}_ids",
-            "kafka_topic_prefix": f"ids-{uuid.uuid4().hex[:8]}",
-        }
-    )
-    fresh_shop(shop)
-    yield shop
+def ids_shop(settings: Settings) -> Settings:
+    return scratch_shop(settings, "ids")
 
 
 def _always_the_same(prefix: str, now: datetime) -> str:

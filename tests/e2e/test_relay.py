@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
-from collections.abc import Iterator
 
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -20,7 +18,7 @@ from pos_app.events.topics import ensure_topics
 from pos_app.sales.schemas import PaymentIn, SaleIn, SaleLineIn
 from pos_app.sales.service import record_sale
 from pos_app.settings import Settings
-from stack.scratch import fresh_shop
+from tests.stack_fixtures import scratch_shop
 
 pytestmark = pytest.mark.stack
 
@@ -28,17 +26,8 @@ SALES = 12
 
 
 @pytest.fixture(scope="module")
-def relay_shop(settings: Settings) -> Iterator[Settings]:
-    """A scratch shop of its own, so no stream job of the other tests reads its topics."""
-    shop = settings.model_copy(
-        update={
-            "mysql_database": f"{Settings().mysql_database}_relay",
-            "mongo_database": f"{Settings().mysql_database}_relay",
-            "kafka_topic_prefix": f"relay-{uuid.uuid4().hex[:8]}",
-        }
-    )
-    fresh_shop(shop)
-    yield shop
+def relay_shop(settings: Settings) -> Settings:
+    return scratch_shop(settings, "relay")
 
 
 async def _pending(engine: AsyncEngine) -> int:
