@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, select, text
 from pos_app.db.tables import processed_events, sales, sales_yearly
 from pos_app.settings import REPO_ROOT, Settings
 from stream_jobs.rebuild import NOT_COMPARED, REBUILT
+from tests.factories import encode, sale_event
 from tests.stack_fixtures import ChildProcess, wait_for
 
 pytestmark = pytest.mark.stack
@@ -165,3 +166,41 @@ def test_a_rebuild_while_sales_keep_arriving_loses_and_doubles_nothing(
     assert yearly_total == lines_total - returned  # the period tables agree to the kyat
     verified = posctl(settings, "verify")
     assert verified.returncode == 0, verified.stdout[-3000:]
+
+
+def test_a_rebuild_of_one_store_puts_it_right_and_leaves_the_others_as_they_are(
+    stream_job: ChildProcess,
+    mysql: Engine,
+    settings: Settings,
+    publish: Callable[[list[tuple[bytes | None, bytes]]], None],
+) -> None:
+    other = "mandalay-rebuild"
+    sale = sale_event([(SKUS[0], 2, "26000")], store_id=other)
+    publish([encode(sale)])
+    wait_applied(mysql, [sale["event_id"]])
+    before = snapshot(mysql)
+    assert any(row[0] == other for row in before["sales_yearly"])
+
+    def corrupt(store: str) -> None:
+        with mysql.begin() as conn:
+            conn.execute(
+                text("UPDATE sales_yearly SET revenue = revenue + 1 WHERE store_id = :s"),
+                {"s": store},
+            )
+            conn.execute(sales.delete().where(sales.c.store_id == store))
+
+    corrupt(settings.store_id)
+    corrupt(other)
+    rebuilt = posctl(settings, "rebuild", "--store", settings.store_id)
+    assert rebuilt.returncode == 0, rebuilt.stderr[-3000:]
+    after = snapshot(mysql)
+    for table, rows in before.items():
+        # The rebuilt store is back, row for row; the other keeps its wrong figures, so
+        # nothing of it was recomputed.
+        mine = [row for row in rows if settings.store_id in row]
+        assert [row for row in after[table] if settings.store_id in row] == mine, table
+    assert after["sales_yearly"] != before["sales_yearly"]
+    assert not [row for row in after["sales"] if other in row]
+
+    assert posctl(settings, "rebuild").returncode == 0  # and a full rebuild mends the other
+    assert snapshot(mysql) == before
