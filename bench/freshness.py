@@ -173,7 +173,7 @@ def post_sales(settings: Settings, warmup: int, count: int, rate: float) -> Run:
     watcher = TodayWatcher(url, auth)
     watcher.start()
     start = time.monotonic()
-    print(f"posting {count} sales at {rate}/s ...", file=sys.stderr)
+    print(f"posting {warmup} + {count} sales at {rate}/s ...", file=sys.stderr)
     with httpx.Client(base_url=url, timeout=30, headers=auth) as client:
         for i in range(warmup + count):
             time.sleep(max(0.0, start + i / rate - time.monotonic()))
