@@ -28,7 +28,7 @@ from pathlib import Path
 
 import httpx
 from common import bench_settings, machine, start_stream
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from pos_app.auth.cli import create_api_key_sync, create_user_sync
 from pos_app.db.engine import make_sync_engine
@@ -144,26 +144,16 @@ def api_load(
     )
 
 
-def applied(settings: Settings) -> int:
-    engine = make_sync_engine(settings)
-    try:
-        with engine.connect() as conn:
-            return int(
-                conn.execute(select(func.count()).select_from(processed_events)).scalar_one()
-            )
-    finally:
-        engine.dispose()
+def applied(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(processed_events)).scalar_one())
 
 
-def unpublished(settings: Settings) -> int:
+def unpublished(engine: Engine) -> int:
     """Outbox events the relay has not yet sent to Kafka."""
-    engine = make_sync_engine(settings)
-    try:
-        with engine.connect() as conn:
-            query = select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
-            return int(conn.execute(query).scalar_one())
-    finally:
-        engine.dispose()
+    with engine.connect() as conn:
+        query = select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+        return int(conn.execute(query).scalar_one())
 
 
 def main() -> None:
@@ -180,6 +170,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}"
     stream = start_stream(settings)
     app = start_app(settings, port)
+    mysql = make_sync_engine(settings)  # one engine for the progress polls below
     try:
         key = create_api_key_sync(
             settings, name="checkout bench", scopes=["sales:write", "catalog:read"]
@@ -189,7 +180,7 @@ def main() -> None:
         print(f"(a) {args.browser_sales} checkouts in Chromium ...", file=sys.stderr)
         barcodes = [p["barcode"] for p in catalog if p["barcode"]]
         clicks = browser_checkouts(settings, url, args.browser_sales, barcodes)
-        before = applied(settings)
+        before = applied(mysql)
         print(
             f"(b) POST /api/v1/sales at {args.rate}/s: {args.warmup} s warm-up, "
             f"{args.seconds} s measured ...",
@@ -200,17 +191,18 @@ def main() -> None:
         )
         sent_done = time.monotonic()
         target = before + recorded
-        while applied(settings) < target and time.monotonic() - sent_done < 300:
+        while applied(mysql) < target and time.monotonic() - sent_done < 300:
             time.sleep(0.5)
         drained = time.monotonic() - sent_done
-        caught_up = applied(settings) >= target
+        caught_up = applied(mysql) >= target
         if not caught_up:  # say where the sales stopped before the processes go
             print(
-                f"applied {applied(settings)} of {target}; {unpublished(settings)} not yet "
+                f"applied {applied(mysql)} of {target}; {unpublished(mysql)} not yet "
                 f"sent by the relay; logs: {app.log_file}, {stream.log_file}",
                 file=sys.stderr,
             )
     finally:
+        mysql.dispose()
         stop(app)
         stop(stream)
 

@@ -59,10 +59,11 @@ async def enqueue(conn: AsyncConnection, event: E, *, topic: str) -> E:
     anyone has seen its id."""
     field = DOCUMENT_FIELD[type(event)]
     for _ in range(DRAWS):
+        document_id: str = getattr(event, field)
         key, value = event.to_kafka()
         row = {
             "event_id": event.event_id,
-            "document_id": getattr(event, field),
+            "document_id": document_id,
             "topic": topic,
             "event_key": key.decode(),
             "payload": value.decode(),
@@ -74,9 +75,9 @@ async def enqueue(conn: AsyncConnection, event: E, *, topic: str) -> E:
         except IntegrityError as error:
             if DOCUMENT_INDEX not in str(error.orig):
                 raise
-        document_id = getattr(event, field)[:-SUFFIX_HEX_DIGITS] + _suffix()
-        event = event.model_copy(update={field: document_id})
-    raise RuntimeError(f"no free document id after {DRAWS} draws: {getattr(event, field)}")
+        fresh = document_id[:-SUFFIX_HEX_DIGITS] + _suffix()
+        event = event.model_copy(update={field: fresh})
+    raise RuntimeError(f"no free document id after {DRAWS} draws: {document_id}")
 
 
 async def status(conn: AsyncConnection) -> OutboxStatus:
