@@ -33,6 +33,15 @@ async def get_connection(
         yield conn
 
 
+async def get_transaction(
+    engine: Annotated[AsyncEngine, Depends(get_engine)],
+) -> AsyncIterator[AsyncConnection]:
+    """One request, one unit of work: commits when the route returns, rolls back if it
+    raises. Services take this connection and never commit themselves."""
+    async with engine.begin() as conn:
+        yield conn
+
+
 async def get_relay(request: Request) -> OutboxRelay:
     relay: OutboxRelay = request.app.state.relay
     return relay
@@ -46,5 +55,6 @@ async def get_mongo(request: Request) -> AsyncMongoClient[dict[str, Any]]:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
 ConnectionDep = Annotated[AsyncConnection, Depends(get_connection)]
+TransactionDep = Annotated[AsyncConnection, Depends(get_transaction)]
 RelayDep = Annotated[OutboxRelay, Depends(get_relay)]
 MongoDep = Annotated[AsyncMongoClient[dict[str, Any]], Depends(get_mongo)]
