@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
@@ -62,7 +63,14 @@ def nav_links(request: Request) -> list[tuple[str, str]]:
     return [(href, label) for href, label, needed in NAV_PAGES if role_allows(role, needed)]
 
 
-templates = Jinja2Templates(directory=REPO_ROOT / "templates")
+_environment = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(REPO_ROOT / "templates"),
+    autoescape=True,
+    extensions=["jinja2.ext.i18n"],
+)
+# Strings in templates are wrapped in _() for translation.
+_environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+templates = Jinja2Templates(env=_environment)
 templates.env.globals["nav_links"] = nav_links
 templates.env.filters["kyat"] = kyat
 templates.env.filters["dom_id"] = dom_id
