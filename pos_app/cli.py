@@ -110,8 +110,6 @@ def _seed_history(settings: Settings, catalog_path: Path, *, years: int) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     import asyncio
 
-    from pymongo import AsyncMongoClient
-
     from pos_app.db.engine import make_async_engine
     from pos_app.planning.service import compute_plan
 
@@ -120,18 +118,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         engine = make_async_engine(settings)
-        mongo: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(settings.mongo_url)
         try:
             async with engine.connect() as conn:
                 plan = await compute_plan(
-                    conn,
-                    mongo[settings.mongo_database],
-                    store_id=store,
-                    today=settings.today(),
-                    months=args.months,
+                    conn, store_id=store, today=settings.today(), months=args.months
                 )
         finally:
-            await mongo.close()
             await engine.dispose()
         orders = [r for r in plan.rows if r.suggested_order > 0]
         print(
