@@ -39,7 +39,7 @@ from pos_app.catalog import demo_history
 from pos_app.catalog.seed import parse_catalog
 from pos_app.db.engine import make_async_engine, make_sync_engine
 from pos_app.db.tables import sales as sales_table
-from pos_app.events.schemas import SaleCompleted
+from pos_app.events.contract import SaleCompleted
 from pos_app.planning.service import compute_plan
 from pos_app.settings import REPO_ROOT, Settings
 from stack.processes import stop

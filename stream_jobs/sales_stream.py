@@ -18,13 +18,13 @@ from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
+from pos_app.events.contract import STREAM_QUERY_NAME
 from pos_app.settings import Settings, get_settings
 from stack.install import spark_jars
 from stack.spark_cluster import executor_settings
 from stream_jobs.sinks import Sinks
 from stream_jobs.transform import classify, movement_rows, sale_line_rows
 
-QUERY_NAME = "sales_stream"
 RECORD_COLUMNS = (
     "value",
     "kafka_topic",
@@ -160,8 +160,8 @@ def start_query(spark: SparkSession, settings: Settings, sinks: Sinks) -> Any:
         .load()
     )
     writer = (
-        records.writeStream.queryName(QUERY_NAME)
-        .option("checkpointLocation", str(settings.checkpoint_dir / QUERY_NAME))
+        records.writeStream.queryName(STREAM_QUERY_NAME)
+        .option("checkpointLocation", str(settings.checkpoint_dir / STREAM_QUERY_NAME))
         .foreachBatch(lambda batch, batch_id: process_batch(sinks, batch, batch_id))
     )
     if settings.stream_trigger_seconds > 0:
@@ -172,7 +172,7 @@ def start_query(spark: SparkSession, settings: Settings, sinks: Sinks) -> Any:
 def run(settings: Settings) -> None:
     keep_to_stream_cpus(settings)
     spark = build_spark(settings)
-    sinks = Sinks(settings, query_name=QUERY_NAME)
+    sinks = Sinks(settings, query_name=STREAM_QUERY_NAME)
     sinks.ensure_indexes()
     query = start_query(spark, settings, sinks)
     print(

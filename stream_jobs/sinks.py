@@ -38,25 +38,22 @@ from pos_app.db.tables import (
     stocks,
     stream_batches,
 )
-from pos_app.settings import Settings
-from stream_jobs.aggregates import period_deltas
-from stream_jobs.schema import (
-    SALE_COMPLETED,
+from pos_app.events.contract import (
+    DOCUMENT_NAME,
+    RAW_EVENTS_COLLECTION,
+    REJECTED_EVENTS_COLLECTION,
     SALE_RETURNED,
     STOCK_ADJUSTED,
     STOCK_RECEIVED,
+    ReturnableLine,
+    WantedBack,
+    crossed_reorder_point,
+    return_problem,
 )
-
-DOCUMENT_NAME = {
-    SALE_COMPLETED: "sale",
-    SALE_RETURNED: "return",
-    STOCK_RECEIVED: "receipt",
-    STOCK_ADJUSTED: "adjustment",
-}
+from pos_app.settings import Settings
+from stream_jobs.aggregates import period_deltas
 
 T = TypeVar("T")
-RAW_EVENTS = "raw_events"
-REJECTED_EVENTS = "rejected_events"
 DUPLICATE_KEY = 11000
 
 
@@ -132,12 +129,12 @@ class Sinks:
 
     def ensure_indexes(self) -> None:
         def create() -> None:
-            raw = self.mongo_db[RAW_EVENTS]
+            raw = self.mongo_db[RAW_EVENTS_COLLECTION]
             raw.create_index("event.sale_id")  # a sale and its returns
             raw.create_index("event.occurred_at")  # the forecast's history by month
             raw.create_index("received_at")  # the rebuild's replay order
             raw.create_index("event.store_id")  # a rebuild of one store
-            self.mongo_db[REJECTED_EVENTS].create_index("received_at")
+            self.mongo_db[REJECTED_EVENTS_COLLECTION].create_index("received_at")
 
         retry(create, what="creating MongoDB indexes")
 
@@ -145,7 +142,7 @@ class Sinks:
         """events: rows with value (the JSON as received), event_id and Kafka position."""
         stored_at = datetime.now(UTC)
         self._insert_once(
-            RAW_EVENTS,
+            RAW_EVENTS_COLLECTION,
             [
                 {
                     "_id": row["event_id"],
@@ -161,7 +158,7 @@ class Sinks:
     def store_rejected(self, rejected: Sequence[dict[str, Any]]) -> None:
         stored_at = datetime.now(UTC)
         self._insert_once(
-            REJECTED_EVENTS,
+            REJECTED_EVENTS_COLLECTION,
             [
                 {
                     "_id": "{topic}:{partition}:{offset}".format(**_position(row)),
@@ -402,24 +399,27 @@ def _return_problem(
     sale_id = event["sale_id"]
     if not any(key[0] == sale_id for key in sold):
         return f"return {event['document_id']}: sale {sale_id} is not recorded"
-    line_nos = [line["line_no"] for line in lines]
-    if len(set(line_nos)) != len(line_nos):
+    sale = {
+        line_no: ReturnableLine(line_no, row.sku, row.quantity_sold, taken_back[(sid, line_no)])
+        for (sid, line_no), row in sold.items()
+        if sid == sale_id
+    }
+    wanted = [WantedBack(line["line_no"], line["quantity"], line["sku"]) for line in lines]
+    problem = return_problem(sale, wanted)
+    if problem is None:
+        return None
+    back = problem.wanted
+    if problem.kind == "line named twice":
         return f"return {event['document_id']}: a line of the sale is named twice"
-    for line in lines:
-        key = (sale_id, line["line_no"])
-        original = sold.get(key)
-        if original is None or original.sku != line["sku"]:
-            return (
-                f"return {event['document_id']}: sale {sale_id} has no line "
-                f"{line['line_no']} of {line['sku']}"
-            )
-        left = original.quantity_sold - taken_back[key]
-        if line["quantity"] > left:
-            return (
-                f"return {event['document_id']}: line {line['line_no']} returns "
-                f"{line['quantity']} but only {left} of {original.quantity_sold} can come back"
-            )
-    return None
+    if problem.kind == "no such line" or problem.line is None:
+        return (
+            f"return {event['document_id']}: sale {sale_id} has no line "
+            f"{back.line_no} of {back.sku}"
+        )
+    return (
+        f"return {event['document_id']}: line {back.line_no} returns "
+        f"{back.quantity} but only {problem.line.returnable} of {problem.line.sold} can come back"
+    )
 
 
 def _return_row(line: dict[str, Any]) -> dict[str, Any]:
@@ -524,8 +524,7 @@ class StockDeltas:
                 "event_id": self.last_event[(r.store_id, r.sku)],
             }
             for r in after
-            if r.on_hand <= r.reorder_point
-            and before.get((r.store_id, r.sku), r.reorder_point + 1) > r.reorder_point
+            if crossed_reorder_point(before.get((r.store_id, r.sku)), r.on_hand, r.reorder_point)
         ]
         if alerts:
             conn.execute(insert(stock_alerts), alerts)

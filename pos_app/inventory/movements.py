@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from pos_app.auth.service import audit
 from pos_app.catalog.service import products_by_sku
 from pos_app.db.tables import stock_movements
-from pos_app.events.inventory import (
+from pos_app.events.contract import (
     AdjustmentReason,
     MovementLine,
     StockAdjusted,

@@ -13,10 +13,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from pos_app.events.contract import RAW_EVENTS_COLLECTION, SALE_COMPLETED, SALE_RETURNED
 from pos_app.planning.forecast import Month
 
-RAW_EVENTS = "raw_events"
-SOLD, RETURNED = "sale.completed", "sale.returned"
 QUERY_FIELDS = {
     "event.event_type": 1,
     "event.occurred_at": 1,
@@ -37,7 +36,7 @@ def fold(events: Iterable[Mapping[str, Any]]) -> dict[tuple[str, Month], int]:
     the month they occurred in; returns take theirs off the month of the return."""
     units: dict[tuple[str, Month], int] = defaultdict(int)
     for event in events:
-        sign = -1 if event.get("event_type") == RETURNED else 1
+        sign = -1 if event.get("event_type") == SALE_RETURNED else 1
         month = local_month(str(event["occurred_at"]))
         for line in event.get("lines") or ():
             units[(str(line["sku"]), month)] += sign * int(line["quantity"])
@@ -50,10 +49,10 @@ async def load_history(
     """Units per (sku, month) for the months since..until-1. database: an
     AsyncMongoClient database. occurred_at strings carry the local time first, so
     comparing them as text selects local months (and uses the occurred_at index)."""
-    cursor = database[RAW_EVENTS].find(
+    cursor = database[RAW_EVENTS_COLLECTION].find(
         {
             "event.store_id": store_id,
-            "event.event_type": {"$in": [SOLD, RETURNED]},
+            "event.event_type": {"$in": [SALE_COMPLETED, SALE_RETURNED]},
             "event.occurred_at": {
                 "$gte": f"{since[0]:04d}-{since[1]:02d}",
                 "$lt": f"{until[0]:04d}-{until[1]:02d}",

@@ -13,7 +13,7 @@ from playwright.sync_api import Page
 
 from pos_app.auth.cli import create_api_key_sync
 from pos_app.auth.roles import ALL_SCOPES
-from pos_app.events.schemas import SaleCompleted
+from pos_app.events.contract import SaleCompleted
 from pos_app.imports.load import publish
 from pos_app.settings import Settings
 from pos_app.templating import kyat
