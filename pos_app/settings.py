@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from pos_app.events.contract import inventory_topic, sales_topic
+from pos_app.contract import inventory_topic, sales_topic
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -123,6 +123,10 @@ class Settings(BaseSettings):
             for name, value in self.model_dump().items()
             if value is not None
         }
+
+    def jar_dir(self, name: str) -> Path:
+        """Where `posctl stack install` puts jars (`kafka`, `spark`); the image ships them."""
+        return self.state_dir / "jars" / name
 
     def today(self) -> date:
         """The shop's own date (it may differ from the server's)."""

@@ -1,5 +1,5 @@
 """The Spark schema of the pipeline's v1 events, derived from the event models of the
-contract (`pos_app.events.contract`): one struct with the fields of every event type,
+contract (`pos_app.contract`): one struct with the fields of every event type,
 `sale.completed`, `sale.returned`, `stock.received` and `stock.adjusted`; a field an
 event type does not have is null. Every field is nullable: what a producer leaves out
 is rejected by `transform.classify`, not by the parser.
@@ -27,7 +27,7 @@ from pyspark.sql.types import (
     StructType,
 )
 
-from pos_app.events.contract import EVENT_MODELS
+from pos_app.contract import EVENT_MODELS
 
 
 class SchemaConflict(TypeError):

@@ -11,7 +11,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import DecimalType
 
-from pos_app.events.contract import (
+from pos_app.contract import (
     ADJUSTMENT_REASONS,
     DOCUMENT_FIELD,
     PIPELINE_REQUIRED_FIELDS,

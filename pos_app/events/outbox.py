@@ -11,8 +11,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from pos_app.db.tables import outbox
-from pos_app.events.contract import (
+from pos_app.contract import (
     DOCUMENT_FIELD,
     SaleCompleted,
     SaleReturned,
@@ -20,6 +19,7 @@ from pos_app.events.contract import (
     StockReceived,
     document_id,
 )
+from pos_app.db.tables import outbox
 
 E = TypeVar("E", SaleCompleted, SaleReturned, StockReceived, StockAdjusted)
 SUFFIX_HEX_DIGITS = 6

@@ -26,7 +26,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pos_app.events.contract import EventLine, EventPayment, EventTotals, SaleCompleted
+from pos_app.contract import EventLine, EventPayment, EventTotals, SaleCompleted
 
 HEADER = ["Order ID", "Product", "Quantity Ordered", "Price Each", "Order Date", "Purchase Address"]
 DATE_FORMAT = "%m/%d/%y %H:%M"

@@ -10,8 +10,8 @@ from pydantic import BaseModel
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from pos_app.contract import is_low
 from pos_app.db.tables import products, sales, stocks
-from pos_app.events.contract import is_low
 
 StockStatus = Literal["ok", "low", "out"]
 

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 from pymongo import AsyncMongoClient
 
-from pos_app.events.contract import REJECTED_EVENTS_COLLECTION
+from pos_app.contract import REJECTED_EVENTS_COLLECTION
 from pos_app.settings import Settings
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from pos_app.events.contract import RAW_EVENTS_COLLECTION, SALE_COMPLETED, SALE_RETURNED
+from pos_app.contract import RAW_EVENTS_COLLECTION, SALE_COMPLETED, SALE_RETURNED
 from pos_app.planning.forecast import Month
 
 QUERY_FIELDS = {

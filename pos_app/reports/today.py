@@ -19,9 +19,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.alerts.service import StockAlert, list_alerts
+from pos_app.contract import STREAM_QUERY_NAME
 from pos_app.db.tables import sale_returns, sales, stream_batches
 from pos_app.events import outbox
-from pos_app.events.contract import STREAM_QUERY_NAME
 from pos_app.settings import Settings
 
 RECENT = 20

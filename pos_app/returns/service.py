@@ -19,8 +19,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.auth.service import audit
-from pos_app.db.tables import outbox, sales
-from pos_app.events.contract import (
+from pos_app.contract import (
     SALE_COMPLETED,
     SALE_RETURNED,
     ReturnableLine,
@@ -30,6 +29,7 @@ from pos_app.events.contract import (
     WantedBack,
     return_problem,
 )
+from pos_app.db.tables import outbox, sales
 from pos_app.events.outbox import enqueue, new_document_id
 from pos_app.returns.schemas import ReturnIn, SaleDetail, SoldLine
 from pos_app.settings import Settings

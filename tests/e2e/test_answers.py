@@ -20,7 +20,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from pos_app.events.contract import EventLine, EventPayment, EventTotals, SaleCompleted
+from pos_app.contract import EventLine, EventPayment, EventTotals, SaleCompleted
 from pos_app.planning.forecast import MONTH_NAMES, add_months
 from pos_app.settings import Settings
 from tests.factories import return_event

@@ -18,7 +18,7 @@ from pyspark.sql.types import ArrayType, DataType, IntegerType, StringType, Stru
 from sqlalchemy import Column, Integer, MetaData, Table
 from sqlalchemy.dialects import mysql
 
-from pos_app.events.contract import (
+from pos_app.contract import (
     ADJUSTMENT_REASONS,
     DOCUMENT_FIELD,
     EVENT_MODELS,
