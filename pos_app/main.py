@@ -23,7 +23,6 @@ from pos_app.errors import install_error_handlers
 from pos_app.events.relay import OutboxRelay
 from pos_app.inventory import movement_routes
 from pos_app.inventory import routes as inventory_routes
-from pos_app.navigation import nav_links
 from pos_app.pipeline import routes as pipeline_routes
 from pos_app.planning import routes as planning_routes
 from pos_app.reports import routes as reports_routes
@@ -73,8 +72,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def api_docs(request: Request) -> HTMLResponse:
         return templates.TemplateResponse(request, "api_docs.html", {"title": app.title})
 
-    # The top bar names pages by role; templating itself knows nothing of roles.
-    templates.env.globals["nav_links"] = nav_links
     install_error_handlers(app)
     app.add_exception_handler(LoginRequired, login_required_handler)
     # Added last = outermost: even a 413 carries the security headers.

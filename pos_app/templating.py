@@ -32,6 +32,13 @@ def age(seconds: float | None) -> str:
     return f"{whole // 3600} h {whole % 3600 // 60} min"
 
 
+def nav_links(request: Request) -> list[tuple[str, str]]:
+    """(href, label) of the pages the signed-in person may open (`require_role` lists
+    them for this page's role); none when signed out."""
+    links: list[tuple[str, str]] = getattr(request.state, "nav_links", [])
+    return links
+
+
 _environment = jinja2.Environment(
     loader=jinja2.FileSystemLoader(REPO_ROOT / "templates"),
     autoescape=True,
@@ -40,6 +47,7 @@ _environment = jinja2.Environment(
 # Strings in templates are wrapped in _() for translation.
 _environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 templates = Jinja2Templates(env=_environment)
+templates.env.globals["nav_links"] = nav_links
 templates.env.filters["kyat"] = kyat
 templates.env.filters["dom_id"] = dom_id
 templates.env.filters["age"] = age

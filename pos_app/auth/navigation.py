@@ -1,9 +1,7 @@
-"""The top bar: the pages a signed-in person may open. Registered with the templates by
-the app (`main.create_app`), so the templating layer needs nothing from `auth`."""
+"""The top bar: the pages each role may open. `require_role` puts the signed-in person's
+list on the request; the templates only show it, so templating needs nothing from auth."""
 
 from __future__ import annotations
-
-from fastapi import Request
 
 from pos_app.auth.roles import Role, role_allows
 
@@ -21,10 +19,6 @@ NAV_PAGES = [
 ]
 
 
-def nav_links(request: Request) -> list[tuple[str, str]]:
-    """(href, label) of the pages the signed-in person may open; none when signed out.
-    The role is the one `require_role` checked for this page."""
-    role = getattr(request.state, "viewer_role", None)
-    if role is None:
-        return []
+def pages_for(role: Role | str) -> list[tuple[str, str]]:
+    """(href, label) of the pages this role may open."""
     return [(href, label) for href, label, needed in NAV_PAGES if role_allows(role, needed)]
