@@ -20,7 +20,7 @@ pytestmark = pytest.mark.stack
 
 def posctl(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pos_app.cli", *args],
+        [sys.executable, "-m", "posctl", *args],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
