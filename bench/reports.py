@@ -139,7 +139,7 @@ async def time_plan(settings: Settings) -> float:
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url)
     started = time.monotonic()
     try:
-        async with engine.connect() as conn:
+        async with engine.begin() as conn:
             await compute_plan(
                 conn,
                 mongo[settings.mongo_database],

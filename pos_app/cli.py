@@ -115,7 +115,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         engine = make_async_engine(settings)
         mongo: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(settings.mongo_url)
         try:
-            async with engine.connect() as conn:
+            async with engine.begin() as conn:
                 plan = await compute_plan(
                     conn,
                     mongo[settings.mongo_database],

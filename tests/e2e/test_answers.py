@@ -24,7 +24,7 @@ from pos_app.events.schemas import EventLine, EventPayment, EventTotals, SaleCom
 from pos_app.planning.forecast import MONTH_NAMES, add_months
 from pos_app.settings import Settings
 from tests.factories import return_event
-from tests.stack_fixtures import ChildProcess, log_in, wait_for
+from tests.stack_support import ChildProcess, log_in, wait_for
 
 pytestmark = pytest.mark.stack
 YANGON = ZoneInfo("Asia/Yangon")
