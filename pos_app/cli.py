@@ -84,7 +84,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     async def run() -> None:
         engine = make_async_engine(settings)
         try:
-            async with engine.connect() as conn:
+            async with engine.begin() as conn:
                 plan = await compute_plan(
                     conn, store_id=store, today=settings.today(), months=args.months
                 )

@@ -16,8 +16,8 @@ from fastapi.responses import RedirectResponse
 
 from pos_app.auth.navigation import pages_for
 from pos_app.auth.roles import ALL_SCOPES, Role, role_allows, scopes_for
-from pos_app.auth.service import resolve_api_key, session_user
-from pos_app.deps import ConnectionDep, SettingsDep
+from pos_app.auth.service import bookkeeping, resolve_api_key, session_user
+from pos_app.deps import EngineDep, SettingsDep
 from pos_app.security import csrf
 
 SESSION_COOKIE = csrf.SESSION_COOKIE
@@ -54,12 +54,13 @@ def presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key", "").strip() or None
 
 
-async def current_principal(request: Request, conn: ConnectionDep) -> Principal | None:
+async def current_principal(request: Request, engine: EngineDep) -> Principal | None:
     key = presented_key(request)
     if key is not None:
-        # It commits its own bookkeeping (last_used_at), only when it writes any: most
-        # requests go on in the transaction this read began, and save a round trip.
-        api_key = await resolve_api_key(conn, key=key)
+        # Its own short transaction: it may write last_used_at, and must not begin the
+        # request's unit of work (whose snapshot then starts with the route's first read).
+        async with bookkeeping(engine) as conn:
+            api_key = await resolve_api_key(conn, key=key)
         if api_key is None:
             # A wrong key is an error even where anonymous access would do: say so.
             raise HTTPException(
@@ -71,7 +72,8 @@ async def current_principal(request: Request, conn: ConnectionDep) -> Principal 
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    user = await session_user(conn, token=token)  # commits its own bookkeeping, likewise
+    async with bookkeeping(engine) as conn:  # last_seen_at, likewise
+        user = await session_user(conn, token=token)
     if user is None:
         return None
     return Principal("user", user.username, user.role, scopes_for(user.role))

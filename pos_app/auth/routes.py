@@ -19,7 +19,7 @@ from pos_app.auth.service import (
     LoginFailed,
     LoginLocked,
     audit,
-    authenticate,
+    check_login,
     create_api_key,
     create_user,
     end_session,
@@ -31,7 +31,7 @@ from pos_app.auth.service import (
     set_user_active,
     start_session,
 )
-from pos_app.deps import ConnectionDep, SettingsDep
+from pos_app.deps import EngineDep, SettingsDep, TransactionDep
 from pos_app.security import csrf
 from pos_app.templating import render_page
 
@@ -87,7 +87,9 @@ async def login_page(
 
 
 @router.post("/login", response_class=HTMLResponse, include_in_schema=False)
-async def login(request: Request, conn: ConnectionDep, settings: SettingsDep) -> Response:
+async def login(
+    request: Request, conn: TransactionDep, engine: EngineDep, settings: SettingsDep
+) -> Response:
     await csrf.require_token(request, settings.secret_key)
     form = await request.form()
     username = _form_text(form, "username").strip()
@@ -96,10 +98,9 @@ async def login(request: Request, conn: ConnectionDep, settings: SettingsDep) ->
     # Who tries is not known yet: the actor is the system, the target the name tried.
     tried, details = f"user:{username}", {"ip": _client(request)}
     try:
-        user = await authenticate(conn, username=username, password=_form_text(form, "password"))
+        user = await check_login(engine, username=username, password=_form_text(form, "password"))
     except LoginLocked as locked:
         await audit(conn, actor="system", action="login.locked", target=tried, details=details)
-        await conn.commit()
         page = render_page(
             request, "login.html", {**context, "error": str(locked)}, settings=settings
         )
@@ -108,7 +109,6 @@ async def login(request: Request, conn: ConnectionDep, settings: SettingsDep) ->
         return page
     except LoginFailed as failed:
         await audit(conn, actor="system", action="login.failed", target=tried, details=details)
-        await conn.commit()
         page = render_page(
             request, "login.html", {**context, "error": failed.message}, settings=settings
         )
@@ -118,7 +118,6 @@ async def login(request: Request, conn: ConnectionDep, settings: SettingsDep) ->
         await end_session(conn, token=old)
     token = await start_session(conn, user_id=user.id, ttl=SESSION_TTL)
     await audit(conn, actor=f"user:{user.username}", action="login.succeeded", details=details)
-    await conn.commit()
     response = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
     response.set_cookie(
         SESSION_COOKIE,
@@ -133,14 +132,13 @@ async def login(request: Request, conn: ConnectionDep, settings: SettingsDep) ->
 
 
 @router.post("/logout", include_in_schema=False)
-async def logout(request: Request, conn: ConnectionDep, settings: SettingsDep) -> Response:
+async def logout(request: Request, conn: TransactionDep, settings: SettingsDep) -> Response:
     await csrf.require_token(request, settings.secret_key)
     if token := request.cookies.get(SESSION_COOKIE):
         user = await session_user(conn, token=token)
         await end_session(conn, token=token)
         if user is not None:
             await audit(conn, actor=f"user:{user.username}", action="logout")
-        await conn.commit()
     response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
     response.delete_cookie(
         SESSION_COOKIE, httponly=True, samesite="lax", secure=request.url.scheme == "https"
@@ -154,7 +152,7 @@ async def logout(request: Request, conn: ConnectionDep, settings: SettingsDep) -
 
 async def _users_page(
     request: Request,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     settings: SettingsDep,
     admin: Principal,
     **extra: Any,
@@ -175,14 +173,14 @@ async def _users_page(
 
 @router.get("/admin/users", response_class=HTMLResponse, include_in_schema=False)
 async def users_page(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, admin: AdminDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, admin: AdminDep
 ) -> HTMLResponse:
     return await _users_page(request, conn, settings, admin)
 
 
 @router.post("/admin/users", response_class=HTMLResponse, include_in_schema=False)
 async def users_create(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, admin: AdminDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, admin: AdminDep
 ) -> Response:
     await csrf.require_token(request, settings.secret_key)
     form = await request.form()
@@ -206,7 +204,6 @@ async def users_create(
         target=f"user:{user.username}",
         details={"role": user.role},
     )
-    await conn.commit()
     return RedirectResponse(
         f"/admin/users?created={quote(user.username)}", status_code=status.HTTP_303_SEE_OTHER
     )
@@ -214,7 +211,7 @@ async def users_create(
 
 @router.post("/admin/users/{username}/active", include_in_schema=False)
 async def users_set_active(
-    username: str, request: Request, conn: ConnectionDep, settings: SettingsDep, admin: AdminDep
+    username: str, request: Request, conn: TransactionDep, settings: SettingsDep, admin: AdminDep
 ) -> Response:
     await csrf.require_token(request, settings.secret_key)
     active = _form_text(await request.form(), "active") == "1"
@@ -224,12 +221,11 @@ async def users_set_active(
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no user {username!r}")
     action = "user.activated" if active else "user.deactivated"
     await audit(conn, actor=admin.actor, action=action, target=f"user:{username}")
-    await conn.commit()
     return RedirectResponse("/admin/users", status_code=status.HTTP_303_SEE_OTHER)
 
 
 async def _keys_page(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, **extra: Any
+    request: Request, conn: TransactionDep, settings: SettingsDep, **extra: Any
 ) -> HTMLResponse:
     context = {
         "keys": await list_api_keys(conn),
@@ -243,14 +239,14 @@ async def _keys_page(
 
 @router.get("/admin/api-keys", response_class=HTMLResponse, include_in_schema=False)
 async def api_keys_page(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, admin: AdminDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, admin: AdminDep
 ) -> HTMLResponse:
     return await _keys_page(request, conn, settings)
 
 
 @router.post("/admin/api-keys", response_class=HTMLResponse, include_in_schema=False)
 async def api_keys_create(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, admin: AdminDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, admin: AdminDep
 ) -> HTMLResponse:
     await csrf.require_token(request, settings.secret_key)
     form = await request.form()
@@ -265,7 +261,6 @@ async def api_keys_create(
         page.status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
         return page
     await _audit_key_created(conn, admin, api_key)
-    await conn.commit()
     page = await _keys_page(request, conn, settings, new_key=key, new_key_name=api_key.name)
     page.status_code = status.HTTP_201_CREATED
     page.headers["Cache-Control"] = "no-store"  # the page holds the full key
@@ -274,19 +269,18 @@ async def api_keys_create(
 
 @router.post("/admin/api-keys/{prefix}/revoke", include_in_schema=False)
 async def api_keys_revoke(
-    prefix: str, request: Request, conn: ConnectionDep, settings: SettingsDep, admin: AdminDep
+    prefix: str, request: Request, conn: TransactionDep, settings: SettingsDep, admin: AdminDep
 ) -> Response:
     await csrf.require_token(request, settings.secret_key)
     if not await revoke_api_key(conn, prefix=prefix, by=admin.actor):  # audits the revocation
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no active API key {prefix!r}")
-    await conn.commit()
     return RedirectResponse("/admin/api-keys", status_code=status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/admin/audit", response_class=HTMLResponse, include_in_schema=False)
 async def audit_page(
     request: Request,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     settings: SettingsDep,
     admin: AdminDep,
     before_id: int | None = None,
@@ -314,7 +308,7 @@ async def _audit_key_created(conn: AsyncConnection, by: Principal, api_key: ApiK
 
 @router.get("/api/v1/audit", response_model=list[AuditEntry], tags=["auth"])
 async def get_audit(
-    conn: ConnectionDep,
+    conn: TransactionDep,
     principal: AuditReader,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     before_id: int | None = None,
@@ -324,7 +318,7 @@ async def get_audit(
 
 
 @router.get("/api/v1/api-keys", response_model=list[ApiKey], tags=["auth"])
-async def get_api_keys(conn: ConnectionDep, principal: KeyAdmin) -> list[ApiKey]:
+async def get_api_keys(conn: TransactionDep, principal: KeyAdmin) -> list[ApiKey]:
     return await list_api_keys(conn)
 
 
@@ -334,7 +328,7 @@ async def get_api_keys(conn: ConnectionDep, principal: KeyAdmin) -> list[ApiKey]
     status_code=status.HTTP_201_CREATED,
     tags=["auth"],
 )
-async def post_api_key(body: ApiKeyIn, conn: ConnectionDep, principal: KeyAdmin) -> ApiKeyCreated:
+async def post_api_key(body: ApiKeyIn, conn: TransactionDep, principal: KeyAdmin) -> ApiKeyCreated:
     """Create a key. The answer holds the full key: it is shown this once."""
     try:
         api_key, key = await create_api_key(
@@ -343,13 +337,11 @@ async def post_api_key(body: ApiKeyIn, conn: ConnectionDep, principal: KeyAdmin)
     except ValueError as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
     await _audit_key_created(conn, principal, api_key)
-    await conn.commit()
     return ApiKeyCreated(api_key=api_key, key=key)
 
 
 @router.delete("/api/v1/api-keys/{prefix}", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"])
-async def delete_api_key(prefix: str, conn: ConnectionDep, principal: KeyAdmin) -> Response:
+async def delete_api_key(prefix: str, conn: TransactionDep, principal: KeyAdmin) -> Response:
     if not await revoke_api_key(conn, prefix=prefix, by=principal.actor):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no active API key {prefix!r}")
-    await conn.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -3,6 +3,9 @@
 Every function works on the caller's connection and leaves the commit to the caller,
 so an audit row shares the transaction of what it records. Even a failed login writes
 (the failure counter): commit after catching `LoginFailed` / `LoginLocked` too.
+Session bookkeeping (who is asking, last seen, failure counts) runs in a short
+transaction of its own, `bookkeeping(engine)`, so a request's own work is not begun by it
+and its counters stay written whatever the request does next.
 """
 
 from __future__ import annotations
@@ -15,14 +18,15 @@ import math
 import re
 import secrets
 import string
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from pos_app.auth.passwords import hash_password, needs_rehash, verify_dummy, verify_password
 from pos_app.auth.roles import ALL_SCOPES, Role
@@ -190,6 +194,14 @@ def new_api_key_values(
     return row, key
 
 
+@asynccontextmanager
+async def bookkeeping(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A short transaction of its own for session bookkeeping (last seen, last used,
+    failure counts): it commits on leaving, apart from the request's unit of work."""
+    async with engine.begin() as conn:
+        yield conn
+
+
 # --- Users ---------------------------------------------------------------------------
 
 _USER_COLUMNS = [c for c in users.c if c.name != "password_hash"]
@@ -269,6 +281,18 @@ async def authenticate(
     return await _user(conn, row["id"])
 
 
+async def check_login(engine: AsyncEngine, *, username: str, password: str) -> User:
+    """`authenticate` as bookkeeping: the failure count (and the lock) is committed even
+    when the login is refused, and the refusal is raised after that commit."""
+    refused: LoginFailed | LoginLocked
+    async with bookkeeping(engine) as conn:
+        try:
+            return await authenticate(conn, username=username, password=password)
+        except (LoginFailed, LoginLocked) as error:
+            refused = error
+    raise refused
+
+
 async def _record_failure(conn: AsyncConnection, *, user_id: int, now: datetime) -> None:
     """Count the failure (row-locked, so parallel guesses all count); raise the outcome."""
     failures = (
@@ -332,7 +356,6 @@ async def session_user(
         return None
     if row["expires_at"] <= now:
         await conn.execute(delete(login_sessions).where(login_sessions.c.token_hash == token_hash))
-        await conn.commit()
         return None
     if not row["active"]:
         return None
@@ -342,7 +365,6 @@ async def session_user(
             .where(login_sessions.c.token_hash == token_hash)
             .values(last_seen_at=now)
         )
-        await conn.commit()  # bookkeeping, on its own: the request's work is not begun yet
     return User.model_validate(dict(row))
 
 
@@ -390,7 +412,6 @@ async def resolve_api_key(
         await conn.execute(
             update(api_keys).where(api_keys.c.id == row["id"]).values(last_used_at=now)
         )
-        await conn.commit()  # bookkeeping, on its own: the request's work is not begun yet
         return _api_key({**row, "last_used_at": now})
     return _api_key(row)
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query
 from pos_app.auth.deps import require_scope
 from pos_app.auth.roles import CATALOG_READ
 from pos_app.catalog.service import Product, list_products
-from pos_app.deps import ConnectionDep, SettingsDep
+from pos_app.deps import SettingsDep, TransactionDep
 
 router = APIRouter(
     prefix="/api/v1", tags=["catalog"], dependencies=[Depends(require_scope(CATALOG_READ))]
@@ -16,7 +16,7 @@ router = APIRouter(
 
 @router.get("/products", response_model=list[Product])
 async def get_products(
-    conn: ConnectionDep,
+    conn: TransactionDep,
     settings: SettingsDep,
     store: Annotated[
         str | None,

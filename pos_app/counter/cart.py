@@ -96,7 +96,6 @@ async def open_cart(conn: AsyncConnection, *, store_id: str, cashier: str) -> Ca
     result = await conn.execute(
         insert(carts).values(store_id=store_id, cashier=cashier, status="open", lines="[]")
     )
-    await conn.commit()
     return Cart(id=int(result.inserted_primary_key[0]))  # type: ignore[index]
 
 
@@ -104,13 +103,11 @@ async def save(conn: AsyncConnection, cart: Cart) -> None:
     await conn.execute(
         update(carts).where(carts.c.id == cart.id).values(lines=_dump(cart.lines), updated_at=NOW)
     )
-    await conn.commit()
 
 
 async def discard(conn: AsyncConnection, cart_id: int) -> None:
     """Drop a paid cart (the sale itself is in the audit log)."""
     await conn.execute(delete(carts).where(carts.c.id == cart_id))
-    await conn.commit()
 
 
 def _contents(cart: Cart) -> dict[str, object]:
@@ -129,7 +126,6 @@ async def void(conn: AsyncConnection, cart: Cart, *, actor: str) -> None:
     await audit(
         conn, actor=actor, action="cart.voided", target=f"cart:{cart.id}", details=_contents(cart)
     )
-    await conn.commit()
 
 
 @dataclass(frozen=True)
@@ -149,7 +145,6 @@ async def hold(conn: AsyncConnection, cart: Cart, *, actor: str) -> None:
     await audit(
         conn, actor=actor, action="cart.held", target=f"cart:{cart.id}", details=_contents(cart)
     )
-    await conn.commit()
 
 
 async def held_carts(conn: AsyncConnection, *, store_id: str) -> list[HeldCart]:
@@ -190,4 +185,3 @@ async def resume(
         .values(status="open", cashier=cashier, updated_at=NOW)
     )
     await audit(conn, actor=actor, action="cart.resumed", target=f"cart:{cart_id}")
-    await conn.commit()

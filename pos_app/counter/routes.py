@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse
@@ -21,34 +21,28 @@ from pos_app.alerts.service import list_alerts
 from pos_app.auth.deps import CashierDep, Principal
 from pos_app.catalog.service import Product, list_products, products_by_sku, sold_at
 from pos_app.counter import cart as carts
+from pos_app.counter.flows import CounterPayment, checkout
 from pos_app.counter.receipts import find_sale, todays_sales
 from pos_app.db.tables import products
-from pos_app.deps import ConnectionDep, RelayDep, SettingsDep
+from pos_app.db.unit_of_work import after_commit
+from pos_app.deps import RelayDep, SettingsDep, TransactionDep
 from pos_app.inventory.service import StockLevel, stock_levels
-from pos_app.money import kyat
 from pos_app.returns.schemas import ReturnIn, ReturnLineIn
 from pos_app.returns.service import ReturnRejected, record_return
 from pos_app.returns.service import find_sale as find_returnable
-from pos_app.sales.schemas import PaymentIn, SaleIn, SaleLineIn
+from pos_app.sales.schemas import PAYMENT_METHODS, SaleIn, SaleLineIn
 from pos_app.sales.service import (
     IdempotencyConflict,
     SaleRejected,
+    check_discount,
     discount_limit,
     price_sale,
-    record_sale,
 )
 from pos_app.security import csrf
 from pos_app.settings import Settings
 from pos_app.templating import render_page, templates
 
 router = APIRouter(include_in_schema=False)
-PAYMENT_METHODS = {
-    "cash": "Cash",
-    "card": "Card",
-    "kbzpay": "KBZPay",
-    "wavepay": "WavePay",
-    "ayapay": "AYA Pay",
-}
 
 
 SIZE_ORDER = {size: rank for rank, size in enumerate(("XS", "S", "M", "L", "XL", "XXL"))}
@@ -79,7 +73,7 @@ async def _stock(conn: AsyncConnection, settings: Settings) -> dict[str, StockLe
 
 @router.get("/", response_class=HTMLResponse)
 async def counter_page(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, cashier: CashierDep
 ) -> HTMLResponse:
     catalog = await list_products(conn, store_id=settings.store_id)
     stock = await _stock(conn, settings)
@@ -212,7 +206,7 @@ async def _change_cart(
     cart = await carts.open_cart(conn, store_id=settings.store_id, cashier=cashier.name)
     try:
         message = await action(cart, form) or ""
-    except (carts.CartError, ValidationError) as error:
+    except (carts.CartError, SaleRejected, ValidationError) as error:
         text = error.errors()[0]["msg"] if isinstance(error, ValidationError) else str(error)
         return await _cart_panel(request, conn, settings, cashier, error=text)
     await carts.save(conn, cart)
@@ -221,34 +215,51 @@ async def _change_cart(
 
 @router.post("/counter/scan", response_class=HTMLResponse)
 async def scan(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, cashier: CashierDep
+) -> HTMLResponse:
+    """A scanned barcode, a typed SKU or a name that matches one product (the search box)."""
+    return await _add_to_cart(request, conn, settings, cashier, field="code")
+
+
+@router.post("/counter/cart/add", response_class=HTMLResponse)
+async def add_to_cart(
+    request: Request, conn: TransactionDep, settings: SettingsDep, cashier: CashierDep
+) -> HTMLResponse:
+    """A product tile: its SKU."""
+    return await _add_to_cart(request, conn, settings, cashier, field="sku")
+
+
+async def _add_to_cart(
+    request: Request,
+    conn: AsyncConnection,
+    settings: Settings,
+    cashier: Principal,
+    *,
+    field: Literal["code", "sku"],
 ) -> HTMLResponse:
     async def add(cart: carts.Cart, form: dict[str, str]) -> str:
-        product = await _find_product(conn, form.get("code", ""), store_id=settings.store_id)
+        wanted = form.get(field, "")
+        product = await (
+            _find_product(conn, wanted, store_id=settings.store_id)
+            if field == "code"
+            else _tile(conn, wanted, store_id=settings.store_id)
+        )
         cart.add(product.sku)
         return f"Added {product.name}"
 
     return await _change_cart(request, conn, settings, cashier, add)
 
 
-@router.post("/counter/cart/add", response_class=HTMLResponse)
-async def add_to_cart(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
-) -> HTMLResponse:
-    async def add(cart: carts.Cart, form: dict[str, str]) -> str:
-        sku = form.get("sku", "")
-        found = await products_by_sku(conn, [sku], store_id=settings.store_id)
-        if sku not in found or not found[sku].active:
-            raise carts.CartError(f"unknown SKU {sku!r}")
-        cart.add(sku)
-        return f"Added {found[sku].name}"
-
-    return await _change_cart(request, conn, settings, cashier, add)
+async def _tile(conn: AsyncConnection, sku: str, *, store_id: str) -> Product:
+    found = await products_by_sku(conn, [sku], store_id=store_id)
+    if sku not in found or not found[sku].active:
+        raise carts.CartError(f"unknown SKU {sku!r}")
+    return found[sku]
 
 
 @router.post("/counter/cart/line", response_class=HTMLResponse)
 async def change_line(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, cashier: CashierDep
 ) -> HTMLResponse:
     """Quantity and discount of one line."""
 
@@ -262,18 +273,13 @@ async def change_line(
                 percent = Decimal(form["discount_percent"] or "0")
             except InvalidOperation:
                 raise carts.CartError("discount must be a percentage, e.g. 5") from None
-            limit = discount_limit(cashier.role)
-            if not 0 <= percent <= 100 or percent != percent.quantize(Decimal("0.01")):
-                raise carts.CartError("discount must be a percentage from 0 to 100")
-            if percent > limit:
-                raise carts.CartError(
-                    f"a discount of {percent:g} % is over your limit of {limit:g} % "
-                    f"({cashier.role}); ask a manager"
-                )
-            reason = form.get("discount_reason", "")[:120]
-            if percent and not reason:
-                raise carts.CartError("a discount needs a reason")
-            line.discount_percent, line.discount_reason = percent, (reason if percent else None)
+            reason = check_discount(
+                percent,
+                form.get("discount_reason", "")[:120],
+                limit=discount_limit(cashier.role),
+                who=f" ({cashier.role})",
+            )
+            line.discount_percent, line.discount_reason = percent, reason
         return ""
 
     return await _change_cart(request, conn, settings, cashier, change)
@@ -281,7 +287,7 @@ async def change_line(
 
 @router.post("/counter/cart/remove", response_class=HTMLResponse)
 async def remove_line(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, cashier: CashierDep
 ) -> HTMLResponse:
     async def remove(cart: carts.Cart, form: dict[str, str]) -> str:
         cart.remove(form.get("sku", ""))
@@ -292,7 +298,7 @@ async def remove_line(
 
 @router.post("/counter/cart/void", response_class=HTMLResponse)
 async def void_cart(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, cashier: CashierDep
 ) -> HTMLResponse:
     await _form(request, settings)
     cart = await carts.open_cart(conn, store_id=settings.store_id, cashier=cashier.name)
@@ -305,7 +311,7 @@ async def void_cart(
 
 @router.post("/counter/cart/hold", response_class=HTMLResponse)
 async def hold_cart(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, cashier: CashierDep
 ) -> HTMLResponse:
     await _form(request, settings)
     cart = await carts.open_cart(conn, store_id=settings.store_id, cashier=cashier.name)
@@ -318,7 +324,7 @@ async def hold_cart(
 
 @router.post("/counter/cart/resume", response_class=HTMLResponse)
 async def resume_cart(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, cashier: CashierDep
 ) -> HTMLResponse:
     form = await _form(request, settings)
     try:
@@ -337,87 +343,48 @@ async def resume_cart(
 
 @router.get("/counter/cart", response_class=HTMLResponse)
 async def cart_panel(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, cashier: CashierDep
 ) -> HTMLResponse:
     return await _cart_panel(request, conn, settings, cashier)
 
 
-def _payment(form: dict[str, str], total: Decimal) -> tuple[PaymentIn, list[PaymentIn] | None]:
+def _payment(form: dict[str, str]) -> CounterPayment:
     """The payment form: a method (cash with the amount tendered), or a split where
     the second method pays `split_amount` and the first the rest."""
     method = form.get("method", "cash")
     second = form.get("split_method", "")
     if method not in PAYMENT_METHODS or (second and second not in PAYMENT_METHODS):
         raise SaleRejected("choose a payment method")
-    cash_due = total
-    split = None
-    if second:
-        amount = _money(form.get("split_amount", ""), "the split amount")
-        if not 0 < amount < total:
-            raise SaleRejected(f"the split amount must be more than 0 and less than {kyat(total)}")
-        split = (total - amount, amount)
-        cash_due = split[0] if method == "cash" else amount
+    split_amount = _money(form.get("split_amount", ""), "the split amount") if second else None
     tendered = None
     if "cash" in (method, second):
         text = form.get("tendered", "")
         if not text:
             raise SaleRejected("enter the cash tendered")
         tendered = _money(text, "cash tendered")
-        if tendered < cash_due:
-            raise SaleRejected(
-                f"cash tendered {kyat(tendered)} is less than the {kyat(cash_due)} due"
-            )
-    if split is None:
-        return PaymentIn(method=method, tendered=tendered), None  # type: ignore[arg-type]
-    parts = [
-        PaymentIn(
-            method=m,  # type: ignore[arg-type]
-            amount=a,
-            tendered=tendered if m == "cash" else None,
-        )
-        for m, a in zip((method, second), split, strict=True)
-    ]
-    return PaymentIn(), parts
+    return CounterPayment(
+        method=method,
+        tendered=tendered,
+        split_method=second or None,
+        split_amount=split_amount,
+    )
 
 
 @router.post("/counter/pay", response_class=HTMLResponse)
 async def pay(
     request: Request,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     relay: RelayDep,
     settings: SettingsDep,
     cashier: CashierDep,
 ) -> HTMLResponse:
     form = await _form(request, settings)
-    cart = await carts.open_cart(conn, store_id=settings.store_id, cashier=cashier.name)
-    if not cart.lines:
-        return await _cart_panel(
-            request, conn, settings, cashier, error="the cart is empty: add a product first"
-        )
-    lines = [SaleLineIn(**line.model_dump()) for line in cart.lines]
     try:
-        priced = await price_sale(
-            conn, SaleIn(lines=lines), settings=settings, max_discount=Decimal(100)
-        )
-        payment, payments = _payment(form, priced.totals.total)
-        if payments is None:
-            sale = SaleIn(lines=lines, cashier=cashier.name, payment=payment)
-        else:
-            sale = SaleIn(lines=lines, cashier=cashier.name, payments=payments)
-        # The cart id as Idempotency-Key: a double click cannot ring the cart up twice.
-        recorded = await record_sale(
-            conn,
-            sale,
-            settings=settings,
-            client=cashier.actor,
-            idempotency_key=f"cart-{cart.id}",
-            max_discount=discount_limit(cashier.role),
-        )
+        recorded = await checkout(conn, settings=settings, cashier=cashier, payment=_payment(form))
     except (SaleRejected, IdempotencyConflict, ValidationError) as error:
         text = error.errors()[0]["msg"] if isinstance(error, ValidationError) else str(error)
         return await _cart_panel(request, conn, settings, cashier, error=text)
-    await carts.discard(conn, cart.id)
-    relay.wake()
+    after_commit(conn, relay.wake)
     return templates.TemplateResponse(
         request,
         "_paid.html",
@@ -428,7 +395,7 @@ async def pay(
 
 @router.get("/counter/alerts", response_class=HTMLResponse)
 async def alerts(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, _: CashierDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, _: CashierDep
 ) -> HTMLResponse:
     """The alert strip, plus each tile's on-hand figure swapped in out of band."""
     levels = await stock_levels(conn, store_id=settings.store_id)
@@ -452,7 +419,7 @@ async def _open_alerts(conn: AsyncConnection, settings: Settings) -> list[Any]:
 
 @router.get("/counter/stock", response_class=HTMLResponse)
 async def stock_partial(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, _: CashierDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, _: CashierDep
 ) -> HTMLResponse:
     stock = await stock_levels(conn, store_id=settings.store_id)
     return templates.TemplateResponse(request, "_stock_table.html", {"stock": stock})
@@ -460,7 +427,7 @@ async def stock_partial(
 
 @router.get("/counter/sales", response_class=HTMLResponse)
 async def sales_today(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, cashier: CashierDep
 ) -> HTMLResponse:
     sales = await todays_sales(conn, settings=settings)
     context = {"sales": sales, "cashier": cashier, "methods": PAYMENT_METHODS}
@@ -469,7 +436,7 @@ async def sales_today(
 
 @router.get("/counter/receipts/{sale_id}", response_class=HTMLResponse)
 async def receipt_page(
-    sale_id: str, request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+    sale_id: str, request: Request, conn: TransactionDep, settings: SettingsDep, cashier: CashierDep
 ) -> HTMLResponse:
     sale = await find_sale(conn, sale_id, settings=settings)
     if sale is None:
@@ -484,7 +451,7 @@ async def receipt_page(
 @router.get("/counter/returns", response_class=HTMLResponse)
 async def returns_page(
     request: Request,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     settings: SettingsDep,
     cashier: CashierDep,
     sale_id: str = "",
@@ -501,7 +468,7 @@ async def returns_page(
 @router.post("/counter/returns", response_class=HTMLResponse)
 async def take_return(
     request: Request,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     relay: RelayDep,
     settings: SettingsDep,
     cashier: CashierDep,
@@ -530,7 +497,7 @@ async def take_return(
         text = problem.errors()[0]["msg"] if isinstance(problem, ValidationError) else str(problem)
         error = text
     if done is not None:
-        relay.wake()
+        after_commit(conn, relay.wake)
     sale = await find_returnable(conn, sale_id, settings=settings) if sale_id else None
     context = {
         "sale": sale,

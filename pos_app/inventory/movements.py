@@ -110,8 +110,8 @@ async def _record(
     actor: str,
     details: dict[str, Any],
 ) -> M:
-    """The event in the outbox and its audit row, in one transaction; the event as stored
-    (the outbox may have given it a new document id)."""
+    """The event in the outbox and its audit row, in the caller's transaction; the event
+    as stored (the outbox may have given it a new document id)."""
     event = await enqueue(conn, event, topic=settings.inventory_topic)
     target = (
         f"receipt:{event.receipt_id}"
@@ -119,7 +119,6 @@ async def _record(
         else f"adjustment:{event.adjustment_id}"
     )
     await audit(conn, actor=actor, action=event.event_type, target=target, details=details)
-    await conn.commit()
     return event
 
 

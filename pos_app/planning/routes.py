@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from pos_app.auth.deps import ManagerDep, require_scope
 from pos_app.auth.roles import REPORTS_READ
-from pos_app.deps import ConnectionDep, EngineDep, SettingsDep
+from pos_app.deps import EngineDep, SettingsDep, TransactionDep
 from pos_app.planning.forecast import MONTH_NAMES
 from pos_app.planning.service import (
     MAX_MONTHS,
@@ -26,16 +26,18 @@ from pos_app.templating import render_page
 
 router = APIRouter()
 Months = Annotated[int, Query(ge=1, le=MAX_MONTHS, description="months ahead, after this one")]
-CSV_COLUMNS = (
-    "month",
-    "sku",
-    "product",
-    "forecast_units",
-    "expected_start_stock",
-    "safety_stock",
-    "suggested_order",
-    "reason",
+# The plan's columns, in order, as the page heads them; the page and the CSV both follow
+# this list (the page shows the SKU inside the product cell, the CSV in a column of its own).
+PLAN_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("month", "Month"),
+    ("product", "Product"),
+    ("forecast_units", "Forecast"),
+    ("expected_start_stock", "Expected at start"),
+    ("safety_stock", "Safety"),
+    ("suggested_order", "Order"),
+    ("reason", "Why"),
 )
+CSV_COLUMNS = ("month", "sku", *(field for field, _ in PLAN_COLUMNS[1:]))
 
 
 @router.get(
@@ -48,7 +50,7 @@ CSV_COLUMNS = (
 async def get_refill_plan(
     request: Request,
     tasks: BackgroundTasks,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     engine: EngineDep,
     settings: SettingsDep,
     months: Months = 3,
@@ -75,7 +77,7 @@ async def get_refill_plan(
 async def refill_plan_page(
     request: Request,
     tasks: BackgroundTasks,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     engine: EngineDep,
     settings: SettingsDep,
     manager: ManagerDep,
@@ -98,6 +100,7 @@ async def refill_plan_page(
             "chart": chart,
             "to_order": to_order,
             "month_names": MONTH_NAMES,
+            "plan_columns": PLAN_COLUMNS,
             "max_months": MAX_MONTHS,
             "principal": manager,
         },
@@ -106,7 +109,7 @@ async def refill_plan_page(
 
 
 async def _plan(
-    conn: ConnectionDep,
+    conn: TransactionDep,
     engine: EngineDep,
     settings: Settings,
     tasks: BackgroundTasks,

@@ -130,49 +130,48 @@ async def compute_plan(
 
 
 async def _store(conn: AsyncConnection, plan: RefillPlan) -> None:
-    """Replace the store's plan and run row in one transaction."""
-    await conn.rollback()  # end the read transaction the queries above opened
-    async with conn.begin():
-        await conn.execute(delete(refill_plan).where(refill_plan.c.store_id == plan.store_id))
-        if plan.rows:
-            await conn.execute(
-                insert(refill_plan),
-                [
-                    {
-                        "store_id": plan.store_id,
-                        "plan_month": r.month,
-                        "sku": r.sku,
-                        "product": r.product,
-                        "forecast_units": r.forecast_units,
-                        "expected_start_stock": r.expected_start_stock,
-                        "safety_stock": r.safety_stock,
-                        "suggested_order": r.suggested_order,
-                        "reason": r.reason[:255],
-                        "computed_at": plan.computed_at,
-                    }
-                    for r in plan.rows
-                ],
-            )
-        tested = plan.backtest
-        run = {
-            "store_id": plan.store_id,
-            "months": plan.months,
-            "method": plan.method[:120],
-            "history_from": plan.history_from,
-            "history_to": plan.history_to,
-            "backtest_months": tested.months if tested else 0,
-            "backtest_points": tested.points if tested else 0,
-            "backtest_units": tested.actual_units if tested else 0,
-            "mae": tested.mae if tested else None,
-            "wape": tested.wape if tested else None,
-            "baseline_mae": tested.baseline_mae if tested else None,
-            "baseline_wape": tested.baseline_wape if tested else None,
-            "computed_at": plan.computed_at,
-        }
-        upsert = insert(refill_plan_runs).values(run)
+    """Replace the store's plan and run row, in the caller's transaction (so readers see
+    the old plan or the new one, never half of it)."""
+    await conn.execute(delete(refill_plan).where(refill_plan.c.store_id == plan.store_id))
+    if plan.rows:
         await conn.execute(
-            upsert.on_duplicate_key_update({k: upsert.inserted[k] for k in run if k != "store_id"})
+            insert(refill_plan),
+            [
+                {
+                    "store_id": plan.store_id,
+                    "plan_month": r.month,
+                    "sku": r.sku,
+                    "product": r.product,
+                    "forecast_units": r.forecast_units,
+                    "expected_start_stock": r.expected_start_stock,
+                    "safety_stock": r.safety_stock,
+                    "suggested_order": r.suggested_order,
+                    "reason": r.reason[:255],
+                    "computed_at": plan.computed_at,
+                }
+                for r in plan.rows
+            ],
         )
+    tested = plan.backtest
+    run = {
+        "store_id": plan.store_id,
+        "months": plan.months,
+        "method": plan.method[:120],
+        "history_from": plan.history_from,
+        "history_to": plan.history_to,
+        "backtest_months": tested.months if tested else 0,
+        "backtest_points": tested.points if tested else 0,
+        "backtest_units": tested.actual_units if tested else 0,
+        "mae": tested.mae if tested else None,
+        "wape": tested.wape if tested else None,
+        "baseline_mae": tested.baseline_mae if tested else None,
+        "baseline_wape": tested.baseline_wape if tested else None,
+        "computed_at": plan.computed_at,
+    }
+    upsert = insert(refill_plan_runs).values(run)
+    await conn.execute(
+        upsert.on_duplicate_key_update({k: upsert.inserted[k] for k in run if k != "store_id"})
+    )
 
 
 async def stored_plan(conn: AsyncConnection, *, store_id: str) -> RefillPlan | None:
@@ -256,7 +255,7 @@ async def refresh_plan(engine: AsyncEngine, *, store_id: str, today: date, month
         return
     _refreshing.add(store_id)
     try:
-        async with engine.connect() as conn:
+        async with engine.begin() as conn:  # its own unit of work, after the response
             await compute_plan(conn, store_id=store_id, today=today, months=months)
     finally:
         _refreshing.discard(store_id)

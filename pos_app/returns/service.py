@@ -15,7 +15,7 @@ from datetime import datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.auth.service import audit
@@ -30,6 +30,7 @@ from pos_app.contract import (
     return_problem,
 )
 from pos_app.db.tables import outbox, sales
+from pos_app.db.unit_of_work import hold_named_lock
 from pos_app.events.outbox import enqueue, new_document_id
 from pos_app.returns.schemas import ReturnIn, SaleDetail, SoldLine
 from pos_app.settings import Settings
@@ -148,37 +149,31 @@ async def record_return(
     cashier: str,
     actor: str,
 ) -> SaleReturned | None:
-    """Store the return with its event (the outbox) in one transaction; None if there is
-    no such sale. Returns of one sale are serialised by a named lock, so two counters
-    cannot both take back the last unit."""
-    lock = f"pos-return:{sale_id}"
-    if not await conn.scalar(select(func.get_lock(lock, 10))):
+    """Store the return with its event (the outbox) in the caller's transaction; None if
+    there is no such sale. Returns of one sale are serialised by a named lock held until
+    that transaction ends, so two counters cannot both take back the last unit. The lock
+    must be the unit of work's first statement: its snapshot then begins after the lock,
+    and the reads below see a return committed while we waited."""
+    if not await hold_named_lock(conn, f"pos-return:{sale_id}", timeout_seconds=10):
         raise ReturnRejected("another return of this sale is in progress; try again")
-    try:
-        # A fresh snapshot: the reads below must see a return committed while we waited.
-        await conn.commit()
-        sale = await find_sale(conn, sale_id, settings=settings)
-        if sale is None:
-            return None
-        event = _build_return(sale, request, settings=settings, cashier=cashier)
-        event = await enqueue(conn, event, topic=settings.sales_topic)
-        await audit(
-            conn,
-            actor=actor,
-            action="sale.returned",
-            target=f"sale:{sale_id}",
-            details={
-                "return_id": event.return_id,
-                "refund": str(event.totals.refund),
-                "items": event.totals.items,
-                "reason": request.reason,
-            },
-        )
-        await conn.commit()
-        return event
-    finally:
-        await conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": lock})
-        await conn.commit()
+    sale = await find_sale(conn, sale_id, settings=settings)
+    if sale is None:
+        return None
+    event = _build_return(sale, request, settings=settings, cashier=cashier)
+    event = await enqueue(conn, event, topic=settings.sales_topic)
+    await audit(
+        conn,
+        actor=actor,
+        action="sale.returned",
+        target=f"sale:{sale_id}",
+        details={
+            "return_id": event.return_id,
+            "refund": str(event.totals.refund),
+            "items": event.totals.items,
+            "reason": request.reason,
+        },
+    )
+    return event
 
 
 def _build_return(

@@ -9,6 +9,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 PaymentMethod = Literal["cash", "card", "kbzpay", "wavepay", "ayapay"]
+# The label people read for each method (the counter's buttons, receipts); the one list.
+PAYMENT_METHODS: dict[PaymentMethod, str] = {
+    "cash": "Cash",
+    "card": "Card",
+    "kbzpay": "KBZPay",
+    "wavepay": "WavePay",
+    "ayapay": "AYA Pay",
+}
 MAX_LINES = 100
 MAX_QUANTITY = 1000
 

@@ -17,9 +17,9 @@ from pos_app.contract import SaleCompleted
 from pos_app.imports.load import publish
 from pos_app.money import kyat
 from pos_app.settings import Settings
-from tests.browser.conftest import SignedIn, screenshot
+from tests.browser.support import SignedIn, screenshot
 from tests.factories import sale_event
-from tests.stack_fixtures import ChildProcess, wait_for
+from tests.stack_support import ChildProcess, wait_for
 
 pytestmark = pytest.mark.stack
 LOW_SKU, OTHER_SKU = "LGY-ACH-PUR", "TKP-BLK-S"  # no other browser test sells these

@@ -20,7 +20,7 @@ from pos_app.db.tables import processed_events, sales, sales_yearly
 from pos_app.settings import REPO_ROOT, Settings
 from stream_jobs.rebuild import NOT_COMPARED, REBUILT
 from tests.factories import encode, sale_event
-from tests.stack_fixtures import ChildProcess, wait_for
+from tests.stack_support import ChildProcess, wait_for
 
 pytestmark = pytest.mark.stack
 SKUS = ("EGY-WHT-XL", "GBG-PNK-23")  # used by no other test

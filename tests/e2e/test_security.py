@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from pos_app.auth.cli import create_user_sync
 from pos_app.main import create_app
 from pos_app.settings import Settings
-from tests.stack_fixtures import log_in
+from tests.stack_support import log_in
 
 pytestmark = pytest.mark.stack
 
