@@ -113,8 +113,18 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def cmd_user(args: argparse.Namespace) -> int:
     import getpass
 
-    from pos_app.auth.cli import create_user_sync
+    from pos_app.auth.cli import create_user_sync, unlock_user_sync
 
+    if args.action == "unlock":
+        addresses = unlock_user_sync(get_settings(), username=args.username)
+        if addresses is None:
+            print(f"no user {args.username!r}", file=sys.stderr)
+            return 1
+        print(f"user {args.username} may sign in again ({addresses} address(es) were held back)")
+        return 0
+    if args.role is None:
+        print("posctl user create needs --role", file=sys.stderr)
+        return 2
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -279,9 +289,9 @@ def add_commands(
     seed.set_defaults(func=cmd_seed)
 
     user = sub.add_parser("user", help="users of the app (the first admin, cashiers, managers)")
-    user.add_argument("action", choices=["create"])
+    user.add_argument("action", choices=["create", "unlock"])
     user.add_argument("username")
-    user.add_argument("--role", choices=["cashier", "manager", "admin"], required=True)
+    user.add_argument("--role", choices=["cashier", "manager", "admin"], help="for create")
     user.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     user.set_defaults(func=cmd_user)
 

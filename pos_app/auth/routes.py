@@ -30,6 +30,8 @@ from pos_app.auth.service import (
     session_user,
     set_user_active,
     start_session,
+    unlock_user,
+    user_exists,
 )
 from pos_app.deps import EngineDep, SettingsDep, TransactionDep
 from pos_app.security import csrf
@@ -98,7 +100,12 @@ async def login(
     # Who tries is not known yet: the actor is the system, the target the name tried.
     tried, details = f"user:{username}", {"ip": _client(request)}
     try:
-        user = await check_login(engine, username=username, password=_form_text(form, "password"))
+        user = await check_login(
+            engine,
+            username=username,
+            password=_form_text(form, "password"),
+            client=_client(request) or "",
+        )
     except LoginLocked as locked:
         await audit(conn, actor="system", action="login.locked", target=tried, details=details)
         page = render_page(
@@ -215,12 +222,32 @@ async def users_set_active(
 ) -> Response:
     await csrf.require_token(request, settings.secret_key)
     active = _form_text(await request.form(), "active") == "1"
-    if not active and username == admin.name:
+    # Case-blind, as usernames are: "ADMIN" is the admin too (and may be the last one).
+    if not active and username.strip().lower() == admin.name.lower():
         raise HTTPException(status.HTTP_409_CONFLICT, detail="you cannot deactivate yourself")
     if not await set_user_active(conn, username=username, active=active):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no user {username!r}")
     action = "user.activated" if active else "user.deactivated"
     await audit(conn, actor=admin.actor, action=action, target=f"user:{username}")
+    return RedirectResponse("/admin/users", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/admin/users/{username}/unlock", include_in_schema=False)
+async def users_unlock(
+    username: str, request: Request, conn: TransactionDep, settings: SettingsDep, admin: AdminDep
+) -> Response:
+    """Let a person held back by failed sign-ins in again, from every address."""
+    await csrf.require_token(request, settings.secret_key)
+    if not await user_exists(conn, username=username):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no user {username!r}")
+    addresses = await unlock_user(conn, username=username)
+    await audit(
+        conn,
+        actor=admin.actor,
+        action="user.unlocked",
+        target=f"user:{username.strip().lower()}",
+        details={"addresses": addresses},
+    )
     return RedirectResponse("/admin/users", status_code=status.HTTP_303_SEE_OTHER)
 
 

@@ -65,6 +65,7 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("GET", "/admin/users", None, "admin"),
     ("POST", "/admin/users", {"username": "x", "password": "short", "role": "cashier"}, "admin"),
     ("POST", "/admin/users/nobody/active", {"active": "false"}, "admin"),
+    ("POST", "/admin/users/nobody/unlock", {}, "admin"),
     ("GET", "/admin/api-keys", None, "admin"),
     ("POST", "/admin/api-keys", {"name": "k", "scopes": "stock:read"}, "admin"),
     ("POST", "/admin/api-keys/nosuchkey/revoke", {}, "admin"),
@@ -308,3 +309,42 @@ def test_a_sale_is_in_the_audit_log_under_its_cashier(api: httpx.Client) -> None
     entry = next(e for e in log if e["target"] == f"sale:{sale['sale_id']}")
     assert entry["action"] == "sale.completed"
     assert entry["actor"].startswith("apikey:")
+
+
+def test_an_admin_cannot_deactivate_themselves_however_the_name_is_spelt(
+    clients: dict[str, tuple[httpx.Client, str]], settings: Settings
+) -> None:
+    """The test shop's only admin: "ADMIN" used to pass the check and shut out the last one."""
+    client, token = clients["admin"]
+    for name in ("admin", "ADMIN", " Admin"):
+        refused = client.post(
+            f"/admin/users/{name}/active", data={"active": "0", "csrf_token": token}
+        )
+        assert refused.status_code == 409, refused.text[:300]
+    other = f"admin-{uuid.uuid4().hex[:6]}"
+    create_user_sync(settings, username=other, password=f"pw-{uuid.uuid4().hex}", role="admin")
+    deactivated = client.post(
+        f"/admin/users/{other}/active", data={"active": "0", "csrf_token": token}
+    )
+    assert deactivated.status_code == 303
+
+
+def test_an_admin_unlocks_a_person_held_back_by_failed_sign_ins(
+    app_url: str, clients: dict[str, tuple[httpx.Client, str]], settings: Settings
+) -> None:
+    username, password = f"held-{uuid.uuid4().hex[:8]}", f"pw-{uuid.uuid4().hex}"
+    create_user_sync(settings, username=username, password=password, role="cashier")
+    with httpx.Client(base_url=app_url, follow_redirects=False) as browser:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/login").text)
+        assert token is not None
+        form = {"username": username, "csrf_token": token.group(1), "next": "/"}
+        codes = [
+            browser.post("/login", data={**form, "password": "wrong"}).status_code for _ in range(5)
+        ]
+        assert codes[-1] == 429
+        admin, admin_token = clients["admin"]
+        page = admin.get("/admin/users")
+        assert f"/admin/users/{username}/unlock" in page.text
+        unlocked = admin.post(f"/admin/users/{username}/unlock", data={"csrf_token": admin_token})
+        assert unlocked.status_code == 303
+        assert browser.post("/login", data={**form, "password": password}).status_code == 303
