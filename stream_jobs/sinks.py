@@ -29,6 +29,7 @@ from pos_app.db.tables import (
     processed_events,
     product_monthly_sales,
     products,
+    sale_documents,
     sale_returns,
     sales,
     sales_daily,
@@ -252,6 +253,11 @@ class Sinks:
         returned = accepted.lines
         if returned:
             conn.execute(insert(sale_returns), [back.as_row() for back in returned])
+        documents = rules.sale_documents(new, new_lines, returned)
+        if documents:
+            conn.execute(
+                insert(sale_documents).prefix_with("IGNORE"), [d.as_row() for d in documents]
+            )
         movement_rows = rules.stock_movements(new, moved)
         if movement_rows:
             conn.execute(insert(stock_movements), [row.as_row() for row in movement_rows])
