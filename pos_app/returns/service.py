@@ -3,9 +3,9 @@
 A sale is read as recorded (`pos_app.sales.documents`: the pipeline's read model, or
 the outbox for a sale it has not stored yet, so a return works right after Pay); a sale
 the pipeline applied before it kept documents is read from its stored `sales` lines.
-Earlier returns are the `sale.returned` events of the sale, from the same places. The stream job
-checks every return again against the stored sale, so a return can never add stock that
-was not sold."""
+Earlier returns are the `sale.returned` events of the sale, from the same places. The
+stream job checks every return again against the stored sale (the same rule,
+`contract.return_problem`), so a return can never add stock that was not sold."""
 
 from __future__ import annotations
 
