@@ -5,6 +5,10 @@ to MySQL. Every write is idempotent, so a replayed micro-batch changes nothing:
   inserted once;
 - MySQL applies an event in the same transaction that records its id in
   `processed_events`, and skips ids already there.
+
+The rules (which events are new, which returns are possible, how stock moves, what the
+periods add up to) are pure functions in `rules.py` and `aggregates.py`; this module
+reads what they need from MySQL and writes what they return.
 """
 
 from __future__ import annotations
