@@ -42,6 +42,12 @@ def test_up_on_a_running_stack_changes_nothing() -> None:
     assert "mariadb   running (pid" in status.stdout
 
 
+def test_the_stacks_files_are_private() -> None:
+    """Data, logs and the demo passwords: no other OS user may read them."""
+    assert posctl("stack", "up").returncode == 0
+    assert Settings().state_dir.stat().st_mode & 0o077 == 0
+
+
 def test_down_then_up_keeps_the_data(settings: Settings, mysql: Engine, mongo: Any) -> None:
     with mysql.connect() as conn:
         product_count = conn.scalar(select(func.count()).select_from(products))
