@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     # How many brokers `posctl stack up` runs on this machine (KRaft, each also a controller).
     kafka_brokers: int = 1
 
+    # How long the relay keeps a published outbox row: receipts and returns read the sales
+    # documents the pipeline stores, and the outbox only until then (a week is far more).
+    outbox_retention_hours: float = Field(default=168, ge=0)
+
     mongo_url: str = "mongodb://127.0.0.1:27017/"
     mongo_database: str = "pos"
 

@@ -39,6 +39,7 @@ from pos_app.db.tables import (
     processed_events,
     product_monthly_sales,
     products,
+    sale_documents,
     sale_returns,
     sales,
     sales_daily,
@@ -59,6 +60,7 @@ BATCH_EVENTS = 20_000
 REBUILT: tuple[Table, ...] = (
     sales,
     sale_returns,
+    sale_documents,
     stock_movements,
     stocks,
     sales_daily,

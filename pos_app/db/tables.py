@@ -187,6 +187,26 @@ processed_events = Table(
     Index("ix_processed_events_document", "sale_id"),
 )
 
+# The read model of sales documents, written by the stream job with the event it applies:
+# each sale as recorded (lines, prices, discounts, payments, totals, cashier, time) and
+# each return from it, as the JSON the counter sent (keys sorted, no spaces, so a rebuild
+# from the raw events writes the same text). Receipts and returns read it; the outbox
+# answers only for a document the pipeline has not stored yet.
+sale_documents = Table(
+    "sale_documents",
+    metadata,
+    Column("event_type", String(40), primary_key=True),  # sale.completed | sale.returned
+    Column("document_id", String(40), primary_key=True),  # the sale or return id
+    Column("sale_id", String(40), nullable=False),  # the sale (a return's original sale)
+    Column("event_id", String(36), nullable=False),
+    Column("store_id", STORE, nullable=False),
+    Column("local_date", Date, nullable=False),  # shop-local, as the event states it
+    Column("occurred_at", DATETIME(fsp=3), nullable=False),  # UTC
+    Column("document", MEDIUMTEXT, nullable=False),
+    Index("ix_sale_documents_sale_id", "sale_id"),
+    Index("ix_sale_documents_store_date", "store_id", "local_date"),
+)
+
 # One row per micro-batch the stream job committed: for progress and lag reports.
 stream_batches = Table(
     "stream_batches",

@@ -44,7 +44,8 @@ class SaleDetail(BaseModel):
     cashier: str
     currency: str
     total: Decimal
-    # counter: as the counter recorded it (the outbox); pipeline: as the stream job stored it
+    # counter: the sale as recorded (its document); pipeline: only its stored lines (a sale
+    # applied before documents were kept)
     source: Literal["counter", "pipeline"]
     lines: list[SoldLine]
     return_ids: list[str]

@@ -1,15 +1,14 @@
 """Finding a sale and taking goods back from it.
 
-A sale rung up here is read from the outbox, which keeps every event the counter
-recorded (so a return works even before the pipeline has stored the sale); a sale that
-came in another way (an import) is read from the `sales` lines the stream job stored.
-Earlier returns are the outbox's `sale.returned` events for the sale. The stream job
-checks every return again against the stored sale, so a return can never add stock that
-was not sold."""
+A sale is read as recorded (`pos_app.sales.documents`: the pipeline's read model, or
+the outbox for a sale it has not stored yet, so a return works right after Pay); a sale
+the pipeline applied before it kept documents is read from its stored `sales` lines.
+Earlier returns are the `sale.returned` events of the sale, from the same places. The
+stream job checks every return again against the stored sale (the same rule,
+`contract.return_problem`), so a return can never add stock that was not sold."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime, time
 from decimal import Decimal
@@ -29,10 +28,11 @@ from pos_app.contract import (
     WantedBack,
     return_problem,
 )
-from pos_app.db.tables import outbox, sales
+from pos_app.db.tables import sales
 from pos_app.db.unit_of_work import hold_named_lock
 from pos_app.events.outbox import enqueue, new_document_id
 from pos_app.returns.schemas import ReturnIn, SaleDetail, SoldLine
+from pos_app.sales.documents import sale_events
 from pos_app.settings import Settings
 
 
@@ -43,14 +43,7 @@ class ReturnRejected(ValueError):
 async def find_sale(
     conn: AsyncConnection, sale_id: str, *, settings: Settings
 ) -> SaleDetail | None:
-    events = [
-        json.loads(payload)
-        for payload in await conn.scalars(
-            select(outbox.c.payload)
-            .where(outbox.c.topic == settings.sales_topic, outbox.c.event_key == sale_id)
-            .order_by(outbox.c.id)
-        )
-    ]
+    events = await sale_events(conn, sale_id, settings=settings)
     returned: dict[int, int] = {}
     return_ids = []
     for event in events:
