@@ -3,8 +3,8 @@
 The lock on the account itself let anyone keep any account (an admin's too) locked, and
 refused even the right password from the shop's own counter.
 
-Revision ID: 0050
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-01
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-revision = "0050"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
