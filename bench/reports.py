@@ -30,20 +30,21 @@ from zoneinfo import ZoneInfo
 import httpx
 from common import bench_settings, machine
 from freshness import PORT, percentile, start_app
-from pymongo import AsyncMongoClient, MongoClient
+from pymongo import MongoClient
 from sqlalchemy import text
 from sqlalchemy.dialects.mysql import insert
 
 from pos_app.auth.cli import create_api_key_sync, create_user_sync
 from pos_app.catalog import demo_history
 from pos_app.catalog.seed import parse_catalog
+from pos_app.contract import SaleCompleted
 from pos_app.db.engine import make_async_engine, make_sync_engine
 from pos_app.db.tables import sales as sales_table
-from pos_app.events.schemas import SaleCompleted
 from pos_app.planning.service import compute_plan
 from pos_app.settings import REPO_ROOT, Settings
 from stack.processes import stop
 from stream_jobs.aggregates import period_deltas
+from stream_jobs.rows import SaleLine
 from stream_jobs.sinks import PERIOD_TABLES
 
 CHUNK = 5000
@@ -98,7 +99,7 @@ def load(settings: Settings, target_lines: int) -> tuple[int, int, int]:
         with engine.begin() as conn:
             for i in range(0, len(lines), CHUNK):
                 conn.execute(insert(sales_table), lines[i : i + CHUNK])
-            for name, rows in period_deltas(lines).rows().items():
+            for name, rows in period_deltas(SaleLine.of(line) for line in lines).rows().items():
                 for i in range(0, len(rows), CHUNK):
                     conn.execute(insert(PERIOD_TABLES[name]), rows[i : i + CHUNK])
             sold: dict[str, int] = defaultdict(int)
@@ -136,19 +137,11 @@ def load(settings: Settings, target_lines: int) -> tuple[int, int, int]:
 
 async def time_plan(settings: Settings) -> float:
     engine = make_async_engine(settings)
-    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url)
     started = time.monotonic()
     try:
         async with engine.begin() as conn:
-            await compute_plan(
-                conn,
-                mongo[settings.mongo_database],
-                store_id=settings.store_id,
-                today=settings.today(),
-                months=3,
-            )
+            await compute_plan(conn, store_id=settings.store_id, today=settings.today(), months=3)
     finally:
-        await mongo.close()
         await engine.dispose()
     return time.monotonic() - started
 
@@ -222,7 +215,7 @@ def main() -> None:
         f"data: {sales:,} sales, {lines:,} sale lines, {products} products, one store "
         f"(bulk-loaded into the processed tables and raw_events)"
     )
-    print(f"refill plan, full computation from MongoDB raw_events: {plan_seconds:.1f} s")
+    print(f"refill plan, full computation from product_monthly_sales: {plan_seconds:.2f} s")
     print(f"{'request':<72} {'p50 ms':>8} {'p95 ms':>8}  (n={args.requests} each)")
     for path, times in results:
         print(f"{path:<72} {statistics.median(times):8.1f} {percentile(times, 0.95):8.1f}")

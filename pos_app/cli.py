@@ -1,53 +1,18 @@
-"""`posctl`: run the local stack, migrate, seed, stream and serve."""
+"""The running system's commands: migrate, seed, users and keys, import, plan, stream,
+rebuild and verify, serve. `posctl` (the `posctl` package) adds the local stack's."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pos_app.settings import REPO_ROOT, Settings, get_settings
 
-
-def _print(lines: list[str]) -> None:
-    for line in lines:
-        print(line)
-
-
-def cmd_stack(args: argparse.Namespace) -> int:
-    from stack import install, services
-    from stack.processes import StartError
-
-    settings = get_settings()
-    if args.kafka_brokers is not None:
-        settings = settings.model_copy(update={"kafka_brokers": args.kafka_brokers})
-    try:
-        if args.action == "install":
-            install.ensure_all(settings)
-            print("installed: MariaDB, Kafka jars, Spark connector jars, FerretDB")
-        elif args.action == "up":
-            _print(services.up(settings, args.services or None))
-            from pos_app.events.topics import ensure_topics_sync
-
-            _print(ensure_topics_sync(settings))
-        elif args.action == "down":
-            _print(services.down(settings))
-        elif args.action == "stop":
-            for name in args.services or [s.name for s in services.SERVICES]:
-                stopped = services.stop_service(settings, name)
-                print(f"{name}: {'stopped' if stopped else 'was not running'}")
-        elif args.action == "status":
-            lines, healthy = services.status(settings)
-            _print(lines)
-            return 0 if healthy else 1
-        elif args.action == "restart":
-            for name in args.services or [s.name for s in services.SERVICES]:
-                services.stop_service(settings, name)
-            _print(services.up(settings, args.services or None))
-    except (StartError, install.InstallError) as error:
-        print(error, file=sys.stderr)
-        return 1
-    return 0
+if TYPE_CHECKING:
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -63,6 +28,13 @@ def cmd_seed(args: argparse.Namespace) -> int:
     from pos_app.catalog.seed import load_catalog_csv
 
     settings = get_settings()
+    if settings.environment == "production":
+        # Made-up sales and demo passwords must never land in a real shop's books.
+        print(
+            "seed demo refused: POS_ENVIRONMENT is production; demo data is for a local try-out",
+            file=sys.stderr,
+        )
+        return 2
     path = Path(args.file) if args.file else REPO_ROOT / "data" / "demo_catalog.csv"
     added, updated = load_catalog_csv(settings, path)
     print(f"catalog from {path.name}: {added} products added, {updated} updated")
@@ -103,8 +75,6 @@ def _seed_history(settings: Settings, catalog_path: Path, *, years: int) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     import asyncio
 
-    from pymongo import AsyncMongoClient
-
     from pos_app.db.engine import make_async_engine
     from pos_app.planning.service import compute_plan
 
@@ -113,18 +83,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         engine = make_async_engine(settings)
-        mongo: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(settings.mongo_url)
         try:
             async with engine.begin() as conn:
                 plan = await compute_plan(
-                    conn,
-                    mongo[settings.mongo_database],
-                    store_id=store,
-                    today=settings.today(),
-                    months=args.months,
+                    conn, store_id=store, today=settings.today(), months=args.months
                 )
         finally:
-            await mongo.close()
             await engine.dispose()
         orders = [r for r in plan.rows if r.suggested_order > 0]
         print(
@@ -183,18 +147,41 @@ def cmd_apikey(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     import asyncio
 
+    from pos_app.csvfile import UnreadableFile
     from pos_app.imports import kaggle
     from pos_app.imports.load import publish, save_products
 
     settings = get_settings()
-    report = kaggle.read_dir(Path(args.dir))
+    try:
+        report = kaggle.read_dir(Path(args.dir))
+        stock = kaggle.read_stock_file(Path(args.stock)) if args.stock else {}
+    except UnreadableFile as error:
+        print(f"import failed, nothing imported: {error}", file=sys.stderr)
+        return 1
     for problem in report.problems[: args.show_problems]:
-        print(f"skipped: {problem}", file=sys.stderr)
+        print(f"row dropped: {problem}", file=sys.stderr)
     if len(report.problems) > args.show_problems:
         print(f"... and {len(report.problems) - args.show_problems} more", file=sys.stderr)
+    for summary in report.read:
+        encoding = f" (read as {summary.encoding})" if summary.encoding != "utf-8" else ""
+        print(
+            f"{summary.name}{encoding}: {summary.rows_read:,} rows read, "
+            f"{summary.kept:,} kept"
+            + "".join(f", {count:,} {reason}" for reason, count in sorted(summary.dropped.items()))
+        )
+    for failure in report.failed:
+        print(f"file not imported: {failure}", file=sys.stderr)
+    if report.failed and not args.skip_bad_files:
+        print(
+            f"import failed, nothing imported: {len(report.failed)} file(s) cannot be read; "
+            "fix or remove them, or pass --skip-bad-files to import the others",
+            file=sys.stderr,
+        )
+        return 1
     events = kaggle.sale_events(report.lines, store_id=args.store, timezone=args.timezone)
-    stock = kaggle.read_stock_file(Path(args.stock)) if args.stock else {}
-    print(f"files: {report.files}, rows read: {report.rows_read:,}")
+    print(
+        f"files: {report.files} read, {len(report.failed)} skipped; rows read: {report.rows_read:,}"
+    )
     for reason, count in sorted(report.dropped.items()):
         print(f"  dropped, {reason}: {count:,}")
     print(
@@ -208,52 +195,28 @@ def cmd_import(args: argparse.Namespace) -> int:
     added, updated = save_products(
         settings, found, store_id=args.store, category=args.category, stock=stock
     )
-    print(f"catalog: {added} products added, {updated} updated")
+    print(f"catalog: {added} products added, {updated} updated, sold at store {args.store}")
     seconds = asyncio.run(publish(settings, events, rate=None if args.max else args.rate))
     print(f"published {len(events):,} sales ({len(report.lines):,} lines) in {seconds:.1f} s")
     return 0
 
 
-def cmd_stream(args: argparse.Namespace) -> int:
+def stream_settings(args: argparse.Namespace) -> Settings:
     settings = get_settings()
     if args.master:
         settings = settings.model_copy(update={"spark_master": args.master})
-    if args.action == "stop":
-        from stack.processes import ProcessFiles, stop
+    return settings
 
-        stopped = stop(ProcessFiles(settings.state_dir, "stream"))
-        print("stream: stopped" if stopped else "stream: was not running")
-        return 0
-    if args.detach:
-        from stack.streamproc import start_detached
 
-        print(start_detached(settings))
-        return 0
+def cmd_stream(args: argparse.Namespace) -> int:
+    """The stream job in the foreground, restarted if it fails."""
     import os
 
     from stream_jobs.supervisor import supervise
 
+    settings = stream_settings(args)
     job = [sys.executable, "-m", "stream_jobs.sales_stream"]
     return supervise(job, {**os.environ, **settings.as_env()})
-
-
-def cmd_spark(args: argparse.Namespace) -> int:
-    """A Spark standalone cluster on this machine, for `posctl stream --master`."""
-    from stack import spark_cluster
-    from stack.processes import StartError
-
-    settings = get_settings()
-    if args.action == "down":
-        _print(spark_cluster.down(settings) or ["spark: was not running"])
-        return 0
-    try:
-        url = spark_cluster.up(settings, workers=args.workers, port=args.port)
-    except StartError as error:
-        print(error, file=sys.stderr)
-        spark_cluster.down(settings)
-        return 1
-    print(f"spark master {url} with {args.workers} workers; run: posctl stream --master {url}")
-    return 0
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
@@ -292,52 +255,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_superset(args: argparse.Namespace) -> int:
-    from stack.superset import bundle, client, server
-
-    settings = get_settings()
-    try:
-        if args.action == "up":
-            _print(server.up(settings))
-        elif args.action == "provision":
-            done = client.provision(settings, args.database)
-            print(
-                f"superset: dashboard {done.url} (id {done.dashboard_id}), "
-                f"{len(done.charts)} charts, refreshes every {bundle.REFRESH_SECONDS} s"
-            )
-        elif args.action == "down":
-            _print(server.down(settings))
-        elif args.action == "status":
-            lines, healthy = server.status(settings)
-            _print(lines)
-            return 0 if healthy else 1
-    except (server.SupersetError, client.ProvisionError) as error:
-        print(error, file=sys.stderr)
-        return 1
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="posctl", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    stack = sub.add_parser("stack", help="the local Kafka, MariaDB and FerretDB")
-    stack.add_argument("action", choices=["install", "up", "down", "status", "stop", "restart"])
-    stack.add_argument("services", nargs="*", help="only these (mariadb, kafka, ferretdb)")
-    stack.add_argument(
-        "--kafka-brokers",
-        type=int,
-        help="run Kafka as a KRaft cluster of this many brokers on loopback (default: "
-        "POS_KAFKA_BROKERS, 1); see docs/scaling.md",
-    )
-    stack.set_defaults(func=cmd_stack)
-
+def add_commands(
+    sub: Subparsers, *, stream_actions: Sequence[str] = ("run",)
+) -> argparse.ArgumentParser:
+    """The commands of the running system (`posctl` adds those of the local stack);
+    returns the stream command's parser, for `posctl` to extend."""
     db = sub.add_parser("db", help="schema migrations")
     db.add_argument("action", choices=["upgrade"])
     db.add_argument("revision", nargs="?", default="head")
     db.set_defaults(func=cmd_db)
 
-    seed = sub.add_parser("seed", help="load a catalog with opening stock")
+    seed = sub.add_parser(
+        "seed", help="the demo shop: catalogue, users and sales history (refused in production)"
+    )
     seed.add_argument("what", choices=["demo"])
     seed.add_argument("--file", help="a catalog CSV (default: data/demo_catalog.csv)")
     seed.add_argument(
@@ -379,6 +309,11 @@ def build_parser() -> argparse.ArgumentParser:
     pace.add_argument("--max", action="store_true", help="as fast as possible (the default)")
     imports.add_argument("--dry-run", action="store_true", help="read and clean only")
     imports.add_argument(
+        "--skip-bad-files",
+        action="store_true",
+        help="import the readable files when some cannot be read (default: import nothing)",
+    )
+    imports.add_argument(
         "--show-problems",
         type=int,
         default=20,
@@ -394,16 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
     plan.set_defaults(func=cmd_plan)
 
     stream = sub.add_parser("stream", help="the Spark stream job (foreground by default)")
-    stream.add_argument("action", nargs="?", choices=["run", "stop"], default="run")
+    stream.add_argument("action", nargs="?", choices=list(stream_actions), default="run")
     stream.add_argument("--master", help="Spark master URL (default: POS_SPARK_MASTER)")
-    stream.add_argument("--detach", action="store_true", help="run in the background")
     stream.set_defaults(func=cmd_stream)
-
-    spark = sub.add_parser("spark", help="a Spark standalone cluster on this machine")
-    spark.add_argument("action", choices=["up", "down"])
-    spark.add_argument("--workers", type=int, default=2, help="workers of one core each")
-    spark.add_argument("--port", type=int, default=7177, help="the master's port")
-    spark.set_defaults(func=cmd_spark)
 
     for name, help_text in (
         ("rebuild", "recompute every processed MySQL table from the raw events, swap them in"),
@@ -417,17 +345,16 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--dry-run", action="store_true", help="compare, do not swap")
         command.set_defaults(func=cmd_rebuild, command=name, dry_run=False)
 
-    superset = sub.add_parser("superset", help="Apache Superset and its Sales dashboard")
-    superset.add_argument("action", choices=["up", "provision", "down", "status"])
-    superset.add_argument(
-        "--database", help="MySQL database the dashboard reads (default: POS_MYSQL_DATABASE)"
-    )
-    superset.set_defaults(func=cmd_superset)
-
     serve = sub.add_parser("serve", help="the web app")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(func=cmd_serve)
+    return stream
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pos_app.cli", description=__doc__)
+    add_commands(parser.add_subparsers(dest="command", required=True))
     return parser
 
 

@@ -13,8 +13,9 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.auth.deps import Principal
+from pos_app.contract import EventTotals
 from pos_app.counter import cart as carts
-from pos_app.events.schemas import EventTotals
+from pos_app.money import kyat
 from pos_app.sales.schemas import PaymentIn, PaymentMethod, SaleIn, SaleLineIn
 from pos_app.sales.service import (
     RecordedSale,
@@ -24,7 +25,6 @@ from pos_app.sales.service import (
     record_sale,
 )
 from pos_app.settings import Settings
-from pos_app.templating import kyat
 
 EMPTY_CART = "the cart is empty: add a product first"
 
@@ -61,7 +61,7 @@ async def checkout(
         raise SaleRejected(EMPTY_CART)
     lines = [SaleLineIn(**line.model_dump()) for line in cart.lines]
     limit = discount_limit(cashier.role)
-    priced = await price_lines(conn, lines, max_discount=limit)
+    priced = await price_lines(conn, lines, store_id=settings.store_id, max_discount=limit)
     single, split = payment.for_total(EventTotals.of(priced).total)
     if split is None:
         sale = SaleIn(lines=lines, cashier=cashier.name, payment=single)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.alerts.service import list_alerts
 from pos_app.auth.deps import CashierDep, Principal
-from pos_app.catalog.service import Product, list_products, products_by_sku
+from pos_app.catalog.service import Product, list_products, products_by_sku, sold_at
 from pos_app.counter import cart as carts
 from pos_app.counter.flows import CounterPayment, checkout
 from pos_app.counter.receipts import find_sale, todays_sales
@@ -75,7 +75,7 @@ async def _stock(conn: AsyncConnection, settings: Settings) -> dict[str, StockLe
 async def counter_page(
     request: Request, conn: TransactionDep, settings: SettingsDep, cashier: CashierDep
 ) -> HTMLResponse:
-    catalog = await list_products(conn)
+    catalog = await list_products(conn, store_id=settings.store_id)
     stock = await _stock(conn, settings)
     context = {
         "families": variant_families(catalog),
@@ -154,7 +154,7 @@ def _money(text: str, what: str) -> Decimal:
     return value
 
 
-async def _find_product(conn: AsyncConnection, code: str) -> Product:
+async def _find_product(conn: AsyncConnection, code: str, *, store_id: str) -> Product:
     """A scanned barcode, a typed SKU, or a search that matches exactly one product."""
     if not code:
         raise carts.CartError("type or scan a barcode, SKU or product name")
@@ -163,6 +163,7 @@ async def _find_product(conn: AsyncConnection, code: str) -> Product:
             await conn.execute(
                 select(products.c.sku).where(
                     products.c.active.is_(True),
+                    sold_at(store_id),
                     or_(products.c.barcode == code, products.c.sku == code.upper()),
                 )
             )
@@ -178,6 +179,7 @@ async def _find_product(conn: AsyncConnection, code: str) -> Product:
                     select(products.c.sku)
                     .where(
                         products.c.active.is_(True),
+                        sold_at(store_id),
                         or_(
                             func.lower(products.c.name).like(pattern),
                             products.c.name_my.like(pattern),
@@ -193,7 +195,7 @@ async def _find_product(conn: AsyncConnection, code: str) -> Product:
                 f"unknown barcode or SKU {code!r}: {found} matches it; pick a tile"
             )
         exact = matches[0]
-    return (await products_by_sku(conn, [exact]))[exact]
+    return (await products_by_sku(conn, [exact], store_id=store_id))[exact]
 
 
 async def _change_cart(
@@ -236,16 +238,20 @@ async def _add_to_cart(
     field: Literal["code", "sku"],
 ) -> HTMLResponse:
     async def add(cart: carts.Cart, form: dict[str, str]) -> str:
-        wanted = form.get(field, "")
-        product = await (_find_product(conn, wanted) if field == "code" else _tile(conn, wanted))
+        wanted, store_id = form.get(field, ""), settings.store_id
+        product = await (
+            _find_product(conn, wanted, store_id=store_id)
+            if field == "code"
+            else _tile(conn, wanted, store_id=store_id)
+        )
         cart.add(product.sku)
         return f"Added {product.name}"
 
     return await _change_cart(request, conn, settings, cashier, add)
 
 
-async def _tile(conn: AsyncConnection, sku: str) -> Product:
-    found = await products_by_sku(conn, [sku])
+async def _tile(conn: AsyncConnection, sku: str, *, store_id: str) -> Product:
+    found = await products_by_sku(conn, [sku], store_id=store_id)
     if sku not in found or not found[sku].active:
         raise carts.CartError(f"unknown SKU {sku!r}")
     return found[sku]

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from pos_app.auth.deps import ManagerDep, Principal, require_scope
 from pos_app.auth.roles import INVENTORY_WRITE
 from pos_app.catalog.service import list_products
+from pos_app.contract import StockAdjusted, StockReceived
 from pos_app.db.unit_of_work import after_commit
 from pos_app.deps import RelayDep, SettingsDep, TransactionDep
-from pos_app.events.inventory import StockAdjusted, StockReceived
 from pos_app.events.relay import OutboxRelay
 from pos_app.inventory.movements import (
     AdjustmentIn,
@@ -156,7 +156,7 @@ async def _page(
         request,
         "manager_stock_movements.html",
         {
-            "products": await list_products(conn),
+            "products": await list_products(conn, store_id=settings.store_id),
             "movements": await recent_movements(conn, store_id=settings.store_id),
             "message": message,
             "error": error,

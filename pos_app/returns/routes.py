@@ -6,9 +6,9 @@ from fastapi import APIRouter, Depends, HTTPException, Path, status
 
 from pos_app.auth.deps import Principal, require_scope
 from pos_app.auth.roles import SALES_READ, SALES_WRITE
+from pos_app.contract import SaleReturned
 from pos_app.db.unit_of_work import after_commit
 from pos_app.deps import RelayDep, SettingsDep, TransactionDep
-from pos_app.events.returns import SaleReturned
 from pos_app.returns.schemas import ReturnIn, SaleDetail
 from pos_app.returns.service import ReturnRejected, find_sale, record_return
 

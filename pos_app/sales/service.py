@@ -18,12 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from pos_app.auth.roles import Role
 from pos_app.auth.service import audit
 from pos_app.catalog.service import products_by_sku
+from pos_app.contract import EventLine, EventPayment, EventTotals, SaleCompleted
 from pos_app.db.tables import idempotency_keys
 from pos_app.events.outbox import enqueue, new_document_id
-from pos_app.events.schemas import EventLine, EventPayment, EventTotals, SaleCompleted
+from pos_app.money import kyat
 from pos_app.sales.schemas import PaymentIn, SaleIn, SaleLineIn
 from pos_app.settings import Settings
-from pos_app.templating import kyat
 
 CENT = Decimal("0.01")
 # The largest line discount, in percent, each role may give. API keys give none: a
@@ -64,11 +64,15 @@ def check_discount(
 
 
 async def price_lines(
-    conn: AsyncConnection, lines: Sequence[SaleLineIn], *, max_discount: Decimal = Decimal(0)
+    conn: AsyncConnection,
+    lines: Sequence[SaleLineIn],
+    *,
+    store_id: str,
+    max_discount: Decimal = Decimal(0),
 ) -> list[EventLine]:
-    """Price every line from the catalog (never from the client) and apply line discounts
-    within `max_discount` percent."""
-    catalog = await products_by_sku(conn, (line.sku for line in lines))
+    """Price every line from the store's catalog (never from the client) and apply line
+    discounts within `max_discount` percent."""
+    catalog = await products_by_sku(conn, (line.sku for line in lines), store_id=store_id)
     unknown = sorted({line.sku for line in lines} - catalog.keys())
     if unknown:
         raise SaleRejected(f"unknown SKU: {', '.join(unknown)}")
@@ -147,7 +151,9 @@ async def price_sale(
 ) -> SaleCompleted:
     """Price every line from the catalog (never from the client), apply line discounts
     within `max_discount` percent, and check the payment against the total."""
-    lines = await price_lines(conn, sale.lines, max_discount=max_discount)
+    lines = await price_lines(
+        conn, sale.lines, store_id=settings.store_id, max_discount=max_discount
+    )
     return sale_event(sale, lines, settings=settings, now=now)
 
 
@@ -225,7 +231,9 @@ async def record_sale(
         if earlier is not None:
             return RecordedSale(earlier, replayed=True)
     if lines is None:
-        lines = await price_lines(conn, sale.lines, max_discount=max_discount)
+        lines = await price_lines(
+            conn, sale.lines, store_id=settings.store_id, max_discount=max_discount
+        )
     event = sale_event(sale, lines, settings=settings)
     try:
         # A savepoint: if the same key raced us and won, none of this sale is kept.
