@@ -7,6 +7,7 @@ none (pos_app/deps.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -54,15 +55,22 @@ class CounterPayment:
 
 
 async def checkout(
-    conn: AsyncConnection, *, settings: Settings, cashier: Principal, payment: CounterPayment
+    conn: AsyncConnection,
+    *,
+    settings: Settings,
+    cashier: Principal,
+    payment: Callable[[], CounterPayment],
 ) -> RecordedSale:
+    """`payment` reads the payment form; it is asked only once the cart is known to hold
+    something (an empty cart is the first thing to tell the cashier)."""
     cart = await carts.open_cart(conn, store_id=settings.store_id, cashier=cashier.name)
     if not cart.lines:
         raise SaleRejected(EMPTY_CART)
+    paid_by = payment()
     lines = [SaleLineIn(**line.model_dump()) for line in cart.lines]
     limit = discount_limit(cashier.role)
     priced = await price_lines(conn, lines, store_id=settings.store_id, max_discount=limit)
-    single, split = payment.for_total(EventTotals.of(priced).total)
+    single, split = paid_by.for_total(EventTotals.of(priced).total)
     if split is None:
         sale = SaleIn(lines=lines, cashier=cashier.name, payment=single)
     else:

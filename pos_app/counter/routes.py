@@ -380,7 +380,9 @@ async def pay(
 ) -> HTMLResponse:
     form = await _form(request, settings)
     try:
-        recorded = await checkout(conn, settings=settings, cashier=cashier, payment=_payment(form))
+        recorded = await checkout(
+            conn, settings=settings, cashier=cashier, payment=lambda: _payment(form)
+        )
     except (SaleRejected, IdempotencyConflict, ValidationError) as error:
         text = error.errors()[0]["msg"] if isinstance(error, ValidationError) else str(error)
         return await _cart_panel(request, conn, settings, cashier, error=text)
