@@ -127,6 +127,7 @@ async def login(
         samesite="lax",
         secure=request.url.scheme == "https",
     )
+    csrf.rotate(request, response)
     return response
 
 
@@ -142,6 +143,7 @@ async def logout(request: Request, conn: TransactionDep, settings: SettingsDep) 
     response.delete_cookie(
         SESSION_COOKIE, httponly=True, samesite="lax", secure=request.url.scheme == "https"
     )
+    csrf.rotate(request, response)
     return response
 
 
