@@ -7,8 +7,9 @@ none (pos_app/deps.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -16,10 +17,11 @@ from pos_app.auth.deps import Principal
 from pos_app.contract import EventTotals
 from pos_app.counter import cart as carts
 from pos_app.money import kyat
-from pos_app.sales.schemas import PaymentIn, PaymentMethod, SaleIn, SaleLineIn
+from pos_app.sales.schemas import PAYMENT_METHODS, PaymentIn, PaymentMethod, SaleIn, SaleLineIn
 from pos_app.sales.service import (
     RecordedSale,
     SaleRejected,
+    TenderShort,
     discount_limit,
     price_lines,
     record_sale,
@@ -29,53 +31,100 @@ from pos_app.settings import Settings
 EMPTY_CART = "the cart is empty: add a product first"
 
 
+def amount_in_kyat(text: str, what: str) -> Decimal:
+    """An amount typed at the counter: "50000", "50,000" or "50,000 Ks"."""
+    problem = f"{what} must be an amount in kyat, e.g. 50000 (got {text!r})"
+    try:
+        if len(text) > 20:
+            raise InvalidOperation
+        value = Decimal(text.replace(",", "").removesuffix("Ks").strip())
+    except InvalidOperation:
+        raise SaleRejected(problem) from None
+    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+        raise SaleRejected(problem)
+    return value
+
+
 @dataclass(frozen=True)
 class CounterPayment:
-    """What the counter's payment form says: one method (cash with the money handed
-    over), or a split where `split_method` pays `split_amount` and `method` the rest."""
+    """The counter's payment form: one method (cash with the money handed over, as
+    typed), or a split where `split_method` pays `split_amount` and `method` the rest."""
 
     method: PaymentMethod
-    tendered: Decimal | None = None
+    tendered: str = ""
     split_method: PaymentMethod | None = None
-    split_amount: Decimal | None = None
+    split_amount: str = ""
+
+    @classmethod
+    def from_form(cls, form: Mapping[str, str]) -> CounterPayment:
+        method, second = form.get("method", "cash"), form.get("split_method", "")
+        if method not in PAYMENT_METHODS or (second and second not in PAYMENT_METHODS):
+            raise SaleRejected("choose a payment method")
+        return cls(
+            method=method,
+            tendered=form.get("tendered", ""),
+            split_method=second or None,
+            split_amount=form.get("split_amount", ""),
+        )
 
     def for_total(self, total: Decimal) -> tuple[PaymentIn, list[PaymentIn] | None]:
         """The sale's `payment` or `payments`; the tenders are checked when it is priced."""
-        if self.split_method is None:
-            return PaymentIn(method=self.method, tendered=self.tendered), None
-        amount = self.split_amount if self.split_amount is not None else Decimal(0)
-        if not 0 < amount < total:
-            raise SaleRejected(f"the split amount must be more than 0 and less than {kyat(total)}")
-        parts = ((self.method, total - amount), (self.split_method, amount))
+        split = None
+        if self.split_method is not None:
+            amount = amount_in_kyat(self.split_amount, "the split amount")
+            if not 0 < amount < total:
+                raise SaleRejected(
+                    f"the split amount must be more than 0 and less than {kyat(total)}"
+                )
+            split = ((self.method, total - amount), (self.split_method, amount))
+        tendered = None
+        if "cash" in (self.method, self.split_method):
+            if not self.tendered:
+                raise SaleRejected("enter the cash tendered")
+            tendered = amount_in_kyat(self.tendered, "cash tendered")
+        if split is None:
+            return PaymentIn(method=self.method, tendered=tendered), None
         return PaymentIn(), [
-            PaymentIn(method=m, amount=a, tendered=self.tendered if m == "cash" else None)
-            for m, a in parts
+            PaymentIn(method=m, amount=a, tendered=tendered if m == "cash" else None)
+            for m, a in split
         ]
 
 
 async def checkout(
-    conn: AsyncConnection, *, settings: Settings, cashier: Principal, payment: CounterPayment
+    conn: AsyncConnection,
+    *,
+    settings: Settings,
+    cashier: Principal,
+    payment: Callable[[], CounterPayment],
 ) -> RecordedSale:
+    """`payment` reads the payment form; it is asked only once the cart is known to hold
+    something (an empty cart is the first thing to tell the cashier)."""
     cart = await carts.open_cart(conn, store_id=settings.store_id, cashier=cashier.name)
     if not cart.lines:
         raise SaleRejected(EMPTY_CART)
+    paid_by = payment()
     lines = [SaleLineIn(**line.model_dump()) for line in cart.lines]
     limit = discount_limit(cashier.role)
     priced = await price_lines(conn, lines, store_id=settings.store_id, max_discount=limit)
-    single, split = payment.for_total(EventTotals.of(priced).total)
+    single, split = paid_by.for_total(EventTotals.of(priced).total)
     if split is None:
         sale = SaleIn(lines=lines, cashier=cashier.name, payment=single)
     else:
         sale = SaleIn(lines=lines, cashier=cashier.name, payments=split)
-    # The cart id as Idempotency-Key: a double click cannot ring the cart up twice.
-    recorded = await record_sale(
-        conn,
-        sale,
-        settings=settings,
-        client=cashier.actor,
-        idempotency_key=f"cart-{cart.id}",
-        max_discount=limit,
-        lines=priced,
-    )
+    try:
+        # The cart id as Idempotency-Key: a double click cannot ring the cart up twice.
+        recorded = await record_sale(
+            conn,
+            sale,
+            settings=settings,
+            client=cashier.actor,
+            idempotency_key=f"cart-{cart.id}",
+            max_discount=limit,
+            lines=priced,
+        )
+    except TenderShort as short:  # said as the counter says it, beside the amount due
+        raise SaleRejected(
+            f"cash tendered {kyat(short.tendered)} is less than the {kyat(short.due)} due"
+        ) from None
     await carts.discard(conn, cart.id)
     return recorded

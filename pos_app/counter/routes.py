@@ -142,18 +142,6 @@ def _int(text: str, what: str) -> int:
         raise carts.CartError(f"{what} must be a whole number (got {text!r})") from None
 
 
-def _money(text: str, what: str) -> Decimal:
-    try:
-        if len(text) > 20:
-            raise InvalidOperation
-        value = Decimal(text.replace(",", "").removesuffix("Ks").strip())
-    except InvalidOperation:
-        raise SaleRejected(f"{what} must be an amount in kyat, e.g. 50000 (got {text!r})") from None
-    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
-        raise SaleRejected(f"{what} must be an amount in kyat, e.g. 50000 (got {text!r})")
-    return value
-
-
 async def _find_product(conn: AsyncConnection, code: str, *, store_id: str) -> Product:
     """A scanned barcode, a typed SKU, or a search that matches exactly one product."""
     if not code:
@@ -238,11 +226,11 @@ async def _add_to_cart(
     field: Literal["code", "sku"],
 ) -> HTMLResponse:
     async def add(cart: carts.Cart, form: dict[str, str]) -> str:
-        wanted = form.get(field, "")
+        wanted, store_id = form.get(field, ""), settings.store_id
         product = await (
-            _find_product(conn, wanted, store_id=settings.store_id)
+            _find_product(conn, wanted, store_id=store_id)
             if field == "code"
-            else _tile(conn, wanted, store_id=settings.store_id)
+            else _tile(conn, wanted, store_id=store_id)
         )
         cart.add(product.sku)
         return f"Added {product.name}"
@@ -348,28 +336,6 @@ async def cart_panel(
     return await _cart_panel(request, conn, settings, cashier)
 
 
-def _payment(form: dict[str, str]) -> CounterPayment:
-    """The payment form: a method (cash with the amount tendered), or a split where
-    the second method pays `split_amount` and the first the rest."""
-    method = form.get("method", "cash")
-    second = form.get("split_method", "")
-    if method not in PAYMENT_METHODS or (second and second not in PAYMENT_METHODS):
-        raise SaleRejected("choose a payment method")
-    split_amount = _money(form.get("split_amount", ""), "the split amount") if second else None
-    tendered = None
-    if "cash" in (method, second):
-        text = form.get("tendered", "")
-        if not text:
-            raise SaleRejected("enter the cash tendered")
-        tendered = _money(text, "cash tendered")
-    return CounterPayment(
-        method=method,
-        tendered=tendered,
-        split_method=second or None,
-        split_amount=split_amount,
-    )
-
-
 @router.post("/counter/pay", response_class=HTMLResponse)
 async def pay(
     request: Request,
@@ -380,7 +346,9 @@ async def pay(
 ) -> HTMLResponse:
     form = await _form(request, settings)
     try:
-        recorded = await checkout(conn, settings=settings, cashier=cashier, payment=_payment(form))
+        recorded = await checkout(
+            conn, settings=settings, cashier=cashier, payment=lambda: CounterPayment.from_form(form)
+        )
     except (SaleRejected, IdempotencyConflict, ValidationError) as error:
         text = error.errors()[0]["msg"] if isinstance(error, ValidationError) else str(error)
         return await _cart_panel(request, conn, settings, cashier, error=text)

@@ -70,8 +70,8 @@ async def price_lines(
     store_id: str,
     max_discount: Decimal = Decimal(0),
 ) -> list[EventLine]:
-    """Price every line from the catalog of `store_id` (never from the client) and apply
-    line discounts within `max_discount` percent."""
+    """Price every line from the store's catalog (never from the client) and apply line
+    discounts within `max_discount` percent."""
     catalog = await products_by_sku(conn, (line.sku for line in lines), store_id=store_id)
     unknown = sorted({line.sku for line in lines} - catalog.keys())
     if unknown:
@@ -157,11 +157,19 @@ async def price_sale(
     return sale_event(sale, lines, settings=settings, now=now)
 
 
-def _tender(part: PaymentIn, amount: Decimal) -> EventPayment:
+class TenderShort(SaleRejected):
+    """The cash handed over does not cover what is due in cash."""
+
+    def __init__(self, tendered: Decimal, due: Decimal, what: str) -> None:
+        super().__init__(f"cash tendered {kyat(tendered)} is less than {what} {kyat(due)}")
+        self.tendered, self.due = tendered, due
+
+
+def _tender(part: PaymentIn, amount: Decimal, due: str = "the total") -> EventPayment:
     """One tender; cash may be given with the money handed over, which must cover it."""
     tendered = part.tendered if part.method == "cash" else None
     if tendered is not None and tendered < amount:
-        raise SaleRejected(f"cash tendered {kyat(tendered)} is less than the {kyat(amount)} due")
+        raise TenderShort(tendered, amount, due)
     change = (tendered - amount) if tendered is not None else None
     return EventPayment(method=part.method, amount=amount, tendered=tendered, change=change)
 
@@ -183,7 +191,8 @@ def _payments(sale: SaleIn, total: Decimal) -> tuple[EventPayment, list[EventPay
             f"the split payments add up to {kyat(first.amount + second.amount)}, "
             f"but the total is {kyat(total)}"
         )
-    parts = [_tender(first, first.amount), _tender(second, second.amount)]
+    due = "the part due in cash"
+    parts = [_tender(first, first.amount, due), _tender(second, second.amount, due)]
     cash = next((p for p in parts if p.tendered is not None), None)
     summary = EventPayment(
         method="split",

@@ -38,13 +38,23 @@ def test_the_discount_rule_keeps_the_reason_and_drops_it_without_a_discount() ->
 
 
 def test_a_single_payment_passes_the_tendered_cash_through() -> None:
-    single, split = CounterPayment("cash", tendered=Decimal(50000)).for_total(Decimal(28000))
-    assert (single, split) == (PaymentIn(method="cash", tendered=Decimal(50000)), None)
+    payment = CounterPayment.from_form({"method": "cash", "tendered": "50,000 Ks"})
+    assert payment.for_total(Decimal(28000)) == (
+        PaymentIn(method="cash", tendered=Decimal(50000)),
+        None,
+    )
+
+
+def test_the_payment_form_names_a_known_method() -> None:
+    with pytest.raises(SaleRejected, match=r"^choose a payment method$"):
+        CounterPayment.from_form({"method": "cheque"})
+    with pytest.raises(SaleRejected, match=r"^choose a payment method$"):
+        CounterPayment.from_form({"method": "card", "split_method": "cheque"})
 
 
 def test_a_split_pays_the_second_method_its_amount_and_the_first_the_rest() -> None:
-    payment = CounterPayment(
-        "cash", tendered=Decimal(20000), split_method="kbzpay", split_amount=Decimal(10000)
+    payment = CounterPayment.from_form(
+        {"method": "cash", "tendered": "20000", "split_method": "kbzpay", "split_amount": "10000"}
     )
     _, split = payment.for_total(Decimal(28000))
     assert split == [
@@ -55,6 +65,19 @@ def test_a_split_pays_the_second_method_its_amount_and_the_first_the_rest() -> N
 
 @pytest.mark.parametrize("amount", ["0", "28000", "30000"])
 def test_a_split_amount_must_leave_something_for_each_method(amount: str) -> None:
-    payment = CounterPayment("card", split_method="kbzpay", split_amount=Decimal(amount))
+    """Checked before the cash tendered, as the counter always did."""
+    payment = CounterPayment("cash", split_method="kbzpay", split_amount=amount)
     with pytest.raises(SaleRejected, match="more than 0 and less than 28,000 Ks"):
         payment.for_total(Decimal(28000))
+
+
+@pytest.mark.parametrize(
+    ("tendered", "said"),
+    [
+        ("", "^enter the cash tendered$"),
+        ("lots", "^cash tendered must be an amount in kyat, e.g. 50000 .got 'lots'.$"),
+    ],
+)
+def test_cash_needs_an_amount_tendered(tendered: str, said: str) -> None:
+    with pytest.raises(SaleRejected, match=said):
+        CounterPayment("cash", tendered=tendered).for_total(Decimal(28000))
