@@ -55,6 +55,9 @@ async def get_mongo(request: Request) -> AsyncMongoClient[dict[str, Any]]:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
 ConnectionDep = Annotated[AsyncConnection, Depends(get_connection)]
-TransactionDep = Annotated[AsyncConnection, Depends(get_transaction)]
+# scope="function": the commit runs before the response is sent. With the default
+# ("request") it ran after, so a client could read the old state after a 200, and a
+# failed commit still answered 200.
+TransactionDep = Annotated[AsyncConnection, Depends(get_transaction, scope="function")]
 RelayDep = Annotated[OutboxRelay, Depends(get_relay)]
 MongoDep = Annotated[AsyncMongoClient[dict[str, Any]], Depends(get_mongo)]

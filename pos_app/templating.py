@@ -48,6 +48,7 @@ NAV_PAGES = [
     ("/manager/top-products", "Top products", Role.manager),
     ("/manager/low-stock", "Low stock", Role.manager),
     ("/manager/refill-plan", "Refill plan", Role.manager),
+    ("/manager/products", "Products", Role.manager),
     ("/manager/stock-movements", "Receive", Role.manager),
     ("/manager/pipeline", "Pipeline", Role.manager),
     ("/admin/audit", "Admin", Role.admin),

@@ -23,6 +23,8 @@ class Product(BaseModel):
     reorder_point: int
     active: bool
     barcode: str | None = None
+    style: str | None = None
+    cost_price: Decimal | None = None
 
 
 async def list_products(conn: AsyncConnection, *, active_only: bool = True) -> list[Product]:

@@ -54,6 +54,8 @@ products = Table(
     Column("opening_stock", Integer, nullable=False, server_default="0"),
     Column("active", Boolean, nullable=False, server_default="1"),
     Column("barcode", String(32)),  # EAN-13 the scanner types; unique when set
+    Column("style", String(120)),  # the family a size and colour belong to (migration 0020)
+    Column("cost_price", MONEY),  # what the shop pays; null when not known
     _timestamp("created_at"),
     _timestamp("updated_at"),
     Index("ux_products_barcode", "barcode", unique=True),
@@ -324,4 +326,31 @@ refill_plan_runs = Table(
     Column("baseline_mae", DECIMAL(12, 2)),
     Column("baseline_wape", DECIMAL(10, 4)),
     Column("computed_at", DATETIME(fsp=3), nullable=False),
+)
+
+
+# Every change of a product's selling price (migration 0020): sales keep the price they
+# were rung up at in `sales.price_each`; this says when the catalog's price changed.
+price_history = Table(
+    "price_history",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("sku", SKU, nullable=False),
+    Column("old_price", MONEY),  # null: the product's first price
+    Column("new_price", MONEY, nullable=False),
+    Column("changed_by", String(80), nullable=False),
+    _timestamp("changed_at"),
+    Index("ix_price_history_sku", "sku", "id"),
+)
+
+# A catalogue upload checked and shown to the manager, applied only when confirmed.
+catalog_import_drafts = Table(
+    "catalog_import_drafts",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("filename", String(200), nullable=False),
+    Column("uploaded_by", String(80), nullable=False),
+    Column("rows", MEDIUMTEXT, nullable=False),  # the good rows, as JSON
+    _timestamp("created_at"),
+    Column("applied_at", DATETIME(fsp=3)),
 )

@@ -102,6 +102,15 @@ def _common(
     }
 
 
+def receipt_event(
+    body: ReceiptIn, *, settings: Settings, user: str, prefix: str = "GR"
+) -> StockReceived:
+    """A receipt's event, not stored yet: the caller enqueues it in its own transaction
+    (opening stock of new products, goods received against a purchase order)."""
+    fields = _common(body, settings, user, prefix)
+    return StockReceived(receipt_id=fields.pop("document_id"), supplier=body.supplier, **fields)
+
+
 async def _record(
     conn: AsyncConnection,
     event: M,
@@ -127,8 +136,7 @@ async def record_receipt(
     conn: AsyncConnection, body: ReceiptIn, *, settings: Settings, user: str, actor: str
 ) -> StockReceived:
     await _check_skus(conn, [line.sku for line in body.lines])
-    fields = _common(body, settings, user, "GR")
-    event = StockReceived(receipt_id=fields.pop("document_id"), supplier=body.supplier, **fields)
+    event = receipt_event(body, settings=settings, user=user)
     units = sum(line.quantity for line in event.lines)
     return await _record(
         conn,
