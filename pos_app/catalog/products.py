@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.auth.service import audit
 from pos_app.catalog.barcodes import barcode_problem, ean13_for_sku
-from pos_app.db.tables import price_history, products, stocks
+from pos_app.catalog.service import sold_at
+from pos_app.db.tables import price_history, product_stores, products, stocks
 
 MAX_PRICE = Decimal(100_000_000)  # 100 million kyat: a typo, not a longyi
 MAX_UNITS = 100_000
@@ -213,9 +214,9 @@ async def search_products(
     offset: int = 0,
     limit: int = PAGE_SIZE,
 ) -> ProductPage:
-    """Products matching a search (SKU, barcode, English or Burmese name, style), a
-    category and active/retired, by category and name, one page at a time."""
-    conditions = []
+    """The store's products matching a search (SKU, barcode, English or Burmese name,
+    style), a category and active/retired, by category and name, one page at a time."""
+    conditions = [sold_at(store_id)]
     if q.strip():
         like = f"%{q.strip()}%"
         conditions.append(
@@ -313,7 +314,7 @@ async def insert_products(
     conn: AsyncConnection, items: Sequence[ProductIn], *, store_id: str, actor: str
 ) -> None:
     """Store checked products (check_new_products), each with its first price in the
-    history and a stock row of nothing at the store: opening stock arrives as an
+    history, sold at the store, with a stock row of nothing there: opening stock arrives as an
     inventory event, so on hand has one writer, the stream job."""
     if not items:
         return
@@ -327,6 +328,9 @@ async def insert_products(
             {"sku": item.sku, "old_price": None, "new_price": item.unit_price, "changed_by": actor}
             for item in items
         ],
+    )
+    await conn.execute(
+        insert(product_stores), [{"store_id": store_id, "sku": item.sku} for item in items]
     )
     await conn.execute(
         mysql_insert(stocks)

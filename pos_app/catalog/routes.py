@@ -44,12 +44,19 @@ async def get_products(
     active: Annotated[ActiveFilter, Query(description="true, false (retired) or all")] = "true",
     offset: int = Query(0, ge=0),
     limit: int = Query(MAX_LIMIT, ge=1, le=MAX_LIMIT),
+    store: Annotated[
+        str | None,
+        Query(
+            min_length=1, max_length=40, description="a store id; this counter's store when absent"
+        ),
+    ] = None,
 ) -> list[ProductRow]:
-    """The catalogue, by category and name. `X-Total-Count` says how many match; page
-    with `offset` and `limit`."""
+    """The products a store sells, by category and name (active ones unless `active`
+    says otherwise). `X-Total-Count` says how many match; page with `offset` and
+    `limit`."""
     page = await search_products(
         conn,
-        store_id=settings.store_id,
+        store_id=store or settings.store_id,
         q=q,
         category=category,
         active=active,
