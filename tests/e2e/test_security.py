@@ -61,6 +61,8 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("POST", "/manager/products/family", {"sku_prefix": ""}, "manager"),
     ("GET", "/manager/products/BAG-SHN-GLD/edit", None, "manager"),
     ("POST", "/manager/products/BAG-SHN-GLD/edit", {"name": ""}, "manager"),
+    ("GET", "/manager/labels", None, "manager"),
+    ("GET", "/manager/labels/print", None, "manager"),
     (
         "POST",
         "/manager/stock-movements",
