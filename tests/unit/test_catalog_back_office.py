@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 import pytest
@@ -17,6 +16,7 @@ from pos_app.catalog.barcodes import (
 from pos_app.catalog.families import Family, FamilyRejected, family_products, parse_colours
 from pos_app.catalog.labels import barcode_svg
 from pos_app.catalog.products import ProductIn, ProductPatch
+from tests.barcode_reader import decode_ean13_svg
 
 
 def test_in_store_codes_are_valid_ean13_in_the_shops_range() -> None:
@@ -99,40 +99,6 @@ def test_a_grid_refuses_what_would_clash() -> None:
         family_products(family(sizes=[]), {})
     with pytest.raises(FamilyRejected):
         family_products(family(sizes=[str(n) for n in range(60)]), {})
-
-
-# EAN-13's digit patterns (GS1): left half in L or G code, right half in R code; the
-# first digit is the pattern of L and G in the left half.
-_L = ["0001101", "0011001", "0010011", "0111101", "0100011", "0110001", "0101111", "0111011"]
-_L += ["0110111", "0001011"]
-_G = ["".join("1" if b == "0" else "0" for b in code)[::-1] for code in _L]
-_R = ["".join("1" if b == "0" else "0" for b in code) for code in _L]
-_FIRST = ["LLLLLL", "LLGLGG", "LLGGLG", "LLGGGL", "LGLLGG", "LGGLLG", "LGGGLL", "LGLGLG"]
-_FIRST += ["LGLGGL", "LGGLGL"]
-
-
-def decode_ean13_svg(svg: str) -> str:
-    """Read the bars of an SVG back into digits, as a scanner would."""
-    bars = [
-        (float(x), float(w))
-        for x, w in re.findall(r'<rect x="([\d.]+)mm" y="[\d.]+mm" width="([\d.]+)mm"', svg)
-    ]
-    start = bars[0][0]
-    modules = ["0"] * 95
-    for x, width in bars:
-        first = round((x - start) / 0.33)
-        for m in range(first, first + round(width / 0.33)):
-            modules[m] = "1"
-    bits = "".join(modules)
-    assert bits[:3] == "101" and bits[45:50] == "01010" and bits[92:] == "101", bits
-    left, parity = "", ""
-    for i in range(6):
-        chunk = bits[3 + 7 * i : 10 + 7 * i]
-        table, kind = (_L, "L") if chunk in _L else (_G, "G")
-        left += str(table.index(chunk))
-        parity += kind
-    right = "".join(str(_R.index(bits[50 + 7 * i : 57 + 7 * i])) for i in range(6))
-    return str(_FIRST.index(parity)) + left + right
 
 
 def test_a_labels_barcode_reads_back_as_its_code() -> None:
