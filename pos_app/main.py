@@ -16,7 +16,7 @@ from pos_app import health
 from pos_app.alerts import routes as alert_routes
 from pos_app.auth import routes as auth_routes
 from pos_app.auth.deps import LoginRequired, login_required_handler
-from pos_app.catalog import label_pages
+from pos_app.catalog import import_pages, label_pages
 from pos_app.catalog import pages as catalog_pages
 from pos_app.catalog import routes as catalog_routes
 from pos_app.counter import routes as counter_routes
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         counter_routes,
         catalog_pages,
         label_pages,
+        import_pages,
     )
     for module in routers:
         app.include_router(module.router)

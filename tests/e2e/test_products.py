@@ -66,7 +66,7 @@ def test_a_new_product_gets_a_barcode_and_its_opening_stock_through_the_pipeline
         stock = stock_of(api, "BO-VEST-BLK-M")
         return stock if stock and stock["on_hand"] == 7 else None
 
-    stock = wait_for(opened, timeout=30, what="the opening stock on hand")
+    stock = wait_for(opened, timeout=90, what="the opening stock on hand")
     assert stock is not None
     assert stock["total_received"] == 7 and stock["stock_quantity"] == 0
     assert identity_holds(stock)
@@ -133,7 +133,7 @@ def test_a_price_change_is_charged_at_once_and_history_keeps_the_old_one(
             ).all()
         return [(r[0], r[1]) for r in rows] if len(rows) == 2 else []
 
-    assert wait_for(stored, timeout=30, what="both sales") == [
+    assert wait_for(stored, timeout=90, what="both sales") == [
         (1, Decimal("9000.00")),
         (2, Decimal("11000.00")),
     ]
@@ -245,4 +245,4 @@ def test_a_family_from_the_grid_page(
         on_hand = {s["sku"]: s["on_hand"] for s in api.get("/api/v1/stock").json()}
         return all(on_hand.get(sku) == n for sku, n in expected.items())
 
-    wait_for(arrived, timeout=30, what="the family's opening stock")
+    wait_for(arrived, timeout=90, what="the family's opening stock")

@@ -63,6 +63,11 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("POST", "/manager/products/BAG-SHN-GLD/edit", {"name": ""}, "manager"),
     ("GET", "/manager/labels", None, "manager"),
     ("GET", "/manager/labels/print", None, "manager"),
+    ("GET", "/manager/catalog/export.csv", None, "manager"),
+    ("GET", "/manager/catalog/export.xlsx", None, "manager"),
+    ("GET", "/manager/catalog/import", None, "manager"),
+    ("POST", "/manager/catalog/import", {}, "manager"),
+    ("POST", "/manager/catalog/import/nodraft/confirm", {}, "manager"),
     (
         "POST",
         "/manager/stock-movements",
@@ -129,7 +134,8 @@ def test_the_table_covers_every_route() -> None:
             .replace("nosuchkey", "{prefix}")
             .replace("/BAG-SHN-GLD", "/{sku}")
             .replace("/NOSALE", "/{sale_id}")
-            .replace("/alerts/0/", "/alerts/{alert_id}/"),
+            .replace("/alerts/0/", "/alerts/{alert_id}/")
+            .replace("/nodraft/", "/{draft_id}/"),
         )
         for method, path, _, _ in ROUTES
     }
