@@ -170,3 +170,39 @@ def test_a_family_from_the_grid_to_labels_to_the_counter(
     assert (ours["units"], Decimal(ours["revenue"])) == (2, FIRST_PRICE + NEW_PRICE)
     stock = next(s for s in api.get("/api/v1/stock").json() if s["sku"] == SOLD)
     assert stock["on_hand"] == OPENING[SOLD] - 2
+
+
+def test_the_import_page_previews_an_upload(
+    signed_in: SignedIn, tmp_path: Any, settings: Settings
+) -> None:
+    """The import page in the browser: a file with a bad row shows its line and reason,
+    rows to add and to change, and a confirm button; a screenshot for the README."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["sku", "name", "name_my", "category", "unit_price", "opening_stock"])
+    sheet.append(["BOB-SCARF-1", "Silk Scarf Gold", "ပိုးပဝါ ရွှေ", "Scarf", "12000", "6"])
+    sheet.append(
+        ["LGY-COT-BLU", "Longyi Cotton Check Blue", "ချည်ပုဆိုး ကွက် အပြာ", "Longyi", "19000", None]
+    )
+    sheet.append(["BOB-SCARF-2", "Silk Scarf Red", None, "Scarf", "twelve", None])
+    path = tmp_path / "catalogue.xlsx"
+    book.save(path)
+    manager = signed_in("manager")
+    manager.goto("/manager/catalog/import")
+    manager.locator("#import-file").set_input_files(str(path))
+    manager.locator("#upload").click()
+    expect(manager.locator("#import-summary")).to_have_text(
+        "1 to add, 1 to change, 0 unchanged, 1 bad"
+    )
+    expect(manager.locator('#import-bad tr[data-line="4"]')).to_contain_text("unit_price")
+    expect(manager.locator('#import-changes tr[data-column="unit_price"] .new')).to_have_text(
+        "19000"
+    )
+    expect(manager.locator("#confirm-import")).to_be_visible()
+    screenshot(manager, "manager-catalog-import")
+    manager.goto("/manager/products/new")
+    expect(manager.locator("#product-form")).to_be_visible()
+    screenshot(manager, "manager-product-new")
