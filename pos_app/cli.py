@@ -63,6 +63,13 @@ def cmd_seed(args: argparse.Namespace) -> int:
     from pos_app.catalog.seed import load_catalog_csv
 
     settings = get_settings()
+    if settings.environment == "production":
+        # Made-up sales and demo passwords must never land in a real shop's books.
+        print(
+            "seed demo refused: POS_ENVIRONMENT is production; demo data is for a local try-out",
+            file=sys.stderr,
+        )
+        return 2
     path = Path(args.file) if args.file else REPO_ROOT / "data" / "demo_catalog.csv"
     added, updated = load_catalog_csv(settings, path)
     print(f"catalog from {path.name}: {added} products added, {updated} updated")
@@ -103,8 +110,6 @@ def _seed_history(settings: Settings, catalog_path: Path, *, years: int) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     import asyncio
 
-    from pymongo import AsyncMongoClient
-
     from pos_app.db.engine import make_async_engine
     from pos_app.planning.service import compute_plan
 
@@ -113,18 +118,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         engine = make_async_engine(settings)
-        mongo: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(settings.mongo_url)
         try:
             async with engine.connect() as conn:
                 plan = await compute_plan(
-                    conn,
-                    mongo[settings.mongo_database],
-                    store_id=store,
-                    today=settings.today(),
-                    months=args.months,
+                    conn, store_id=store, today=settings.today(), months=args.months
                 )
         finally:
-            await mongo.close()
             await engine.dispose()
         orders = [r for r in plan.rows if r.suggested_order > 0]
         print(
@@ -369,7 +368,9 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("revision", nargs="?", default="head")
     db.set_defaults(func=cmd_db)
 
-    seed = sub.add_parser("seed", help="load a catalog with opening stock")
+    seed = sub.add_parser(
+        "seed", help="the demo shop: catalogue, users and sales history (refused in production)"
+    )
     seed.add_argument("what", choices=["demo"])
     seed.add_argument("--file", help="a catalog CSV (default: data/demo_catalog.csv)")
     seed.add_argument(

@@ -33,6 +33,7 @@ from pos_app.catalog.products import (
 from pos_app.db.tables import catalog_import_drafts, products
 from pos_app.events.inventory import StockReceived
 from pos_app.imports.csvfile import UnreadableFile, clean_header, decode
+from pos_app.reports.export import FORMULA_STARTS, safe_cell
 from pos_app.settings import Settings
 
 COLUMNS = (
@@ -100,7 +101,7 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")  # 64000.00 -> "64000"
-    return str(value)
+    return str(safe_cell(str(value)))  # "=..." as text, not a formula; read back below
 
 
 def to_csv(rows: list[dict[str, Any]]) -> bytes:
@@ -158,17 +159,16 @@ def read_table(name: str, data: bytes) -> list[tuple[int, dict[str, str]]]:
     for line, cells in rows:
         if not any(cell.strip() for cell in cells):
             continue
-        table_rows.append(
-            (
-                line,
-                {
-                    h: (cells[i].strip() if i < len(cells) else "")
-                    for i, h in enumerate(header)
-                    if h
-                },
-            )
-        )
+        padded = [_unquoted(c) for c in cells] + [""] * (len(header) - len(cells))
+        table_rows.append((line, {h: padded[i].strip() for i, h in enumerate(header) if h}))
     return table_rows
+
+
+def _unquoted(cell: str) -> str:
+    """A cell the export kept from being a formula ("'=x") as it was ("=x")."""
+    if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS):
+        return cell[1:]
+    return cell
 
 
 def _xlsx_text(value: Any) -> str:

@@ -16,6 +16,7 @@ from pos_app.catalog.barcodes import (
 from pos_app.catalog.families import Family, FamilyRejected, family_products, parse_colours
 from pos_app.catalog.labels import barcode_svg
 from pos_app.catalog.products import ProductIn, ProductPatch
+from pos_app.catalog.spreadsheet import COLUMNS, read_table, to_csv, to_xlsx
 from tests.barcode_reader import decode_ean13_svg
 
 
@@ -108,3 +109,24 @@ def test_a_labels_barcode_reads_back_as_its_code() -> None:
         assert 'style="' not in svg  # the pages' CSP blocks inline styles: fills are attributes
         assert f'data-code="{code}"' in svg
     assert barcode_svg("12345670").startswith("<svg")  # not EAN-13: drawn as Code 128
+
+
+def test_the_catalogue_file_round_trips_and_keeps_formulas_as_text() -> None:
+    row = {c: None for c in COLUMNS} | {
+        "sku": "X-1",
+        "name": "=HYPERLINK(1)",
+        "name_my": "ပုဆိုး",
+        "category": "Longyi",
+        "unit_price": Decimal("64000.00"),
+        "barcode": "2001234567893",
+        "reorder_point": 3,
+        "active": "yes",
+    }
+    data = to_csv([row])
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert "'=HYPERLINK(1)" in data.decode("utf-8-sig")  # a spreadsheet shows it as text
+    for name, blob in (("c.csv", data), ("c.csv", data[3:]), ("c.xlsx", to_xlsx([row]))):
+        ((line, read),) = read_table(name, blob)
+        assert line == 2
+        assert read["name"] == "=HYPERLINK(1)" and read["name_my"] == "ပုဆိုး"
+        assert read["unit_price"] == "64000" and read["barcode"] == "2001234567893"
