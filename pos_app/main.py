@@ -27,6 +27,7 @@ from pos_app.inventory import movement_routes
 from pos_app.inventory import routes as inventory_routes
 from pos_app.pipeline import routes as pipeline_routes
 from pos_app.planning import routes as planning_routes
+from pos_app.purchasing import pages as purchasing_pages
 from pos_app.reports import routes as reports_routes
 from pos_app.returns import routes as return_routes
 from pos_app.sales import routes as sales_routes
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalog_pages,
         label_pages,
         import_pages,
+        purchasing_pages,
     )
     for module in routers:
         app.include_router(module.router)

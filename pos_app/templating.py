@@ -49,6 +49,7 @@ NAV_PAGES = [
     ("/manager/low-stock", "Low stock", Role.manager),
     ("/manager/refill-plan", "Refill plan", Role.manager),
     ("/manager/products", "Products", Role.manager),
+    ("/manager/purchase-orders", "Orders", Role.manager),
     ("/manager/stock-movements", "Receive", Role.manager),
     ("/manager/pipeline", "Pipeline", Role.manager),
     ("/admin/audit", "Admin", Role.admin),

@@ -119,7 +119,10 @@ async def confirm(
     if not preview.good_rows:
         return _page(request, settings, manager, preview=preview, error=NOTHING_TO_APPLY, code=409)
     try:
-        await apply_import(conn, preview, settings=settings, user=manager.name, actor=manager.actor)
+        async with conn.begin_nested():  # a refused row undoes the rows applied before it
+            await apply_import(
+                conn, preview, settings=settings, user=manager.name, actor=manager.actor
+            )
     except ProductRejected as error:
         return _page(request, settings, manager, error=str(error), code=409)
     relay.wake()

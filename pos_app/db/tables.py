@@ -363,3 +363,44 @@ catalog_import_drafts = Table(
     _timestamp("created_at"),
     Column("applied_at", DATETIME(fsp=3)),
 )
+
+# Suppliers and purchase orders (migration 0021). A line's `received` counts the units
+# recorded against it (each receipt is a `stock.received` event naming the order).
+suppliers = Table(
+    "suppliers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(120), nullable=False, unique=True),
+    Column("phone", String(40)),
+    Column("viber", String(40)),
+    Column("lead_time_days", Integer, nullable=False, server_default="7"),
+    Column("notes", String(500)),
+    _timestamp("created_at"),
+)
+
+purchase_orders = Table(
+    "purchase_orders",
+    metadata,
+    Column("po_id", String(40), primary_key=True),
+    Column("supplier_id", Integer, ForeignKey("suppliers.id"), nullable=False),
+    Column("store_id", STORE, nullable=False),
+    Column(
+        "status", String(20), nullable=False
+    ),  # draft|ordered|partly_received|received|cancelled
+    Column("created_by", String(80), nullable=False),
+    _timestamp("created_at"),
+    Column("ordered_at", DATETIME(fsp=3)),
+    Column("expected_on", Date),  # ordered + the supplier's lead time
+    Index("ix_purchase_orders_store_status", "store_id", "status"),
+)
+
+purchase_order_lines = Table(
+    "purchase_order_lines",
+    metadata,
+    Column("po_id", String(40), ForeignKey("purchase_orders.po_id"), primary_key=True),
+    Column("line_no", SmallInteger, primary_key=True),
+    Column("sku", SKU, ForeignKey("products.sku"), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_cost", MONEY, nullable=False),
+    Column("received", Integer, nullable=False, server_default="0"),
+)

@@ -68,6 +68,12 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("GET", "/manager/catalog/import", None, "manager"),
     ("POST", "/manager/catalog/import", {}, "manager"),
     ("POST", "/manager/catalog/import/nodraft/confirm", {}, "manager"),
+    ("GET", "/manager/suppliers", None, "manager"),
+    ("POST", "/manager/suppliers", {"name": ""}, "manager"),
+    ("GET", "/manager/purchase-orders", None, "manager"),
+    ("POST", "/manager/purchase-orders", {"supplier_id": "0"}, "manager"),
+    ("GET", "/manager/purchase-orders/NOPO", None, "manager"),
+    ("POST", "/manager/purchase-orders/NOPO/order", {}, "manager"),
     (
         "POST",
         "/manager/stock-movements",
@@ -135,7 +141,9 @@ def test_the_table_covers_every_route() -> None:
             .replace("/BAG-SHN-GLD", "/{sku}")
             .replace("/NOSALE", "/{sale_id}")
             .replace("/alerts/0/", "/alerts/{alert_id}/")
-            .replace("/nodraft/", "/{draft_id}/"),
+            .replace("/nodraft/", "/{draft_id}/")
+            .replace("/NOPO/order", "/{po_id}/{action}")
+            .replace("/NOPO", "/{po_id}"),
         )
         for method, path, _, _ in ROUTES
     }
