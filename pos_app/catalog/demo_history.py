@@ -27,7 +27,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from pos_app.catalog.seed import CatalogRow
-from pos_app.events.schemas import EventLine, EventPayment, EventTotals, SaleCompleted
+from pos_app.contract import EventLine, EventPayment, EventTotals, SaleCompleted
 
 NAMESPACE = uuid.UUID("9d3f6c1e-2b7a-4e55-8c61-d3e0a1f00d42")
 BASE_SALES_PER_DAY = 9.0

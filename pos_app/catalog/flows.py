@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.auth.service import audit
 from pos_app.catalog.products import ProductIn, check_new_products, insert_products
-from pos_app.events.inventory import StockReceived
+from pos_app.contract import StockReceived
 from pos_app.events.outbox import enqueue
-from pos_app.inventory.movements import ReceiptIn, ReceiptLineIn, receipt_event
+from pos_app.events.receipts import receipt_event
 from pos_app.settings import Settings
 
 OPENING_STOCK = "opening stock"  # the receipt's supplier field, as the movements list shows it
@@ -35,12 +35,14 @@ async def add_products(
     stocked = [item for item in settled if item.opening_stock > 0]
     if not stocked:
         return settled, None
-    body = ReceiptIn(
+    event = receipt_event(
+        settings=settings,
+        user=user,
         supplier=OPENING_STOCK,
         note=f"opening stock of {len(stocked)} new product(s)",
-        lines=[ReceiptLineIn(sku=item.sku, quantity=item.opening_stock) for item in stocked],
+        lines=[(item.sku, item.opening_stock) for item in stocked],
+        prefix=OPENING_PREFIX,
     )
-    event = receipt_event(body, settings=settings, user=user, prefix=OPENING_PREFIX)
     event = await enqueue(conn, event, topic=settings.inventory_topic)
     await audit(
         conn,

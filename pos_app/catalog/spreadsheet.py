@@ -30,9 +30,9 @@ from pos_app.catalog.products import (
     search_products,
     update_product,
 )
+from pos_app.contract import StockReceived
+from pos_app.csvfile import UnreadableFile, clean_header, decode
 from pos_app.db.tables import catalog_import_drafts, products
-from pos_app.events.inventory import StockReceived
-from pos_app.imports.csvfile import UnreadableFile, clean_header, decode
 from pos_app.reports.export import FORMULA_STARTS, safe_cell
 from pos_app.settings import Settings
 

@@ -14,14 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.auth.service import audit
 from pos_app.catalog.service import products_by_sku
-from pos_app.db.tables import stock_movements
-from pos_app.events.inventory import (
+from pos_app.contract import (
     AdjustmentReason,
     MovementLine,
     StockAdjusted,
     StockReceived,
 )
+from pos_app.db.tables import stock_movements
 from pos_app.events.outbox import enqueue, new_document_id
+from pos_app.events.receipts import receipt_event as build_receipt
 from pos_app.settings import Settings
 
 M = TypeVar("M", StockReceived, StockAdjusted)
@@ -105,10 +106,15 @@ def _common(
 def receipt_event(
     body: ReceiptIn, *, settings: Settings, user: str, prefix: str = "GR"
 ) -> StockReceived:
-    """A receipt's event, not stored yet: the caller enqueues it in its own transaction
-    (opening stock of new products, goods received against a purchase order)."""
-    fields = _common(body, settings, user, prefix)
-    return StockReceived(receipt_id=fields.pop("document_id"), supplier=body.supplier, **fields)
+    """A receipt's event, not stored yet (the caller enqueues it in its transaction)."""
+    return build_receipt(
+        settings=settings,
+        user=user,
+        supplier=body.supplier,
+        note=body.note,
+        lines=[(line.sku, line.quantity) for line in body.lines],
+        prefix=prefix,
+    )
 
 
 async def _record(

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.auth.service import audit
+from pos_app.contract import StockReceived
 from pos_app.db.tables import (
     products,
     purchase_order_lines,
@@ -25,7 +26,6 @@ from pos_app.db.tables import (
     refill_plan,
     suppliers,
 )
-from pos_app.events.inventory import StockReceived
 from pos_app.events.outbox import enqueue, new_document_id
 from pos_app.inventory.movements import ReceiptIn, ReceiptLineIn, receipt_event
 from pos_app.settings import Settings
