@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from pos_app.auth.service import audit
 from pos_app.catalog.products import ProductIn, check_new_products, insert_products
 from pos_app.contract import StockReceived
+from pos_app.events.movements import receipt_event
 from pos_app.events.outbox import enqueue
-from pos_app.events.receipts import receipt_event
 from pos_app.settings import Settings
 
 OPENING_STOCK = "opening stock"  # the receipt's supplier field, as the movements list shows it

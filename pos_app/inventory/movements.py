@@ -21,8 +21,8 @@ from pos_app.contract import (
     StockReceived,
 )
 from pos_app.db.tables import stock_movements
+from pos_app.events.movements import receipt_event as build_receipt
 from pos_app.events.outbox import enqueue, new_document_id
-from pos_app.events.receipts import receipt_event as build_receipt
 from pos_app.settings import Settings
 
 M = TypeVar("M", StockReceived, StockAdjusted)

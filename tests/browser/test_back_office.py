@@ -237,3 +237,20 @@ def test_suppliers_and_a_purchase_order_in_the_browser(signed_in: SignedIn) -> N
     manager.goto("/manager/purchase-orders")
     expect(manager.locator("#orders tbody tr").first.locator(".status")).to_have_text("ordered")
     screenshot(manager, "manager-purchase-orders")
+
+
+def test_a_count_sheet_counts_what_is_scanned(signed_in: SignedIn, api: httpx.Client) -> None:
+    code = api.get("/api/v1/products", params={"q": "LGY-COT-GRN"}).json()[0]["barcode"]
+    manager = signed_in("manager")
+    manager.goto("/manager/stock-counts?category=Longyi&expected=true")
+    scan_box = manager.locator("#count-scan")
+    for typed in (code, code, "lgy-cot-blu"):  # two scans and a typed SKU
+        scan_box.fill(typed)
+        scan_box.press("Enter")
+    expect(manager.locator('input[name="count_LGY-COT-GRN"]')).to_have_value("2")
+    expect(manager.locator('input[name="count_LGY-COT-BLU"]')).to_have_value("1")
+    scan_box.fill("0000000000000")
+    scan_box.press("Enter")
+    expect(manager.locator("#scan-message")).to_have_text("0000000000000: not on this sheet")
+    expect(manager.locator("#variance")).to_have_count(0)  # Enter in the scan box posts nothing
+    screenshot(manager, "manager-stock-count")

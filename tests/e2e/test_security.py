@@ -70,6 +70,8 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("GET", "/manager/catalog/import", None, "manager"),
     ("POST", "/manager/catalog/import", {}, "manager"),
     ("POST", "/manager/catalog/import/nodraft/confirm", {}, "manager"),
+    ("GET", "/manager/stock-counts", None, "manager"),
+    ("POST", "/manager/stock-counts", {}, "manager"),
     ("GET", "/manager/suppliers", None, "manager"),
     ("POST", "/manager/suppliers", {"name": ""}, "manager"),
     ("GET", "/manager/purchase-orders", None, "manager"),
