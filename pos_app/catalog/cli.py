@@ -9,7 +9,6 @@ from pathlib import Path
 from pos_app.catalog.products import ProductRejected
 from pos_app.catalog.spreadsheet import (
     Preview,
-    UnreadableFile,
     apply_import,
     export_rows,
     preview_import,
@@ -17,6 +16,7 @@ from pos_app.catalog.spreadsheet import (
     to_csv,
     to_xlsx,
 )
+from pos_app.csvfile import UnreadableFile
 from pos_app.db.engine import make_async_engine
 from pos_app.settings import Settings
 

@@ -11,7 +11,6 @@ from pos_app.auth.deps import ManagerDep, Principal
 from pos_app.catalog.products import ProductRejected
 from pos_app.catalog.spreadsheet import (
     Preview,
-    UnreadableFile,
     apply_import,
     export_rows,
     load_draft,
@@ -21,6 +20,7 @@ from pos_app.catalog.spreadsheet import (
     to_csv,
     to_xlsx,
 )
+from pos_app.csvfile import UnreadableFile
 from pos_app.deps import ConnectionDep, RelayDep, SettingsDep, TransactionDep
 from pos_app.security import csrf
 from pos_app.settings import Settings
