@@ -168,6 +168,8 @@ def test_a_family_from_the_grid_to_labels_to_the_counter(
     ).json()["products"]
     ours = next(p for p in top if p["sku"] == SOLD)
     assert (ours["units"], Decimal(ours["revenue"])) == (2, FIRST_PRICE + NEW_PRICE)
+    # Gross margin at the cost price: 133,000 - 2 x 38,000.
+    assert Decimal(ours["margin"]) == FIRST_PRICE + NEW_PRICE - 2 * 38000
     stock = next(s for s in api.get("/api/v1/stock").json() if s["sku"] == SOLD)
     assert stock["on_hand"] == OPENING[SOLD] - 2
 
