@@ -23,7 +23,7 @@ from pos_app.counter import routes as counter_routes
 from pos_app.db.engine import make_async_engine
 from pos_app.errors import install_error_handlers
 from pos_app.events.relay import OutboxRelay
-from pos_app.inventory import count_pages, movement_routes
+from pos_app.inventory import count_api, count_pages, movement_routes
 from pos_app.inventory import routes as inventory_routes
 from pos_app.pipeline import routes as pipeline_routes
 from pos_app.planning import routes as planning_routes
@@ -99,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         import_pages,
         purchasing_pages,
         count_pages,
+        count_api,
     )
     for module in routers:
         app.include_router(module.router)

@@ -102,6 +102,7 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("POST", "/api/v1/sales/NOSALE/returns", {"reason": "x", "lines": []}, "cashier"),
     ("POST", "/api/v1/inventory/receipts", {"lines": []}, "manager"),
     ("POST", "/api/v1/inventory/adjustments", {"reason": "count", "lines": []}, "manager"),
+    ("POST", "/api/v1/inventory/counts", {"lines": []}, "manager"),
     ("GET", "/api/v1/alerts", None, "cashier"),
     ("POST", "/api/v1/alerts/0/acknowledge", None, "manager"),
     ("GET", "/api/v1/events/rejected", None, "manager"),

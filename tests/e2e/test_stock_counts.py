@@ -107,3 +107,40 @@ def test_a_count_with_three_differences(
         ("BO-CNT-C", 2, "count"),
         ("BO-CNT-D", -8, "count"),
     ]
+
+
+def test_a_count_through_the_api(api: httpx.Client, stream_job: ChildProcess) -> None:
+    made = api.post(
+        "/api/v1/products",
+        json={
+            "sku": "BO-CNT-API",
+            "name": "Count API",
+            "category": "Count API",
+            "unit_price": "9000",
+            "cost_price": "4000",
+            "opening_stock": 5,
+        },
+    )
+    assert made.status_code == 201, made.text
+
+    def stock() -> int | None:
+        found = [s for s in api.get("/api/v1/stock").json() if s["sku"] == "BO-CNT-API"]
+        return found[0]["on_hand"] if found else None
+
+    wait_for(lambda: stock() == 5, timeout=90, what="the opening stock")
+    for bad in (
+        {"lines": []},
+        {"lines": [{"sku": "BO-CNT-API", "counted": -1}]},
+        {"lines": [{"sku": "NO-SUCH", "counted": 1}]},
+        {"lines": [{"sku": "BO-CNT-API", "counted": 1}, {"sku": "BO-CNT-API", "counted": 2}]},
+    ):
+        assert api.post("/api/v1/inventory/counts", json=bad).status_code == 422, bad
+    answer = api.post(
+        "/api/v1/inventory/counts", json={"lines": [{"sku": "BO-CNT-API", "counted": 2}]}
+    )
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert body["adjustment_id"].startswith("ADJ")
+    assert (body["units"], Decimal(body["value_at_cost"])) == (-3, Decimal(-12000))
+    assert body["lines"][0]["expected"] == 5 and body["lines"][0]["difference"] == -3
+    wait_for(lambda: stock() == 2, timeout=60, what="on hand equal to the count")
