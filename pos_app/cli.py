@@ -110,6 +110,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_catalog(args: argparse.Namespace) -> int:
+    from pos_app.catalog.cli import export_catalog, import_catalog
+
+    settings = get_settings()
+    if args.action == "export":
+        return export_catalog(settings, Path(args.file))
+    return import_catalog(settings, Path(args.file), apply=args.yes)
+
+
 def cmd_user(args: argparse.Namespace) -> int:
     import getpass
 
@@ -331,6 +340,14 @@ def add_commands(
         help="print the first N skipped rows (default 20)",
     )
     imports.set_defaults(func=cmd_import)
+
+    catalog = sub.add_parser("catalog", help="the catalogue as .csv or .xlsx")
+    catalog.add_argument("action", choices=["import", "export"])
+    catalog.add_argument("file", help="a .csv or .xlsx file")
+    catalog.add_argument(
+        "--yes", action="store_true", help="import: apply the good rows (default: preview only)"
+    )
+    catalog.set_defaults(func=cmd_catalog)
 
     plan = sub.add_parser("plan", help="the refill plan (forecast and suggested orders)")
     plan.add_argument("what", choices=["refill"])

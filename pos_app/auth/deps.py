@@ -84,8 +84,16 @@ PrincipalDep = Annotated[Principal | None, Depends(current_principal)]
 
 def require_scope(scope: str) -> Callable[..., Awaitable[Principal]]:
     """For REST routes: a principal (key or login) holding `scope`, else 401/403."""
-    if scope not in ALL_SCOPES:
-        raise ValueError(f"unknown scope {scope!r}")  # a typo must fail at import, not at 403
+    return require_any_scope(scope)
+
+
+def require_any_scope(*scopes: str) -> Callable[..., Awaitable[Principal]]:
+    """For REST routes: a principal holding at least one of `scopes`, else 401/403 (the
+    route may then ask more of it, e.g. a reorder point alone needs less than a price)."""
+    unknown = [scope for scope in scopes if scope not in ALL_SCOPES]
+    if unknown or not scopes:
+        raise ValueError(f"unknown scope {unknown!r}")  # a typo must fail at import, not at 403
+    needed = scopes[0] if len(scopes) == 1 else f"one of {', '.join(scopes)}"
 
     async def dependency(
         request: Request, principal: PrincipalDep, settings: SettingsDep
@@ -96,8 +104,8 @@ def require_scope(scope: str) -> Callable[..., Awaitable[Principal]]:
                 detail=AUTH_REQUIRED,
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        if scope not in principal.scopes:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"this needs the scope {scope}")
+        if not principal.scopes.intersection(scopes):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"this needs the scope {needed}")
         if principal.kind == "user" and request.method not in SAFE_METHODS:
             # A browser sends the session cookie by itself: writes need the CSRF token too.
             await csrf.require_token(request, settings.secret_key)

@@ -13,6 +13,8 @@ NAV_PAGES = [
     ("/manager/top-products", "Top products", Role.manager),
     ("/manager/low-stock", "Low stock", Role.manager),
     ("/manager/refill-plan", "Refill plan", Role.manager),
+    ("/manager/products", "Products", Role.manager),
+    ("/manager/purchase-orders", "Orders", Role.manager),
     ("/manager/stock-movements", "Receive", Role.manager),
     ("/manager/pipeline", "Pipeline", Role.manager),
     ("/admin/audit", "Admin", Role.admin),

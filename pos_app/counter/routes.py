@@ -68,7 +68,9 @@ def variant_families(items: list[Product]) -> dict[str, list[tuple[str, list[Pro
 
 
 async def _stock(conn: AsyncConnection, settings: Settings) -> dict[str, StockLevel]:
-    return {s.sku: s for s in await stock_levels(conn, store_id=settings.store_id)}
+    return {
+        s.sku: s for s in await stock_levels(conn, store_id=settings.store_id, on_sale_only=True)
+    }
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -100,7 +102,7 @@ async def _cart_context(
         # Priced by the same code as the sale; the discount limit is checked on entry
         # and again at payment, not here.
         preview = await price_sale(conn, sale, settings=settings, max_discount=Decimal(100))
-    levels = await stock_levels(conn, store_id=settings.store_id)
+    levels = await stock_levels(conn, store_id=settings.store_id, on_sale_only=True)
     return {
         "cart": cart,
         "preview": preview,
@@ -366,7 +368,7 @@ async def alerts(
     request: Request, conn: TransactionDep, settings: SettingsDep, _: CashierDep
 ) -> HTMLResponse:
     """The alert strip, plus each tile's on-hand figure swapped in out of band."""
-    levels = await stock_levels(conn, store_id=settings.store_id)
+    levels = await stock_levels(conn, store_id=settings.store_id, on_sale_only=True)
     return templates.TemplateResponse(
         request,
         "_alerts.html",
@@ -389,7 +391,7 @@ async def _open_alerts(conn: AsyncConnection, settings: Settings) -> list[Any]:
 async def stock_partial(
     request: Request, conn: TransactionDep, settings: SettingsDep, _: CashierDep
 ) -> HTMLResponse:
-    stock = await stock_levels(conn, store_id=settings.store_id)
+    stock = await stock_levels(conn, store_id=settings.store_id, on_sale_only=True)
     return templates.TemplateResponse(request, "_stock_table.html", {"stock": stock})
 
 

@@ -21,6 +21,7 @@ from pos_app.contract import (
     StockReceived,
 )
 from pos_app.db.tables import stock_movements
+from pos_app.events.movements import receipt_event as build_receipt
 from pos_app.events.outbox import enqueue, new_document_id
 from pos_app.settings import Settings
 
@@ -102,6 +103,20 @@ def _common(
     }
 
 
+def receipt_event(
+    body: ReceiptIn, *, settings: Settings, user: str, prefix: str = "GR"
+) -> StockReceived:
+    """A receipt's event, not stored yet (the caller enqueues it in its transaction)."""
+    return build_receipt(
+        settings=settings,
+        user=user,
+        supplier=body.supplier,
+        note=body.note,
+        lines=[(line.sku, line.quantity) for line in body.lines],
+        prefix=prefix,
+    )
+
+
 async def _record(
     conn: AsyncConnection,
     event: M,
@@ -126,8 +141,7 @@ async def record_receipt(
     conn: AsyncConnection, body: ReceiptIn, *, settings: Settings, user: str, actor: str
 ) -> StockReceived:
     await _check_skus(conn, [line.sku for line in body.lines], store_id=settings.store_id)
-    fields = _common(body, settings, user, "GR")
-    event = StockReceived(receipt_id=fields.pop("document_id"), supplier=body.supplier, **fields)
+    event = receipt_event(body, settings=settings, user=user)
     units = sum(line.quantity for line in event.lines)
     return await _record(
         conn,

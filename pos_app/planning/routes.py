@@ -19,6 +19,7 @@ from pos_app.planning.service import (
     refresh_plan,
     store_exists,
 )
+from pos_app.purchasing.service import expected_arrivals, on_order
 from pos_app.reports.charts import grouped_columns
 from pos_app.reports.export import CSV_RESPONSE, csv_response, wants_csv
 from pos_app.settings import Settings
@@ -99,6 +100,8 @@ async def refill_plan_page(
             "plan": plan,
             "chart": chart,
             "to_order": to_order,
+            "on_order": await on_order(conn, store_id=settings.store_id),
+            "arrivals": await expected_arrivals(conn, store_id=settings.store_id),
             "month_names": MONTH_NAMES,
             "plan_columns": PLAN_COLUMNS,
             "max_months": MAX_MONTHS,
