@@ -292,6 +292,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_i18n(args: argparse.Namespace) -> int:
+    from pos_app.i18n.catalogs import update_catalogs
+
+    left = update_catalogs()
+    _print([f"{locale}: {count} message(s) to translate" for locale, count in left.items()])
+    return 0
+
+
 def cmd_superset(args: argparse.Namespace) -> int:
     from stack.superset import bundle, client, server
 
@@ -423,6 +431,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--database", help="MySQL database the dashboard reads (default: POS_MYSQL_DATABASE)"
     )
     superset.set_defaults(func=cmd_superset)
+
+    i18n = sub.add_parser("i18n", help="the people's pages in English and Burmese")
+    i18n.add_argument("action", choices=["extract"], help="add new messages to each catalog")
+    i18n.set_defaults(func=cmd_i18n)
 
     serve = sub.add_parser("serve", help="the web app")
     serve.add_argument("--host", default="127.0.0.1")

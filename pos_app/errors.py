@@ -10,13 +10,14 @@ from pymongo.errors import PyMongoError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from pos_app.i18n import N_, gettext
 from pos_app.templating import templates
 
 log = logging.getLogger("pos.errors")
 
 MESSAGES = {
-    "mysql": "The database (MySQL) is unavailable; nothing was recorded. Try again shortly.",
-    "mongodb": "The event store (MongoDB) is unavailable. Try again shortly.",
+    "mysql": N_("The database (MySQL) is unavailable; nothing was recorded. Try again shortly."),
+    "mongodb": N_("The event store (MongoDB) is unavailable. Try again shortly."),
 }
 
 
@@ -27,7 +28,7 @@ def _unavailable(request: Request, store: str, error: Exception) -> Response:
     if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
         return JSONResponse({"detail": message}, status_code=503, headers=headers)
     response: HTMLResponse = templates.TemplateResponse(
-        request, "_error.html", {"message": message}, status_code=503, headers=headers
+        request, "_error.html", {"message": gettext(message)}, status_code=503, headers=headers
     )
     return response
 

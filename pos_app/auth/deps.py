@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse
 from pos_app.auth.roles import ALL_SCOPES, Role, role_allows, scopes_for
 from pos_app.auth.service import resolve_api_key, session_user
 from pos_app.deps import ConnectionDep, SettingsDep
+from pos_app.i18n import set_request_locale
 from pos_app.security import csrf
 
 SESSION_COOKIE = "pos_session"
@@ -31,6 +32,7 @@ class Principal:
     name: str  # the username, or the key's prefix
     role: Role | None  # None for API keys: they carry scopes only
     scopes: frozenset[str]
+    locale: str | None = None  # a person's language; API keys have none
 
     @property
     def actor(self) -> str:
@@ -73,7 +75,9 @@ async def current_principal(request: Request, conn: ConnectionDep) -> Principal 
     user = await session_user(conn, token=token)  # commits its own bookkeeping, likewise
     if user is None:
         return None
-    return Principal("user", user.username, user.role, scopes_for(user.role))
+    # The person's language wins over the browser's for this request's pages.
+    set_request_locale(request.scope.setdefault("state", {}), user.locale)
+    return Principal("user", user.username, user.role, scopes_for(user.role), user.locale)
 
 
 PrincipalDep = Annotated[Principal | None, Depends(current_principal)]

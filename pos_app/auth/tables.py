@@ -28,6 +28,7 @@ users = Table(
     Column("display_name", String(120), nullable=False),
     Column("password_hash", String(255), nullable=False),
     Column("role", String(20), nullable=False),
+    Column("locale", String(8), nullable=False, server_default="en"),  # "en" or "my"
     Column("active", Boolean, nullable=False, server_default="1"),
     Column("failed_logins", Integer, nullable=False, server_default="0"),
     Column("locked_until", DATETIME(fsp=3)),

@@ -24,6 +24,7 @@ from pos_app.counter import cart as carts
 from pos_app.counter.receipts import find_sale, todays_sales
 from pos_app.db.tables import products
 from pos_app.deps import ConnectionDep, RelayDep, SettingsDep
+from pos_app.i18n import N_, gettext
 from pos_app.inventory.service import StockLevel, stock_levels
 from pos_app.returns.schemas import ReturnIn, ReturnLineIn
 from pos_app.returns.service import ReturnRejected, record_return
@@ -41,9 +42,10 @@ from pos_app.settings import Settings
 from pos_app.templating import kyat, render_page, templates
 
 router = APIRouter(include_in_schema=False)
+# Labels are translated where they are shown; the brand names stay as they are.
 PAYMENT_METHODS = {
-    "cash": "Cash",
-    "card": "Card",
+    "cash": N_("Cash"),
+    "card": N_("Card"),
     "kbzpay": "KBZPay",
     "wavepay": "WavePay",
     "ayapay": "AYA Pay",
@@ -144,7 +146,15 @@ def _int(text: str, what: str) -> int:
     try:
         return int(text.replace(",", ""))
     except ValueError:
-        raise carts.CartError(f"{what} must be a whole number (got {text!r})") from None
+        raise carts.CartError(
+            gettext("%(what)s must be a whole number (got %(text)s)", what=what, text=repr(text))
+        ) from None
+
+
+def _not_money(what: str, text: str) -> str:
+    return gettext(
+        "%(what)s must be an amount in kyat, e.g. 50000 (got %(text)s)", what=what, text=repr(text)
+    )
 
 
 def _money(text: str, what: str) -> Decimal:
@@ -153,16 +163,16 @@ def _money(text: str, what: str) -> Decimal:
             raise InvalidOperation
         value = Decimal(text.replace(",", "").removesuffix("Ks").strip())
     except InvalidOperation:
-        raise SaleRejected(f"{what} must be an amount in kyat, e.g. 50000 (got {text!r})") from None
+        raise SaleRejected(_not_money(what, text)) from None
     if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
-        raise SaleRejected(f"{what} must be an amount in kyat, e.g. 50000 (got {text!r})")
+        raise SaleRejected(_not_money(what, text))
     return value
 
 
 async def _find_product(conn: AsyncConnection, code: str) -> Product:
     """A scanned barcode, a typed SKU, or a search that matches exactly one product."""
     if not code:
-        raise carts.CartError("type or scan a barcode, SKU or product name")
+        raise carts.CartError(gettext("type or scan a barcode, SKU or product name"))
     exact = (
         (
             await conn.execute(
@@ -193,9 +203,17 @@ async def _find_product(conn: AsyncConnection, code: str) -> Product:
             ).scalars()
         )
         if len(matches) != 1:
-            found = "no product" if not matches else "more than one product"
             raise carts.CartError(
-                f"unknown barcode or SKU {code!r}: {found} matches it; pick a tile"
+                gettext(
+                    "unknown barcode or SKU %(code)s: no product matches it; pick a tile",
+                    code=repr(code),
+                )
+                if not matches
+                else gettext(
+                    "unknown barcode or SKU %(code)s: more than one product matches it; "
+                    "pick a tile",
+                    code=repr(code),
+                )
             )
         exact = matches[0]
     return (await products_by_sku(conn, [exact]))[exact]
@@ -223,7 +241,7 @@ async def scan(
     async def add(cart: carts.Cart, form: dict[str, str]) -> str:
         product = await _find_product(conn, form.get("code", ""))
         cart.add(product.sku)
-        return f"Added {product.name}"
+        return gettext("Added %(name)s", name=product.name)
 
     return await _change_cart(request, conn, settings, cashier, add)
 
@@ -236,9 +254,9 @@ async def add_to_cart(
         sku = form.get("sku", "")
         found = await products_by_sku(conn, [sku])
         if sku not in found or not found[sku].active:
-            raise carts.CartError(f"unknown SKU {sku!r}")
+            raise carts.CartError(gettext("unknown SKU %(sku)s", sku=repr(sku)))
         cart.add(sku)
-        return f"Added {found[sku].name}"
+        return gettext("Added %(name)s", name=found[sku].name)
 
     return await _change_cart(request, conn, settings, cashier, add)
 
@@ -251,25 +269,31 @@ async def change_line(
 
     async def change(cart: carts.Cart, form: dict[str, str]) -> str:
         sku = form.get("sku", "")
-        cart.set_quantity(sku, _int(form.get("quantity", ""), "quantity"))
+        cart.set_quantity(sku, _int(form.get("quantity", ""), gettext("quantity")))
         line = cart.line(sku)
         assert line is not None  # set_quantity checked it
         if "discount_percent" in form:
             try:
                 percent = Decimal(form["discount_percent"] or "0")
             except InvalidOperation:
-                raise carts.CartError("discount must be a percentage, e.g. 5") from None
+                raise carts.CartError(gettext("discount must be a percentage, e.g. 5")) from None
             limit = discount_limit(cashier.role)
             if not 0 <= percent <= 100 or percent != percent.quantize(Decimal("0.01")):
-                raise carts.CartError("discount must be a percentage from 0 to 100")
+                raise carts.CartError(gettext("discount must be a percentage from 0 to 100"))
             if percent > limit:
+                shown, most = f"{percent:g}", f"{limit:g}"
                 raise carts.CartError(
-                    f"a discount of {percent:g} % is over your limit of {limit:g} % "
-                    f"({cashier.role}); ask a manager"
+                    gettext(
+                        "a discount of %(percent)s %% is over your limit of %(limit)s %% "
+                        "(%(role)s); ask a manager",
+                        percent=shown,
+                        limit=most,
+                        role=cashier.role,
+                    )
                 )
             reason = form.get("discount_reason", "")[:120]
             if percent and not reason:
-                raise carts.CartError("a discount needs a reason")
+                raise carts.CartError(gettext("a discount needs a reason"))
             line.discount_percent, line.discount_reason = percent, (reason if percent else None)
         return ""
 
@@ -297,7 +321,7 @@ async def void_cart(
         await carts.void(conn, cart, actor=cashier.actor)
     except carts.CartError as error:
         return await _cart_panel(request, conn, settings, cashier, error=str(error))
-    return await _cart_panel(request, conn, settings, cashier, message="Cart voided")
+    return await _cart_panel(request, conn, settings, cashier, message=gettext("Cart voided"))
 
 
 @router.post("/counter/cart/hold", response_class=HTMLResponse)
@@ -310,7 +334,9 @@ async def hold_cart(
         await carts.hold(conn, cart, actor=cashier.actor)
     except carts.CartError as error:
         return await _cart_panel(request, conn, settings, cashier, error=str(error))
-    return await _cart_panel(request, conn, settings, cashier, message=f"Cart {cart.id} on hold")
+    return await _cart_panel(
+        request, conn, settings, cashier, message=gettext("Cart %(id)s on hold", id=cart.id)
+    )
 
 
 @router.post("/counter/cart/resume", response_class=HTMLResponse)
@@ -319,7 +345,7 @@ async def resume_cart(
 ) -> HTMLResponse:
     form = await _form(request, settings)
     try:
-        cart_id = _int(form.get("cart_id", ""), "cart")
+        cart_id = _int(form.get("cart_id", ""), gettext("cart"))
         await carts.resume(
             conn,
             cart_id=cart_id,
@@ -329,7 +355,9 @@ async def resume_cart(
         )
     except carts.CartError as error:
         return await _cart_panel(request, conn, settings, cashier, error=str(error))
-    return await _cart_panel(request, conn, settings, cashier, message=f"Cart {cart_id} resumed")
+    return await _cart_panel(
+        request, conn, settings, cashier, message=gettext("Cart %(id)s resumed", id=cart_id)
+    )
 
 
 @router.get("/counter/cart", response_class=HTMLResponse)
@@ -345,24 +373,33 @@ def _payment(form: dict[str, str], total: Decimal) -> tuple[PaymentIn, list[Paym
     method = form.get("method", "cash")
     second = form.get("split_method", "")
     if method not in PAYMENT_METHODS or (second and second not in PAYMENT_METHODS):
-        raise SaleRejected("choose a payment method")
+        raise SaleRejected(gettext("choose a payment method"))
     cash_due = total
     split = None
     if second:
-        amount = _money(form.get("split_amount", ""), "the split amount")
+        amount = _money(form.get("split_amount", ""), gettext("the split amount"))
         if not 0 < amount < total:
-            raise SaleRejected(f"the split amount must be more than 0 and less than {kyat(total)}")
+            raise SaleRejected(
+                gettext(
+                    "the split amount must be more than 0 and less than %(total)s",
+                    total=kyat(total),
+                )
+            )
         split = (total - amount, amount)
         cash_due = split[0] if method == "cash" else amount
     tendered = None
     if "cash" in (method, second):
         text = form.get("tendered", "")
         if not text:
-            raise SaleRejected("enter the cash tendered")
-        tendered = _money(text, "cash tendered")
+            raise SaleRejected(gettext("enter the cash tendered"))
+        tendered = _money(text, gettext("cash tendered"))
         if tendered < cash_due:
             raise SaleRejected(
-                f"cash tendered {kyat(tendered)} is less than the {kyat(cash_due)} due"
+                gettext(
+                    "cash tendered %(tendered)s is less than the %(due)s due",
+                    tendered=kyat(tendered),
+                    due=kyat(cash_due),
+                )
             )
     if split is None:
         return PaymentIn(method=method, tendered=tendered), None  # type: ignore[arg-type]
@@ -389,7 +426,11 @@ async def pay(
     cart = await carts.open_cart(conn, store_id=settings.store_id, cashier=cashier.name)
     if not cart.lines:
         return await _cart_panel(
-            request, conn, settings, cashier, error="the cart is empty: add a product first"
+            request,
+            conn,
+            settings,
+            cashier,
+            error=gettext("the cart is empty: add a product first"),
         )
     lines = [SaleLineIn(**line.model_dump()) for line in cart.lines]
     try:
@@ -488,7 +529,7 @@ async def returns_page(
 ) -> HTMLResponse:
     sale_id = sale_id.strip()[:40]
     sale = await find_returnable(conn, sale_id, settings=settings) if sale_id else None
-    error = f"no sale {sale_id} at this store" if sale_id and sale is None else ""
+    error = gettext("no sale %(id)s at this store", id=sale_id) if sale_id and sale is None else ""
     context = {"sale": sale, "sale_id": sale_id, "error": error, "cashier": cashier}
     response = render_page(request, "counter_returns.html", context, settings=settings)
     response.status_code = 404 if error else 200
@@ -511,18 +552,18 @@ async def take_return(
         lines = []
         for key, value in form.items():
             if key.startswith("qty_") and value not in ("", "0"):
-                quantity = _int(value, "quantity to return")
+                quantity = _int(value, gettext("quantity to return"))
                 lines.append(ReturnLineIn(line_no=int(key.removeprefix("qty_")), quantity=quantity))
         if not lines:
-            raise ReturnRejected("enter how many of at least one line come back")
+            raise ReturnRejected(gettext("enter how many of at least one line come back"))
         if not form.get("reason"):
-            raise ReturnRejected("a return needs a reason")
+            raise ReturnRejected(gettext("a return needs a reason"))
         body = ReturnIn(reason=form["reason"][:200], lines=lines)
         done = await record_return(
             conn, sale_id, body, settings=settings, cashier=cashier.name, actor=cashier.actor
         )
         if done is None:
-            error = f"no sale {sale_id} at this store"
+            error = gettext("no sale %(id)s at this store", id=sale_id)
     except (ReturnRejected, carts.CartError, ValueError) as problem:
         text = problem.errors()[0]["msg"] if isinstance(problem, ValidationError) else str(problem)
         error = text
