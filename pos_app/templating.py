@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -74,21 +74,24 @@ def _number_filter(context: Any, value: int | Decimal | float | str) -> str:
 
 
 @jinja2.pass_context
-def _date_filter(context: Any, value: date | datetime, style: str = "date") -> str:
+def _date_filter(context: Any, value: date | datetime | time, style: str = "date") -> str:
     """style: date (2026-12-01), weekday (Tue 1 Dec 2026), short (Tue 01 Dec), time
     (14:05:09), hm (14:05), datetime (2026-12-01 14:05), full (2026-12-01 14:05:09); in
     Burmese, the Myanmar style of each."""
     locale, shop_digits = page_locale(context), _settings(context).shop_digits
     if style == "weekday":
+        assert isinstance(value, date)
         return formatting.format_weekday_date(value, locale, shop_digits)
     if style == "short":
+        assert isinstance(value, date)
         return formatting.format_short_date(value, locale, shop_digits)
-    if style in ("time", "hm"):
-        assert isinstance(value, datetime)
+    if style in ("time", "hm"):  # a datetime or a time of day
+        assert isinstance(value, datetime | time)
         return formatting.format_time(value, locale, shop_digits, seconds=style == "time")
     if style in ("datetime", "full"):
         assert isinstance(value, datetime)
         return formatting.format_datetime(value, locale, shop_digits, seconds=style == "full")
+    assert isinstance(value, date)
     day = value.date() if isinstance(value, datetime) else value
     return formatting.format_date(day, locale, shop_digits)
 

@@ -7,7 +7,7 @@ shop chose Latin ones), "၂၀၂၆ ခုနှစ် ဒီဇင်ဘာ �
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
@@ -111,7 +111,7 @@ def format_short_date(day: date, locale: str, shop_digits: Digits = "myanmar") -
 
 
 def format_time(
-    moment: datetime, locale: str, shop_digits: Digits = "myanmar", *, seconds: bool = True
+    moment: datetime | time, locale: str, shop_digits: Digits = "myanmar", *, seconds: bool = True
 ) -> str:
     """14:05:09 (24-hour, as shop receipts in Yangon print it), in the reader's digits."""
     return digits(moment.strftime("%H:%M:%S" if seconds else "%H:%M"), locale, shop_digits)
