@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from pos_app import i18n
 from pos_app.auth.roles import Role, role_allows
-from pos_app.i18n import N_, formatting
+from pos_app.i18n import N_, formatting, zawgyi
 from pos_app.i18n.plan_text import plan_reason
 from pos_app.security import csrf
 from pos_app.settings import REPO_ROOT, Settings, get_settings
@@ -193,6 +193,9 @@ templates.env.filters["kyat"] = _kyat_filter
 templates.env.filters["num"] = _number_filter
 templates.env.filters["when"] = _date_filter
 templates.env.filters["dom_id"] = dom_id
+# A tile's search text also carries its Burmese name as Zawgyi, so typing on a Zawgyi
+# phone filters the tiles too (the server converts what is sent; see counter search).
+templates.env.filters["zawgyi"] = zawgyi.to_zawgyi
 templates.env.filters["age"] = _age_filter
 
 

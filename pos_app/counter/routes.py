@@ -25,6 +25,7 @@ from pos_app.counter.receipts import find_sale, todays_sales
 from pos_app.db.tables import products
 from pos_app.deps import ConnectionDep, RelayDep, SettingsDep
 from pos_app.i18n import N_, gettext
+from pos_app.i18n.zawgyi import search_forms
 from pos_app.inventory.service import StockLevel, stock_levels
 from pos_app.returns.schemas import ReturnIn, ReturnLineIn
 from pos_app.returns.service import ReturnRejected, record_return
@@ -186,7 +187,8 @@ async def _find_product(conn: AsyncConnection, code: str) -> Product:
         .first()
     )
     if exact is None:
-        pattern = f"%{code.lower()}%"
+        # Typed on a Zawgyi phone, a Burmese name still finds its Unicode product.
+        patterns = [f"%{form.lower()}%" for form in search_forms(code)]
         matches = list(
             (
                 await conn.execute(
@@ -194,8 +196,8 @@ async def _find_product(conn: AsyncConnection, code: str) -> Product:
                     .where(
                         products.c.active.is_(True),
                         or_(
-                            func.lower(products.c.name).like(pattern),
-                            products.c.name_my.like(pattern),
+                            *(func.lower(products.c.name).like(p) for p in patterns),
+                            *(products.c.name_my.like(p) for p in patterns),
                         ),
                     )
                     .limit(2)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from pos_app.auth.cli import create_user_sync
 from pos_app.auth.tables import users as users_table
 from pos_app.db.engine import make_sync_engine
+from pos_app.i18n.zawgyi import to_zawgyi
 from pos_app.settings import Settings
 from tests.stack_fixtures import log_in
 
@@ -172,3 +173,17 @@ def test_a_burmese_cashier_sells_in_burmese_and_the_api_stays_english(
         assert missing.status_code == 404
         assert missing.json()["code"] == "not_found"
         assert not MYANMAR.search(missing.json()["detail"])
+
+
+def test_a_zawgyi_typed_search_finds_the_unicode_product(app_url: str, settings: Settings) -> None:
+    typed = to_zawgyi("ပိုးခေါင်းပေါင်း ပန်းရောင် (22in)")  # as an old phone sends it
+    assert typed != "ပိုးခေါင်းပေါင်း ပန်းရောင် (22in)"
+    username, password = _user(settings, "cashier", "my")
+    with httpx.Client(base_url=app_url, timeout=30) as client:
+        log_in(client, username, password)
+        page = client.get("/")
+        assert typed in page.text  # the tile filter matches Zawgyi typing too
+        token = re.findall(r'name="csrf_token" value="([^"]+)"', page.text)[0]
+        added = client.post("/counter/scan", data={"code": typed}, headers={"X-CSRF-Token": token})
+        assert added.status_code == 200, added.text[:500]
+        assert 'data-sku="GBG-PNK-22"' in added.text
