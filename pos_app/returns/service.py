@@ -23,6 +23,7 @@ from pos_app.db.tables import outbox, sales
 from pos_app.events.outbox import enqueue, new_document_id
 from pos_app.events.returns import SALE_RETURNED, ReturnLine, ReturnTotals, SaleReturned
 from pos_app.events.schemas import SALE_COMPLETED
+from pos_app.i18n import gettext
 from pos_app.returns.schemas import ReturnIn, SaleDetail, SoldLine
 from pos_app.settings import Settings
 
@@ -145,7 +146,7 @@ async def record_return(
     cannot both take back the last unit."""
     lock = f"pos-return:{sale_id}"
     if not await conn.scalar(select(func.get_lock(lock, 10))):
-        raise ReturnRejected("another return of this sale is in progress; try again")
+        raise ReturnRejected(gettext("another return of this sale is in progress; try again"))
     try:
         # A fresh snapshot: the reads below must see a return committed while we waited.
         await conn.commit()
@@ -184,11 +185,20 @@ def _build_return(
     for line_no, quantity in sorted(wanted.items()):
         sold = by_line.get(line_no)
         if sold is None:
-            raise ReturnRejected(f"sale {sale.sale_id} has no line {line_no}")
+            raise ReturnRejected(
+                gettext("sale %(id)s has no line %(n)s", id=sale.sale_id, n=line_no)
+            )
         if quantity > sold.returnable:
             raise ReturnRejected(
-                f"line {line_no} ({sold.name}): {quantity} to return but only "
-                f"{sold.returnable} of {sold.quantity} can come back"
+                gettext(
+                    "line %(n)s (%(name)s): %(wanted)s to return but only %(returnable)s of "
+                    "%(sold)s can come back",
+                    n=line_no,
+                    name=sold.name,
+                    wanted=quantity,
+                    returnable=sold.returnable,
+                    sold=sold.quantity,
+                )
             )
         lines.append(
             ReturnLine(

@@ -20,6 +20,7 @@ from pos_app.catalog.service import products_by_sku
 from pos_app.db.tables import idempotency_keys
 from pos_app.events.outbox import enqueue, new_document_id
 from pos_app.events.schemas import EventLine, EventPayment, EventTotals, SaleCompleted
+from pos_app.i18n import gettext
 from pos_app.sales.schemas import PaymentIn, SaleIn
 from pos_app.settings import Settings
 from pos_app.templating import kyat
@@ -55,10 +56,10 @@ async def price_sale(
     catalog = await products_by_sku(conn, (line.sku for line in sale.lines))
     unknown = sorted({line.sku for line in sale.lines} - catalog.keys())
     if unknown:
-        raise SaleRejected(f"unknown SKU: {', '.join(unknown)}")
+        raise SaleRejected(gettext("unknown SKU: %(skus)s", skus=", ".join(unknown)))
     inactive = sorted({line.sku for line in sale.lines if not catalog[line.sku].active})
     if inactive:
-        raise SaleRejected(f"no longer sold: {', '.join(inactive)}")
+        raise SaleRejected(gettext("no longer sold: %(skus)s", skus=", ".join(inactive)))
 
     lines = []
     for number, line in enumerate(sale.lines, start=1):
@@ -77,13 +78,22 @@ async def price_sale(
             )
             continue
         if percent > max_discount:
+            shown, most = f"{percent:g}", f"{max_discount:g}"
             raise SaleRejected(
-                f"line {number} ({line.sku}): a discount of {percent:g} % is over your "
-                f"limit of {max_discount:g} %; ask a manager"
+                gettext(
+                    "line %(n)s (%(sku)s): a discount of %(percent)s %% is over your limit of "
+                    "%(limit)s %%; ask a manager",
+                    n=number,
+                    sku=line.sku,
+                    percent=shown,
+                    limit=most,
+                )
             )
         reason = (line.discount_reason or "").strip()
         if not reason:
-            raise SaleRejected(f"line {number} ({line.sku}): a discount needs a reason")
+            raise SaleRejected(
+                gettext("line %(n)s (%(sku)s): a discount needs a reason", n=number, sku=line.sku)
+            )
         # The net price goes in unit_price, so the stream job charges it unchanged.
         net = (list_price * (100 - percent) / 100).quantize(CENT, rounding=ROUND_HALF_UP)
         lines.append(

@@ -31,8 +31,10 @@ from tests.stack_fixtures import (
     running_stream_job,
 )
 
-# The two screens the counter must work on: a laptop and a tablet held upright.
-SIZES = {"desktop": (1280, 800), "tablet": (768, 1024)}
+# The screens the counter must work on: a laptop and a tablet held upright (every counter
+# test runs on both), and a phone (the Burmese pages' tests use it too).
+SIZES = {"desktop": (1280, 800), "tablet": (768, 1024), "phone": (390, 844)}
+COUNTER_SIZES = ["desktop", "tablet"]
 SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
 
 
@@ -84,14 +86,15 @@ SignedIn = Callable[..., Page]
 
 @pytest.fixture
 def signed_in(browser: Browser, app_url: str, settings: Settings) -> Iterator[SignedIn]:
-    """signed_in(role="cashier", size="desktop") -> a page on the counter, signed in as a
-    new user of that role (each test has its own cashier, so its own cart)."""
+    """signed_in(role="cashier", size="desktop", locale=None) -> a page on the counter,
+    signed in as a new user of that role (each test has its own cashier, so its own cart),
+    working in `locale` ("en", "my"; None: the shop's language)."""
     contexts = []
 
-    def make(role: str = "cashier", size: str = "desktop") -> Page:
+    def make(role: str = "cashier", size: str = "desktop", locale: str | None = None) -> Page:
         username = f"{role}-{uuid.uuid4().hex[:8]}"
         password = f"pw-{uuid.uuid4().hex}"
-        create_user_sync(settings, username=username, password=password, role=role)
+        create_user_sync(settings, username=username, password=password, role=role, locale=locale)
         with httpx.Client(base_url=app_url, timeout=15) as client:
             log_in(client, username, password)  # the login form, as a browser posts it
             cookies = [
@@ -99,7 +102,9 @@ def signed_in(browser: Browser, app_url: str, settings: Settings) -> Iterator[Si
             ]
         width, height = SIZES[size]
         context = browser.new_context(
-            base_url=app_url, viewport={"width": width, "height": height}, locale="en-GB"
+            base_url=app_url,
+            viewport={"width": width, "height": height},
+            locale="my-MM" if locale == "my" else "en-GB",
         )
         contexts.append(context)
         context.add_cookies(cookies)  # type: ignore[arg-type]
@@ -125,7 +130,7 @@ def screenshot(page: Page, name: str, *, selector: str | None = None) -> Path:
     return path
 
 
-@pytest.fixture(params=list(SIZES))
+@pytest.fixture(params=COUNTER_SIZES)
 def cashier_page(request: pytest.FixtureRequest, signed_in: SignedIn) -> Page:
     """The counter for a new cashier, once per screen size (the test runs twice)."""
     return signed_in("cashier", request.param)
