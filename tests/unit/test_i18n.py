@@ -283,3 +283,11 @@ def test_catalogs_are_committed_in_sync(tmp_path: Path) -> None:
     english = catalogs.read_catalog("en")
     extracted = catalogs.extract()
     assert _ids(burmese) == _ids(extracted) == _ids(english)
+
+
+def test_amounts_typed_in_myanmar_digits_are_read() -> None:
+    """A Burmese keyboard types ၅၀,၀၀၀: the counter reads it as 50000."""
+    from pos_app.counter.routes import _int, _money
+
+    assert _money("၅၀,၀၀၀", "cash tendered") == Decimal(50000)
+    assert _int("၂", "quantity") == 2

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from pos_app.catalog.seed import parse_catalog
 from pos_app.i18n import zawgyi
+from pos_app.imports import kaggle
 from pos_app.inventory.movements import ReceiptIn
 from pos_app.returns.schemas import ReturnIn
 from pos_app.settings import REPO_ROOT
@@ -79,3 +80,13 @@ def test_a_zawgyi_product_name_imported_is_stored_as_unicode(tmp_path: Path) -> 
     )
     (row,) = parse_catalog(path)
     assert row.name_my == "ပိုးခေါင်းပေါင်း ပန်းရောင် (22in)"
+
+
+def test_a_zawgyi_product_name_in_a_sales_import_is_kept_as_unicode(tmp_path: Path) -> None:
+    (tmp_path / "Sales_January_2019.csv").write_text(
+        "Order ID,Product,Quantity Ordered,Price Each,Order Date,Purchase Address\n"
+        '141234,ပိုးေခါင္းေပါင္း ပန္းေရာင္ (22in),1,32000,01/22/19 21:25,"1 Main St, Yangon"\n',
+        encoding="utf-8",
+    )
+    (line,) = kaggle.read_dir(tmp_path).lines
+    assert line.product == "ပိုးခေါင်းပေါင်း ပန်းရောင် (22in)"
