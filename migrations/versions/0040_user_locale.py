@@ -1,7 +1,7 @@
 """users.locale: the language each person's pages are in ("en" or "my")
 
 Revision ID: 0040
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-01
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0040"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
