@@ -99,6 +99,10 @@ def gettext(message: str, **variables: Any) -> str:
     return text % variables if variables else text
 
 
+# The short name other modules may import (`from pos_app.i18n import _`); extraction knows it.
+_ = gettext
+
+
 def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
     text = translations(current_locale()).ngettext(singular, plural, n)
     return text % {"num": n, **variables}

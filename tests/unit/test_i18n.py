@@ -291,3 +291,22 @@ def test_amounts_typed_in_myanmar_digits_are_read() -> None:
 
     assert _money("၅၀,၀၀၀", "cash tendered") == Decimal(50000)
     assert _int("၂", "quantity") == 2
+
+
+@pytest.mark.parametrize(
+    ("locale", "lakh", "digits", "report", "counter"),
+    [
+        ("my", True, "myanmar", "၄၅.၅ သိန်း", "၄,၅၅၀,၀၀၀ ကျပ်"),
+        ("my", False, "myanmar", "၄,၅၅၀,၀၀၀ ကျပ်", "၄,၅၅၀,၀၀၀ ကျပ်"),
+        ("my", True, "latin", "45.5 သိန်း", "4,550,000 ကျပ်"),
+        ("en", True, "myanmar", "45.5 lakh Ks", "4,550,000 Ks"),
+    ],
+)
+def test_report_amounts_in_lakh_where_the_shop_prefers_it(
+    locale: str, lakh: bool, digits: Any, report: str, counter: str
+) -> None:
+    """Only report pages (kyat(report=True)) switch to lakh; the counter keeps kyat."""
+    settings = Settings(report_amounts_in_lakh=lakh, shop_digits=digits)
+    template = templates.env.from_string("{{ x | kyat(report=True) }}|{{ x | kyat }}")
+    shown = template.render(request=_request(locale), settings=settings, x=Decimal(4550000))
+    assert shown == f"{report}|{counter}"
