@@ -143,6 +143,7 @@ def test_a_new_user_starts_in_the_shops_language_and_the_admin_can_change_it(
     assert _locale_of(settings, made) == "my"
 
 
+# EGY-CRM-XL (28,000 Ks): sold by no other e2e test, whose stock figures it would move.
 def test_a_burmese_cashier_sells_in_burmese_and_the_api_stays_english(
     app_url: str, settings: Settings
 ) -> None:
@@ -154,19 +155,19 @@ def test_a_burmese_cashier_sells_in_burmese_and_the_api_stays_english(
                 0
             ]
         }
-        added = client.post("/counter/cart/add", data={"sku": "GBG-PNK-22"}, headers=headers)
+        added = client.post("/counter/cart/add", data={"sku": "EGY-CRM-XL"}, headers=headers)
         assert "ထည့်ပြီး" in added.text  # "Added …"
-        assert "ပစ္စည်း ၁ ခု" in added.text and "၃၂,၀၀၀ ကျပ်" in added.text
+        assert "ပစ္စည်း ၁ ခု" in added.text and "၂၈,၀၀၀ ကျပ်" in added.text
         short = client.post(
-            "/counter/pay", data={"method": "cash", "tendered": "30000"}, headers=headers
+            "/counter/pay", data={"method": "cash", "tendered": "20000"}, headers=headers
         )
         assert short.status_code == 422
-        assert "ပေးငွေ ၃၀,၀၀၀ ကျပ် သည် ပေးရမည့် ၃၂,၀၀၀ ကျပ် ထက် နည်းနေသည်" in short.text
+        assert "ပေးငွေ ၂၀,၀၀၀ ကျပ် သည် ပေးရမည့် ၂၈,၀၀၀ ကျပ် ထက် နည်းနေသည်" in short.text
         paid = client.post(
             "/counter/pay", data={"method": "cash", "tendered": "50000"}, headers=headers
         )
         assert paid.status_code == 201, paid.text[:500]
-        for text in ("ငွေရှင်းပြီး", "ပြန်အမ်းငွေ", "၁၈,၀၀၀ ကျပ်", "ပြေစာ ထုတ်မည်", "ငွေသား"):
+        for text in ("ငွေရှင်းပြီး", "ပြန်အမ်းငွေ", "၂၂,၀၀၀ ကျပ်", "ပြေစာ ထုတ်မည်", "ငွေသား"):
             assert text in paid.text
         # The REST API answers a Burmese person's browser in English, with a code.
         missing = client.get("/api/v1/sales/NOSALE")
