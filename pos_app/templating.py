@@ -13,17 +13,10 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from pos_app import i18n
-from pos_app.auth.roles import Role, role_allows
 from pos_app.i18n import N_, formatting, zawgyi
 from pos_app.i18n.plan_text import plan_reason
 from pos_app.security import csrf
 from pos_app.settings import REPO_ROOT, Settings, get_settings
-
-
-def kyat(amount: Decimal | int | str) -> str:
-    """45000 -> '45,000 Ks' (or '၄၅,၀၀၀ ကျပ်' for a Burmese reader), for messages made in
-    Python; keeps cents when there are any (imported dollar data)."""
-    return formatting.kyat(amount, i18n.current_locale(), get_settings().shop_digits)
 
 
 def _request(context: Any) -> Request | None:
@@ -111,7 +104,8 @@ ADJUSTMENT_REASONS = {
     "found": N_("Found"),
     "other": N_("Other"),
 }
-ROLE_NAMES = {Role.cashier: N_("cashier"), Role.manager: N_("manager"), Role.admin: N_("admin")}
+# Keyed by the role's value (a Role is a str), so templating needs nothing from auth.
+ROLE_NAMES = {"cashier": N_("cashier"), "manager": N_("manager"), "admin": N_("admin")}
 
 
 @jinja2.pass_context
@@ -146,27 +140,11 @@ def _age_filter(context: Any, seconds: float | None) -> str:
     return age(seconds, page_locale(context), _settings(context).shop_digits)
 
 
-# Labels are translated where the top bar shows them.
-NAV_PAGES = [
-    ("/", N_("Counter"), Role.cashier),
-    ("/manager/today", N_("Today"), Role.manager),
-    ("/manager/dashboard", N_("Sales"), Role.manager),
-    ("/manager/top-products", N_("Top products"), Role.manager),
-    ("/manager/low-stock", N_("Low stock"), Role.manager),
-    ("/manager/refill-plan", N_("Refill plan"), Role.manager),
-    ("/manager/stock-movements", N_("Receive"), Role.manager),
-    ("/manager/pipeline", N_("Pipeline"), Role.manager),
-    ("/admin/audit", N_("Admin"), Role.admin),
-]
-
-
 def nav_links(request: Request) -> list[tuple[str, str]]:
-    """(href, label) of the pages the signed-in person may open; none when signed out.
-    The role is the one `require_role` checked for this page."""
-    role = getattr(request.state, "viewer_role", None)
-    if role is None:
-        return []
-    return [(href, label) for href, label, needed in NAV_PAGES if role_allows(role, needed)]
+    """(href, label) of the pages the signed-in person may open (`require_role` lists
+    them for this page's role); none when signed out. Labels are translated where shown."""
+    links: list[tuple[str, str]] = getattr(request.state, "nav_links", [])
+    return links
 
 
 _environment = jinja2.Environment(

@@ -27,6 +27,7 @@ from pos_app.deps import ConnectionDep, RelayDep, SettingsDep
 from pos_app.i18n import N_, gettext
 from pos_app.i18n.zawgyi import search_forms
 from pos_app.inventory.service import StockLevel, stock_levels
+from pos_app.money import kyat
 from pos_app.returns.schemas import ReturnIn, ReturnLineIn
 from pos_app.returns.service import ReturnRejected, record_return
 from pos_app.returns.service import find_sale as find_returnable
@@ -40,7 +41,7 @@ from pos_app.sales.service import (
 )
 from pos_app.security import csrf
 from pos_app.settings import Settings
-from pos_app.templating import kyat, render_page, templates
+from pos_app.templating import render_page, templates
 
 router = APIRouter(include_in_schema=False)
 # Labels are translated where they are shown; the brand names stay as they are.

@@ -19,10 +19,18 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.auth.service import audit
+from pos_app.contract import (
+    SALE_COMPLETED,
+    SALE_RETURNED,
+    ReturnableLine,
+    ReturnLine,
+    ReturnTotals,
+    SaleReturned,
+    WantedBack,
+    return_problem,
+)
 from pos_app.db.tables import outbox, sales
 from pos_app.events.outbox import enqueue, new_document_id
-from pos_app.events.returns import SALE_RETURNED, ReturnLine, ReturnTotals, SaleReturned
-from pos_app.events.schemas import SALE_COMPLETED
 from pos_app.i18n import gettext
 from pos_app.returns.schemas import ReturnIn, SaleDetail, SoldLine
 from pos_app.settings import Settings
@@ -128,7 +136,7 @@ def _sold(line: dict[str, object], returned: dict[int, int]) -> SoldLine:
         unit_price=Decimal(str(line["unit_price"])),
         line_total=Decimal(str(line["line_total"])),
         returned=back,
-        returnable=quantity - back,
+        returnable=ReturnableLine(line_no, str(line["sku"]), quantity, back).returnable,
     )
 
 
@@ -181,25 +189,34 @@ def _build_return(
     wanted: dict[int, int] = {}
     for line in request.lines:
         wanted[line.line_no] = wanted.get(line.line_no, 0) + line.quantity
-    lines = []
-    for line_no, quantity in sorted(wanted.items()):
-        sold = by_line.get(line_no)
-        if sold is None:
+    problem = return_problem(
+        {
+            line.line_no: ReturnableLine(line.line_no, line.sku, line.quantity, line.returned)
+            for line in sale.lines
+        },
+        [WantedBack(line_no, quantity) for line_no, quantity in sorted(wanted.items())],
+    )
+    if problem is not None:
+        line_no, quantity = problem.wanted.line_no, problem.wanted.quantity
+        if problem.kind == "no such line":
             raise ReturnRejected(
                 gettext("sale %(id)s has no line %(n)s", id=sale.sale_id, n=line_no)
             )
-        if quantity > sold.returnable:
-            raise ReturnRejected(
-                gettext(
-                    "line %(n)s (%(name)s): %(wanted)s to return but only %(returnable)s of "
-                    "%(sold)s can come back",
-                    n=line_no,
-                    name=sold.name,
-                    wanted=quantity,
-                    returnable=sold.returnable,
-                    sold=sold.quantity,
-                )
+        sold = by_line[line_no]
+        raise ReturnRejected(
+            gettext(
+                "line %(n)s (%(name)s): %(wanted)s to return but only %(returnable)s of "
+                "%(sold)s can come back",
+                n=line_no,
+                name=sold.name,
+                wanted=quantity,
+                returnable=sold.returnable,
+                sold=sold.quantity,
             )
+        )
+    lines = []
+    for line_no, quantity in sorted(wanted.items()):
+        sold = by_line[line_no]
         lines.append(
             ReturnLine(
                 line_no=line_no,
