@@ -55,6 +55,9 @@ async def get_mongo(request: Request) -> AsyncMongoClient[dict[str, Any]]:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
 ConnectionDep = Annotated[AsyncConnection, Depends(get_connection)]
-TransactionDep = Annotated[AsyncConnection, Depends(get_transaction)]
+# scope="function": the commit runs when the route returns, before the answer is sent. By
+# default FastAPI ends a yield dependency after sending it: a client could be told "done"
+# for a write that then failed to commit, or read the old row in its very next request.
+TransactionDep = Annotated[AsyncConnection, Depends(get_transaction, scope="function")]
 RelayDep = Annotated[OutboxRelay, Depends(get_relay)]
 MongoDep = Annotated[AsyncMongoClient[dict[str, Any]], Depends(get_mongo)]
