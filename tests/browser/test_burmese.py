@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 
 from pos_app.auth.cli import create_api_key_sync
 from pos_app.auth.roles import ALL_SCOPES
-from pos_app.events.schemas import SaleCompleted
+from pos_app.contract import SaleCompleted
 from pos_app.imports.load import publish
 from pos_app.settings import Settings
 from tests.browser.conftest import SignedIn, screenshot
@@ -125,7 +125,7 @@ def history(api: httpx.Client, stream_job: ChildProcess, settings: Settings) -> 
         recent = api.get("/api/v1/reports/today").json()["recent_sales"]
         return any(s["sale_id"] == sold.json()["sale_id"] for s in recent)
 
-    wait_for(stored, timeout=60, what="today's sale stored by the pipeline")
+    wait_for(stored, timeout=120, what="today's sale stored by the pipeline")
     refreshed = api.get("/api/v1/reports/refill-plan", params={"months": 3, "refresh": True})
     assert refreshed.status_code == 200
 
