@@ -267,6 +267,14 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     return 1 if verifying and outcome.differences else 0
 
 
+def cmd_i18n(args: argparse.Namespace) -> int:
+    from pos_app.i18n.catalogs import update_catalogs
+
+    for locale, count in update_catalogs().items():
+        print(f"{locale}: {count} message(s) to translate")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -371,6 +379,10 @@ def add_commands(
         if name == "rebuild":
             command.add_argument("--dry-run", action="store_true", help="compare, do not swap")
         command.set_defaults(func=cmd_rebuild, command=name, dry_run=False)
+
+    i18n = sub.add_parser("i18n", help="the people's pages in English and Burmese")
+    i18n.add_argument("action", choices=["extract"], help="add new messages to each catalog")
+    i18n.set_defaults(func=cmd_i18n)
 
     serve = sub.add_parser("serve", help="the web app")
     serve.add_argument("--host", default="127.0.0.1")

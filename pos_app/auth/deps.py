@@ -18,6 +18,7 @@ from pos_app.auth.navigation import pages_for
 from pos_app.auth.roles import ALL_SCOPES, Role, role_allows, scopes_for
 from pos_app.auth.service import bookkeeping, resolve_api_key, session_user
 from pos_app.deps import EngineDep, SettingsDep
+from pos_app.i18n import set_request_locale
 from pos_app.security import csrf
 
 SESSION_COOKIE = csrf.SESSION_COOKIE
@@ -32,6 +33,7 @@ class Principal:
     name: str  # the username, or the key's prefix
     role: Role | None  # None for API keys: they carry scopes only
     scopes: frozenset[str]
+    locale: str | None = None  # a person's language; API keys have none
 
     @property
     def actor(self) -> str:
@@ -76,7 +78,9 @@ async def current_principal(request: Request, engine: EngineDep) -> Principal | 
         user = await session_user(conn, token=token)
     if user is None:
         return None
-    return Principal("user", user.username, user.role, scopes_for(user.role))
+    # The person's language wins over the browser's for this request's pages.
+    set_request_locale(request.scope.setdefault("state", {}), user.locale)
+    return Principal("user", user.username, user.role, scopes_for(user.role), user.locale)
 
 
 PrincipalDep = Annotated[Principal | None, Depends(current_principal)]

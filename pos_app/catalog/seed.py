@@ -17,6 +17,7 @@ from pos_app.catalog.barcodes import ean13_check_digit, ean13_for_sku
 from pos_app.csvfile import UnreadableFile, clean_header, read_csv
 from pos_app.db.engine import make_sync_engine
 from pos_app.db.tables import product_stores, products, stocks
+from pos_app.i18n.zawgyi import to_unicode
 from pos_app.settings import Settings
 
 COLUMNS = (
@@ -87,8 +88,8 @@ def parse_catalog(path: Path) -> list[CatalogRow]:
         rows.append(
             CatalogRow(
                 sku=record["sku"].strip(),
-                name=record["name"].strip(),
-                name_my=record["name_my"].strip() or None,
+                name=to_unicode(record["name"].strip()),
+                name_my=to_unicode(record["name_my"].strip()) or None,
                 category=record["category"].strip(),
                 size=record["size"].strip() or None,
                 colour=record["colour"].strip() or None,

@@ -23,13 +23,14 @@ from pos_app.contract import (
 from pos_app.db.tables import stock_movements
 from pos_app.events.movements import receipt_event as build_receipt
 from pos_app.events.outbox import enqueue, new_document_id
+from pos_app.i18n.zawgyi import MyanmarText
 from pos_app.settings import Settings
 
 M = TypeVar("M", StockReceived, StockAdjusted)
 
 MAX_MOVE = 100_000
 Sku = Annotated[str, Field(min_length=1, max_length=40)]
-Note = Annotated[str, Field(max_length=200)]
+Note = Annotated[MyanmarText, Field(max_length=200)]
 
 
 class _LineIn(BaseModel):

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.mysql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from pos_app.db.tables import products, refill_plan, refill_plan_runs, stocks
+from pos_app.i18n import N_
 from pos_app.planning import forecast as fc
 from pos_app.planning.history import load_history
 from pos_app.purchasing.service import on_order
@@ -25,7 +26,7 @@ from pos_app.purchasing.service import on_order
 MAX_AGE = timedelta(minutes=10)
 HISTORY_MONTHS = 36
 MAX_MONTHS = 11  # a year back from the last plan month must be a whole month of history
-METHOD = "seasonal naive: same month of the last two years x the shop's yearly trend"
+METHOD = N_("seasonal naive: same month of the last two years x the shop's yearly trend")
 
 
 class RefillRow(BaseModel):
@@ -61,7 +62,7 @@ class RefillPlan(BaseModel):
     rows: list[RefillRow]
 
 
-SAFETY_RULE = "a quarter of the month's forecast, rounded up (about a week of sales)"
+SAFETY_RULE = N_("a quarter of the month's forecast, rounded up (about a week of sales)")
 
 
 def _first_day(month: fc.Month) -> date:

@@ -18,9 +18,9 @@ from pos_app.auth.cli import create_api_key_sync
 from pos_app.auth.roles import ALL_SCOPES
 from pos_app.settings import Settings
 from tests.barcode_reader import decode_ean13_svg
-from tests.browser.conftest import SignedIn, screenshot
+from tests.browser.support import SignedIn, screenshot
 from tests.browser.test_counter_browser import cart_line, choose_method, receipt_sale_id, scan
-from tests.stack_fixtures import ChildProcess, wait_for
+from tests.stack_support import ChildProcess, wait_for
 
 pytestmark = pytest.mark.stack
 PREFIX = "BOB"  # SKUs no other test makes

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, func, select
 from pos_app.catalog.barcodes import ean13_for_sku
 from pos_app.db.tables import price_history, products
 from pos_app.settings import REPO_ROOT, Settings
-from tests.stack_fixtures import ChildProcess, log_in, wait_for
+from tests.stack_support import ChildProcess, log_in, wait_for
 
 pytestmark = pytest.mark.stack
 CHANGED = "EGY-CRM-M"  # no other test reads this product

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 from pos_app.db.tables import stock_movements
 from pos_app.settings import Settings
 from tests.factories import encode, sale_event
-from tests.stack_fixtures import ChildProcess, log_in, wait_for
+from tests.stack_support import ChildProcess, log_in, wait_for
 
 pytestmark = pytest.mark.stack
 SKU = "BO-PO-SHIRT"  # made here, used by no other test

@@ -16,7 +16,7 @@ from pos_app.db.engine import make_async_engine
 from pos_app.db.tables import outbox, sale_documents, sale_returns
 from pos_app.events.relay import OutboxRelay
 from pos_app.settings import Settings
-from tests.stack_fixtures import ChildProcess, log_in, wait_for
+from tests.stack_support import ChildProcess, log_in, wait_for
 
 pytestmark = pytest.mark.stack
 SKU = "TKP-BLK-L"

@@ -88,6 +88,8 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("POST", "/admin/users", {"username": "x", "password": "short", "role": "cashier"}, "admin"),
     ("POST", "/admin/users/nobody/active", {"active": "false"}, "admin"),
     ("POST", "/admin/users/nobody/unlock", {}, "admin"),
+    ("POST", "/admin/users/nobody/locale", {"locale": "en"}, "admin"),
+    ("POST", "/account/language", {"locale": "en"}, "cashier"),
     ("GET", "/admin/api-keys", None, "admin"),
     ("POST", "/admin/api-keys", {"name": "k", "scopes": "stock:read"}, "admin"),
     ("POST", "/admin/api-keys/nosuchkey/revoke", {}, "admin"),

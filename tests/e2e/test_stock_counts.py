@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from pos_app.db.tables import outbox, stock_movements
-from tests.stack_fixtures import ChildProcess, log_in, wait_for
+from tests.stack_support import ChildProcess, log_in, wait_for
 
 pytestmark = pytest.mark.stack
 OPENING = {"BO-CNT-A": 10, "BO-CNT-B": 6, "BO-CNT-C": 3, "BO-CNT-D": 8}  # category "Count"
