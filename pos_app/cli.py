@@ -110,6 +110,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_catalog(args: argparse.Namespace) -> int:
+    from pos_app.catalog.cli import export_catalog, import_catalog
+
+    settings = get_settings()
+    if args.action == "export":
+        return export_catalog(settings, Path(args.file))
+    return import_catalog(settings, Path(args.file), apply=args.yes)
+
+
 def cmd_user(args: argparse.Namespace) -> int:
     import getpass
 
@@ -258,6 +267,14 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     return 1 if verifying and outcome.differences else 0
 
 
+def cmd_i18n(args: argparse.Namespace) -> int:
+    from pos_app.i18n.catalogs import update_catalogs
+
+    for locale, count in update_catalogs().items():
+        print(f"{locale}: {count} message(s) to translate")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -332,6 +349,14 @@ def add_commands(
     )
     imports.set_defaults(func=cmd_import)
 
+    catalog = sub.add_parser("catalog", help="the catalogue as .csv or .xlsx")
+    catalog.add_argument("action", choices=["import", "export"])
+    catalog.add_argument("file", help="a .csv or .xlsx file")
+    catalog.add_argument(
+        "--yes", action="store_true", help="import: apply the good rows (default: preview only)"
+    )
+    catalog.set_defaults(func=cmd_catalog)
+
     plan = sub.add_parser("plan", help="the refill plan (forecast and suggested orders)")
     plan.add_argument("what", choices=["refill"])
     plan.add_argument("--months", type=int, choices=range(1, 12), default=3, metavar="1-11")
@@ -354,6 +379,10 @@ def add_commands(
         if name == "rebuild":
             command.add_argument("--dry-run", action="store_true", help="compare, do not swap")
         command.set_defaults(func=cmd_rebuild, command=name, dry_run=False)
+
+    i18n = sub.add_parser("i18n", help="the people's pages in English and Burmese")
+    i18n.add_argument("action", choices=["extract"], help="add new messages to each catalog")
+    i18n.set_defaults(func=cmd_i18n)
 
     serve = sub.add_parser("serve", help="the web app")
     serve.add_argument("--host", default="127.0.0.1")

@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     shop_address: str = "No. 42, Bogyoke Aung San Road, Yangon"
     shop_timezone: str = "Asia/Yangon"
     currency: str = "MMK"
+    # The shop's language: a new user starts in it, and so does the sign-in page when the
+    # browser asks for none we have ("en" or "my").
+    shop_locale: Literal["en", "my"] = "en"
+    # Digits on Burmese pages: Myanmar (၄၅,၀၀၀) or Latin (45,000).
+    shop_digits: Literal["myanmar", "latin"] = "myanmar"
+    # Reports show amounts of a lakh (100,000 Ks, သိန်း) and more in lakh.
+    report_amounts_in_lakh: bool = False
     store_id: str = "yangon-1"
     register_id: str = "counter-1"
 

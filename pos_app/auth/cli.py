@@ -15,8 +15,18 @@ from pos_app.db.engine import make_sync_engine
 from pos_app.settings import Settings
 
 
-def create_user_sync(settings: Settings, *, username: str, password: str, role: Role | str) -> None:
-    values = new_user_values(username=username, password=password, role=role)
+def create_user_sync(
+    settings: Settings,
+    *,
+    username: str,
+    password: str,
+    role: Role | str,
+    locale: str | None = None,
+) -> None:
+    """`locale` None: the shop's language, as for anyone new."""
+    values = new_user_values(
+        username=username, password=password, role=role, locale=locale or settings.shop_locale
+    )
     engine = make_sync_engine(settings)
     try:
         with engine.begin() as conn:

@@ -18,6 +18,7 @@ from pos_app.auth.navigation import pages_for
 from pos_app.auth.roles import ALL_SCOPES, Role, role_allows, scopes_for
 from pos_app.auth.service import bookkeeping, resolve_api_key, session_user
 from pos_app.deps import EngineDep, SettingsDep
+from pos_app.i18n import set_request_locale
 from pos_app.security import csrf
 
 SESSION_COOKIE = csrf.SESSION_COOKIE
@@ -32,6 +33,7 @@ class Principal:
     name: str  # the username, or the key's prefix
     role: Role | None  # None for API keys: they carry scopes only
     scopes: frozenset[str]
+    locale: str | None = None  # a person's language; API keys have none
 
     @property
     def actor(self) -> str:
@@ -76,7 +78,9 @@ async def current_principal(request: Request, engine: EngineDep) -> Principal | 
         user = await session_user(conn, token=token)
     if user is None:
         return None
-    return Principal("user", user.username, user.role, scopes_for(user.role))
+    # The person's language wins over the browser's for this request's pages.
+    set_request_locale(request.scope.setdefault("state", {}), user.locale)
+    return Principal("user", user.username, user.role, scopes_for(user.role), user.locale)
 
 
 PrincipalDep = Annotated[Principal | None, Depends(current_principal)]
@@ -84,8 +88,16 @@ PrincipalDep = Annotated[Principal | None, Depends(current_principal)]
 
 def require_scope(scope: str) -> Callable[..., Awaitable[Principal]]:
     """For REST routes: a principal (key or login) holding `scope`, else 401/403."""
-    if scope not in ALL_SCOPES:
-        raise ValueError(f"unknown scope {scope!r}")  # a typo must fail at import, not at 403
+    return require_any_scope(scope)
+
+
+def require_any_scope(*scopes: str) -> Callable[..., Awaitable[Principal]]:
+    """For REST routes: a principal holding at least one of `scopes`, else 401/403 (the
+    route may then ask more of it, e.g. a reorder point alone needs less than a price)."""
+    unknown = [scope for scope in scopes if scope not in ALL_SCOPES]
+    if unknown or not scopes:
+        raise ValueError(f"unknown scope {unknown!r}")  # a typo must fail at import, not at 403
+    needed = scopes[0] if len(scopes) == 1 else f"one of {', '.join(scopes)}"
 
     async def dependency(
         request: Request, principal: PrincipalDep, settings: SettingsDep
@@ -96,8 +108,8 @@ def require_scope(scope: str) -> Callable[..., Awaitable[Principal]]:
                 detail=AUTH_REQUIRED,
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        if scope not in principal.scopes:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"this needs the scope {scope}")
+        if not principal.scopes.intersection(scopes):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"this needs the scope {needed}")
         if principal.kind == "user" and request.method not in SAFE_METHODS:
             # A browser sends the session cookie by itself: writes need the CSRF token too.
             await csrf.require_token(request, settings.secret_key)

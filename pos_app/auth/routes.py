@@ -34,6 +34,7 @@ from pos_app.auth.service import (
     user_exists,
 )
 from pos_app.deps import EngineDep, SettingsDep, TransactionDep
+from pos_app.i18n import gettext
 from pos_app.security import csrf
 from pos_app.templating import render_page
 
@@ -109,7 +110,15 @@ async def login(
     except LoginLocked as locked:
         await audit(conn, actor="system", action="login.locked", target=tried, details=details)
         page = render_page(
-            request, "login.html", {**context, "error": str(locked)}, settings=settings
+            request,
+            "login.html",
+            {
+                **context,
+                "error": gettext(
+                    "too many failed logins: try again in %(s)s s", s=locked.retry_after_seconds
+                ),
+            },
+            settings=settings,
         )
         page.status_code = status.HTTP_429_TOO_MANY_REQUESTS
         page.headers["Retry-After"] = str(locked.retry_after_seconds)
@@ -117,7 +126,7 @@ async def login(
     except LoginFailed as failed:
         await audit(conn, actor="system", action="login.failed", target=tried, details=details)
         page = render_page(
-            request, "login.html", {**context, "error": failed.message}, settings=settings
+            request, "login.html", {**context, "error": gettext(failed.message)}, settings=settings
         )
         page.status_code = status.HTTP_401_UNAUTHORIZED
         return page
@@ -191,7 +200,9 @@ async def users_create(
 ) -> Response:
     await csrf.require_token(request, settings.secret_key)
     form = await request.form()
-    fields = {name: _form_text(form, name) for name in ("username", "display_name", "role")}
+    fields = {
+        name: _form_text(form, name) for name in ("username", "display_name", "role", "locale")
+    }
     try:
         user = await create_user(
             conn,
@@ -199,6 +210,7 @@ async def users_create(
             password=_form_text(form, "password"),
             role=fields["role"],
             display_name=fields["display_name"] or None,
+            locale=fields["locale"] or settings.shop_locale,
         )
     except ValueError as error:  # UserExists, WeakPassword, a bad name or role
         page = await _users_page(request, conn, settings, admin, error=str(error), form=fields)

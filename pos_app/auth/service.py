@@ -32,9 +32,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from pos_app.auth.passwords import hash_password, needs_rehash, verify_dummy, verify_password
 from pos_app.auth.roles import ALL_SCOPES, Role
 from pos_app.auth.tables import api_keys, audit_log, login_sessions, login_throttles, users
+from pos_app.i18n import DEFAULT_LOCALE, LANGUAGES, N_
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,59}")
-BAD_CREDENTIALS = "wrong username or password"
+BAD_CREDENTIALS = N_("wrong username or password")  # translated on the sign-in page
 MAX_FAILURES = 5
 FIRST_LOCK = timedelta(seconds=30)
 MAX_LOCK = timedelta(minutes=15)
@@ -51,6 +52,7 @@ class User(BaseModel):
     username: str
     display_name: str
     role: Role
+    locale: str
     active: bool
     created_at: datetime
     # Until when sign-ins from some address are held back after failures (None: nowhere).
@@ -159,8 +161,19 @@ def lock_duration(failures: int) -> timedelta | None:
     return min(FIRST_LOCK * (1 << doublings), MAX_LOCK)
 
 
+def check_locale(locale: str) -> str:
+    if locale not in LANGUAGES:
+        raise ValueError(f"unknown language {locale!r}: one of {', '.join(LANGUAGES)}")
+    return locale
+
+
 def new_user_values(
-    *, username: str, password: str, role: Role | str, display_name: str | None = None
+    *,
+    username: str,
+    password: str,
+    role: Role | str,
+    display_name: str | None = None,
+    locale: str = DEFAULT_LOCALE,
 ) -> dict[str, Any]:
     """The row for a new user (checks and hashes; slow: argon2)."""
     name = normalise_username(username)
@@ -173,6 +186,7 @@ def new_user_values(
         "display_name": (display_name or "").strip()[:120] or name,
         "password_hash": hash_password(password),
         "role": checked_role.value,
+        "locale": check_locale(locale),
     }
 
 
@@ -220,9 +234,15 @@ async def create_user(
     password: str,
     role: Role | str,
     display_name: str | None = None,
+    locale: str = DEFAULT_LOCALE,
 ) -> User:
     values = await asyncio.to_thread(
-        new_user_values, username=username, password=password, role=role, display_name=display_name
+        new_user_values,
+        username=username,
+        password=password,
+        role=role,
+        display_name=display_name,
+        locale=locale,
     )
     try:
         result = await conn.execute(insert(users).values(values))
@@ -249,6 +269,16 @@ async def list_users(conn: AsyncConnection, *, now: datetime | None = None) -> l
         )
     ).mappings()
     return [User.model_validate(dict(row)) for row in rows]
+
+
+async def set_user_locale(conn: AsyncConnection, *, username: str, locale: str) -> bool:
+    """The language of someone's pages; False when there is no such user."""
+    result = await conn.execute(
+        update(users)
+        .where(users.c.username == normalise_username(username))
+        .values(locale=check_locale(locale), updated_at=utcnow())
+    )
+    return result.rowcount > 0
 
 
 async def set_user_active(conn: AsyncConnection, *, username: str, active: bool) -> bool:

@@ -28,6 +28,7 @@ users = Table(
     Column("display_name", String(120), nullable=False),
     Column("password_hash", String(255), nullable=False),
     Column("role", String(20), nullable=False),
+    Column("locale", String(8), nullable=False, server_default="en"),  # "en" or "my"
     Column("active", Boolean, nullable=False, server_default="1"),
     Column("created_at", DATETIME(fsp=3), nullable=False, server_default=NOW),
     Column("updated_at", DATETIME(fsp=3), nullable=False, server_default=NOW),

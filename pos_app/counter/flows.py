@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from pos_app.auth.deps import Principal
 from pos_app.contract import EventTotals
 from pos_app.counter import cart as carts
+from pos_app.i18n import N_, gettext
 from pos_app.money import kyat
 from pos_app.sales.schemas import PAYMENT_METHODS, PaymentIn, PaymentMethod, SaleIn, SaleLineIn
 from pos_app.sales.service import (
@@ -28,12 +29,14 @@ from pos_app.sales.service import (
 )
 from pos_app.settings import Settings
 
-EMPTY_CART = "the cart is empty: add a product first"
+EMPTY_CART = N_("the cart is empty: add a product first")
 
 
 def amount_in_kyat(text: str, what: str) -> Decimal:
     """An amount typed at the counter: "50000", "50,000" or "50,000 Ks"."""
-    problem = f"{what} must be an amount in kyat, e.g. 50000 (got {text!r})"
+    problem = gettext(
+        "%(what)s must be an amount in kyat, e.g. 50000 (got %(text)s)", what=what, text=repr(text)
+    )
     try:
         if len(text) > 20:
             raise InvalidOperation
@@ -59,7 +62,7 @@ class CounterPayment:
     def from_form(cls, form: Mapping[str, str]) -> CounterPayment:
         method, second = form.get("method", "cash"), form.get("split_method", "")
         if method not in PAYMENT_METHODS or (second and second not in PAYMENT_METHODS):
-            raise SaleRejected("choose a payment method")
+            raise SaleRejected(gettext("choose a payment method"))
         return cls(
             method=method,
             tendered=form.get("tendered", ""),
@@ -71,17 +74,20 @@ class CounterPayment:
         """The sale's `payment` or `payments`; the tenders are checked when it is priced."""
         split = None
         if self.split_method is not None:
-            amount = amount_in_kyat(self.split_amount, "the split amount")
+            amount = amount_in_kyat(self.split_amount, gettext("the split amount"))
             if not 0 < amount < total:
                 raise SaleRejected(
-                    f"the split amount must be more than 0 and less than {kyat(total)}"
+                    gettext(
+                        "the split amount must be more than 0 and less than %(total)s",
+                        total=kyat(total),
+                    )
                 )
             split = ((self.method, total - amount), (self.split_method, amount))
         tendered = None
         if "cash" in (self.method, self.split_method):
             if not self.tendered:
-                raise SaleRejected("enter the cash tendered")
-            tendered = amount_in_kyat(self.tendered, "cash tendered")
+                raise SaleRejected(gettext("enter the cash tendered"))
+            tendered = amount_in_kyat(self.tendered, gettext("cash tendered"))
         if split is None:
             return PaymentIn(method=self.method, tendered=tendered), None
         return PaymentIn(), [
@@ -101,7 +107,7 @@ async def checkout(
     something (an empty cart is the first thing to tell the cashier)."""
     cart = await carts.open_cart(conn, store_id=settings.store_id, cashier=cashier.name)
     if not cart.lines:
-        raise SaleRejected(EMPTY_CART)
+        raise SaleRejected(gettext(EMPTY_CART))
     paid_by = payment()
     lines = [SaleLineIn(**line.model_dump()) for line in cart.lines]
     limit = discount_limit(cashier.role)
@@ -124,7 +130,11 @@ async def checkout(
         )
     except TenderShort as short:  # said as the counter says it, beside the amount due
         raise SaleRejected(
-            f"cash tendered {kyat(short.tendered)} is less than the {kyat(short.due)} due"
+            gettext(
+                "cash tendered %(tendered)s is less than the %(due)s due",
+                tendered=kyat(short.tendered),
+                due=kyat(short.due),
+            )
         ) from None
     await carts.discard(conn, cart.id)
     return recorded

@@ -26,6 +26,8 @@ from pos_app.counter.receipts import find_sale, todays_sales
 from pos_app.db.tables import products
 from pos_app.db.unit_of_work import after_commit
 from pos_app.deps import RelayDep, SettingsDep, TransactionDep
+from pos_app.i18n import gettext
+from pos_app.i18n.zawgyi import search_forms
 from pos_app.inventory.service import StockLevel, stock_levels
 from pos_app.returns.schemas import ReturnIn, ReturnLineIn
 from pos_app.returns.service import ReturnRejected, record_return
@@ -68,7 +70,9 @@ def variant_families(items: list[Product]) -> dict[str, list[tuple[str, list[Pro
 
 
 async def _stock(conn: AsyncConnection, settings: Settings) -> dict[str, StockLevel]:
-    return {s.sku: s for s in await stock_levels(conn, store_id=settings.store_id)}
+    return {
+        s.sku: s for s in await stock_levels(conn, store_id=settings.store_id, on_sale_only=True)
+    }
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -100,7 +104,7 @@ async def _cart_context(
         # Priced by the same code as the sale; the discount limit is checked on entry
         # and again at payment, not here.
         preview = await price_sale(conn, sale, settings=settings, max_discount=Decimal(100))
-    levels = await stock_levels(conn, store_id=settings.store_id)
+    levels = await stock_levels(conn, store_id=settings.store_id, on_sale_only=True)
     return {
         "cart": cart,
         "preview": preview,
@@ -139,13 +143,21 @@ def _int(text: str, what: str) -> int:
     try:
         return int(text.replace(",", ""))
     except ValueError:
-        raise carts.CartError(f"{what} must be a whole number (got {text!r})") from None
+        raise carts.CartError(
+            gettext("%(what)s must be a whole number (got %(text)s)", what=what, text=repr(text))
+        ) from None
+
+
+def _not_money(what: str, text: str) -> str:
+    return gettext(
+        "%(what)s must be an amount in kyat, e.g. 50000 (got %(text)s)", what=what, text=repr(text)
+    )
 
 
 async def _find_product(conn: AsyncConnection, code: str, *, store_id: str) -> Product:
     """A scanned barcode, a typed SKU, or a search that matches exactly one product."""
     if not code:
-        raise carts.CartError("type or scan a barcode, SKU or product name")
+        raise carts.CartError(gettext("type or scan a barcode, SKU or product name"))
     exact = (
         (
             await conn.execute(
@@ -160,7 +172,8 @@ async def _find_product(conn: AsyncConnection, code: str, *, store_id: str) -> P
         .first()
     )
     if exact is None:
-        pattern = f"%{code.lower()}%"
+        # Typed on a Zawgyi phone, a Burmese name still finds its Unicode product.
+        patterns = [f"%{form.lower()}%" for form in search_forms(code)]
         matches = list(
             (
                 await conn.execute(
@@ -169,8 +182,8 @@ async def _find_product(conn: AsyncConnection, code: str, *, store_id: str) -> P
                         products.c.active.is_(True),
                         sold_at(store_id),
                         or_(
-                            func.lower(products.c.name).like(pattern),
-                            products.c.name_my.like(pattern),
+                            *(func.lower(products.c.name).like(p) for p in patterns),
+                            *(products.c.name_my.like(p) for p in patterns),
                         ),
                     )
                     .limit(2)
@@ -178,9 +191,17 @@ async def _find_product(conn: AsyncConnection, code: str, *, store_id: str) -> P
             ).scalars()
         )
         if len(matches) != 1:
-            found = "no product" if not matches else "more than one product"
             raise carts.CartError(
-                f"unknown barcode or SKU {code!r}: {found} matches it; pick a tile"
+                gettext(
+                    "unknown barcode or SKU %(code)s: no product matches it; pick a tile",
+                    code=repr(code),
+                )
+                if not matches
+                else gettext(
+                    "unknown barcode or SKU %(code)s: more than one product matches it; "
+                    "pick a tile",
+                    code=repr(code),
+                )
             )
         exact = matches[0]
     return (await products_by_sku(conn, [exact], store_id=store_id))[exact]
@@ -233,7 +254,7 @@ async def _add_to_cart(
             else _tile(conn, wanted, store_id=store_id)
         )
         cart.add(product.sku)
-        return f"Added {product.name}"
+        return gettext("Added %(name)s", name=product.name)
 
     return await _change_cart(request, conn, settings, cashier, add)
 
@@ -241,7 +262,7 @@ async def _add_to_cart(
 async def _tile(conn: AsyncConnection, sku: str, *, store_id: str) -> Product:
     found = await products_by_sku(conn, [sku], store_id=store_id)
     if sku not in found or not found[sku].active:
-        raise carts.CartError(f"unknown SKU {sku!r}")
+        raise carts.CartError(gettext("unknown SKU %(sku)s", sku=repr(sku)))
     return found[sku]
 
 
@@ -253,19 +274,19 @@ async def change_line(
 
     async def change(cart: carts.Cart, form: dict[str, str]) -> str:
         sku = form.get("sku", "")
-        cart.set_quantity(sku, _int(form.get("quantity", ""), "quantity"))
+        cart.set_quantity(sku, _int(form.get("quantity", ""), gettext("quantity")))
         line = cart.line(sku)
         assert line is not None  # set_quantity checked it
         if "discount_percent" in form:
             try:
                 percent = Decimal(form["discount_percent"] or "0")
             except InvalidOperation:
-                raise carts.CartError("discount must be a percentage, e.g. 5") from None
+                raise carts.CartError(gettext("discount must be a percentage, e.g. 5")) from None
             reason = check_discount(
                 percent,
                 form.get("discount_reason", "")[:120],
                 limit=discount_limit(cashier.role),
-                who=f" ({cashier.role})",
+                who=str(cashier.role),
             )
             line.discount_percent, line.discount_reason = percent, reason
         return ""
@@ -294,7 +315,7 @@ async def void_cart(
         await carts.void(conn, cart, actor=cashier.actor)
     except carts.CartError as error:
         return await _cart_panel(request, conn, settings, cashier, error=str(error))
-    return await _cart_panel(request, conn, settings, cashier, message="Cart voided")
+    return await _cart_panel(request, conn, settings, cashier, message=gettext("Cart voided"))
 
 
 @router.post("/counter/cart/hold", response_class=HTMLResponse)
@@ -307,7 +328,9 @@ async def hold_cart(
         await carts.hold(conn, cart, actor=cashier.actor)
     except carts.CartError as error:
         return await _cart_panel(request, conn, settings, cashier, error=str(error))
-    return await _cart_panel(request, conn, settings, cashier, message=f"Cart {cart.id} on hold")
+    return await _cart_panel(
+        request, conn, settings, cashier, message=gettext("Cart %(id)s on hold", id=cart.id)
+    )
 
 
 @router.post("/counter/cart/resume", response_class=HTMLResponse)
@@ -316,7 +339,7 @@ async def resume_cart(
 ) -> HTMLResponse:
     form = await _form(request, settings)
     try:
-        cart_id = _int(form.get("cart_id", ""), "cart")
+        cart_id = _int(form.get("cart_id", ""), gettext("cart"))
         await carts.resume(
             conn,
             cart_id=cart_id,
@@ -326,7 +349,9 @@ async def resume_cart(
         )
     except carts.CartError as error:
         return await _cart_panel(request, conn, settings, cashier, error=str(error))
-    return await _cart_panel(request, conn, settings, cashier, message=f"Cart {cart_id} resumed")
+    return await _cart_panel(
+        request, conn, settings, cashier, message=gettext("Cart %(id)s resumed", id=cart_id)
+    )
 
 
 @router.get("/counter/cart", response_class=HTMLResponse)
@@ -366,7 +391,7 @@ async def alerts(
     request: Request, conn: TransactionDep, settings: SettingsDep, _: CashierDep
 ) -> HTMLResponse:
     """The alert strip, plus each tile's on-hand figure swapped in out of band."""
-    levels = await stock_levels(conn, store_id=settings.store_id)
+    levels = await stock_levels(conn, store_id=settings.store_id, on_sale_only=True)
     return templates.TemplateResponse(
         request,
         "_alerts.html",
@@ -389,7 +414,7 @@ async def _open_alerts(conn: AsyncConnection, settings: Settings) -> list[Any]:
 async def stock_partial(
     request: Request, conn: TransactionDep, settings: SettingsDep, _: CashierDep
 ) -> HTMLResponse:
-    stock = await stock_levels(conn, store_id=settings.store_id)
+    stock = await stock_levels(conn, store_id=settings.store_id, on_sale_only=True)
     return templates.TemplateResponse(request, "_stock_table.html", {"stock": stock})
 
 
@@ -426,7 +451,7 @@ async def returns_page(
 ) -> HTMLResponse:
     sale_id = sale_id.strip()[:40]
     sale = await find_returnable(conn, sale_id, settings=settings) if sale_id else None
-    error = f"no sale {sale_id} at this store" if sale_id and sale is None else ""
+    error = gettext("no sale %(id)s at this store", id=sale_id) if sale_id and sale is None else ""
     context = {"sale": sale, "sale_id": sale_id, "error": error, "cashier": cashier}
     response = render_page(request, "counter_returns.html", context, settings=settings)
     response.status_code = 404 if error else 200
@@ -449,18 +474,18 @@ async def take_return(
         lines = []
         for key, value in form.items():
             if key.startswith("qty_") and value not in ("", "0"):
-                quantity = _int(value, "quantity to return")
+                quantity = _int(value, gettext("quantity to return"))
                 lines.append(ReturnLineIn(line_no=int(key.removeprefix("qty_")), quantity=quantity))
         if not lines:
-            raise ReturnRejected("enter how many of at least one line come back")
+            raise ReturnRejected(gettext("enter how many of at least one line come back"))
         if not form.get("reason"):
-            raise ReturnRejected("a return needs a reason")
+            raise ReturnRejected(gettext("a return needs a reason"))
         body = ReturnIn(reason=form["reason"][:200], lines=lines)
         done = await record_return(
             conn, sale_id, body, settings=settings, cashier=cashier.name, actor=cashier.actor
         )
         if done is None:
-            error = f"no sale {sale_id} at this store"
+            error = gettext("no sale %(id)s at this store", id=sale_id)
     except (ReturnRejected, carts.CartError, ValueError) as problem:
         text = problem.errors()[0]["msg"] if isinstance(problem, ValidationError) else str(problem)
         error = text

@@ -17,6 +17,7 @@ from pos_app.contract import StockAdjusted, StockReceived
 from pos_app.db.unit_of_work import after_commit
 from pos_app.deps import RelayDep, SettingsDep, TransactionDep
 from pos_app.events.relay import OutboxRelay
+from pos_app.i18n import gettext
 from pos_app.inventory.movements import (
     AdjustmentIn,
     MovementRejected,
@@ -109,7 +110,7 @@ async def movements_form(
             event: Any = await record_receipt(
                 conn, receipt, settings=settings, user=manager.name, actor=manager.actor
             )
-            message = f"Receipt {event.receipt_id} recorded."
+            message = gettext("Receipt %(id)s recorded.", id=event.receipt_id)
         elif kind == "adjustment":
             adjustment = AdjustmentIn(
                 reason=str(form.get("reason", "")),  # type: ignore[arg-type]
@@ -119,9 +120,9 @@ async def movements_form(
             event = await record_adjustment(
                 conn, adjustment, settings=settings, user=manager.name, actor=manager.actor
             )
-            message = f"Adjustment {event.adjustment_id} recorded."
+            message = gettext("Adjustment %(id)s recorded.", id=event.adjustment_id)
         else:
-            raise MovementRejected("choose a receipt or an adjustment")
+            raise MovementRejected(gettext("choose a receipt or an adjustment"))
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'] if not isinstance(p, int))}: {e['msg']}"
@@ -138,7 +139,7 @@ async def movements_form(
         conn,
         settings,
         manager,
-        message=message + " On hand changes as soon as the pipeline applies it.",
+        message=message + " " + gettext("On hand changes as soon as the pipeline applies it."),
     )
 
 

@@ -86,20 +86,6 @@ class ReorderPointIn(BaseModel):
     reorder_point: int = Field(ge=0, le=100_000)
 
 
-class ReorderPointOut(BaseModel):
-    sku: str
-    reorder_point: int
-
-
-@router.patch("/api/v1/products/{sku}", response_model=ReorderPointOut)
-async def patch_product(
-    sku: str, body: ReorderPointIn, conn: TransactionDep, principal: InventoryWriter
-) -> ReorderPointOut:
-    """Change a product's reorder point."""
-    await _change_reorder_point(conn, sku=sku, value=body.reorder_point, by=principal)
-    return ReorderPointOut(sku=sku, reorder_point=body.reorder_point)
-
-
 @router.get("/manager/low-stock", response_class=HTMLResponse, include_in_schema=False)
 async def low_stock_page(
     request: Request,

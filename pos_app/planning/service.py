@@ -18,13 +18,15 @@ from sqlalchemy.dialects.mysql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from pos_app.db.tables import products, refill_plan, refill_plan_runs, stocks
+from pos_app.i18n import N_
 from pos_app.planning import forecast as fc
 from pos_app.planning.history import load_history
+from pos_app.purchasing.service import on_order
 
 MAX_AGE = timedelta(minutes=10)
 HISTORY_MONTHS = 36
 MAX_MONTHS = 11  # a year back from the last plan month must be a whole month of history
-METHOD = "seasonal naive: same month of the last two years x the shop's yearly trend"
+METHOD = N_("seasonal naive: same month of the last two years x the shop's yearly trend")
 
 
 class RefillRow(BaseModel):
@@ -60,7 +62,7 @@ class RefillPlan(BaseModel):
     rows: list[RefillRow]
 
 
-SAFETY_RULE = "a quarter of the month's forecast, rounded up (about a week of sales)"
+SAFETY_RULE = N_("a quarter of the month's forecast, rounded up (about a week of sales)")
 
 
 def _first_day(month: fc.Month) -> date:
@@ -86,6 +88,7 @@ async def compute_plan(
             select(stocks.c.sku, stocks.c.on_hand).where(stocks.c.store_id == store_id)
         )
     }
+    ordered = await on_order(conn, store_id=store_id)
     skus = sorted((set(on_hand) | sold_skus) & catalog.keys())
     seen_months = sorted({m for _, m in history})
     first = seen_months[0] if seen_months else None
@@ -98,7 +101,9 @@ async def compute_plan(
             fc.forecast(history, sku, m, origin=origin, first_month=first, growth=growth)
             for m in plan_months
         ]
-        lines = fc.order_plan(on_hand.get(sku, 0), [f.units for f in forecasts], plan_months)
+        # Stock on order is counted as stock: it arrives before the plan's first month.
+        stock = max(on_hand.get(sku, 0), 0) + ordered.get(sku, 0)
+        lines = fc.order_plan(stock, [f.units for f in forecasts], plan_months)
         rows.extend(
             RefillRow(
                 sku=sku,

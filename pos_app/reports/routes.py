@@ -13,6 +13,8 @@ from pos_app.alerts.flows import acknowledge_alert
 from pos_app.auth.deps import ManagerDep, require_scope
 from pos_app.auth.roles import REPORTS_READ
 from pos_app.deps import SettingsDep, TransactionDep
+from pos_app.i18n import current_locale, gettext
+from pos_app.i18n.formatting import short_months
 from pos_app.money import kyat
 from pos_app.reports.charts import BarChart, grouped_columns, heat_map, horizontal_bars
 from pos_app.reports.export import CSV_RESPONSE, csv_response, wants_csv
@@ -92,15 +94,16 @@ async def dashboard_page(
 ) -> HTMLResponse:
     data = await _dashboard(conn, settings, None, year, month, day)
     by_month = grouped_columns(
-        "Sales by month",
-        MONTHS,
+        gettext("Sales by month"),
+        short_months(current_locale()),
         [[m.revenue for m in data.months], [m.revenue_last_year for m in data.months]],
     )
     by_product = horizontal_bars(
-        "Best products by revenue", [(p.product, p.revenue) for p in data.products]
+        gettext("Best products by revenue"), [(p.product, p.revenue) for p in data.products]
     )
     stock = horizontal_bars(
-        "Units sold (bar) and on hand", [(s.name, Decimal(s.sold)) for s in data.stock_against_sold]
+        gettext("Units sold (bar) and on hand"),
+        [(s.name, Decimal(s.sold)) for s in data.stock_against_sold],
     )
     return render_page(
         request,
@@ -110,7 +113,7 @@ async def dashboard_page(
             "by_month": by_month,
             "by_product": by_product,
             "stock": stock,
-            "months": MONTHS,
+            "months": short_months(current_locale()),
             "principal": manager,
         },
         settings=settings,
@@ -228,17 +231,20 @@ async def top_products_page(
         top=TOP_PER_MONTH,
         default_year=settings.today().year,
     )
+    months = short_months(current_locale())
     chart = heat_map(
-        f"Revenue of each month's top {TOP_PER_MONTH} products, {tops.year}",
+        gettext(
+            "Revenue of each month's top %(n)s products, %(year)s", n=TOP_PER_MONTH, year=tops.year
+        ),
         [(c.sku, c.product) for c in tops.columns],
-        MONTHS,
+        months,
         tops.cells,
         money=kyat,
     )
     return render_page(
         request,
         "manager_top_products.html",
-        {"tops": tops, "chart": chart, "months": MONTHS, "principal": manager},
+        {"tops": tops, "chart": chart, "months": months, "principal": manager},
         settings=settings,
     )
 
@@ -266,7 +272,7 @@ async def get_today(conn: TransactionDep, settings: SettingsDep) -> Today:
 
 def _hour_chart(data: Today) -> BarChart:
     chart = grouped_columns(
-        "Today by hour",
+        gettext("Today by hour"),
         [f"{h.hour:02d}" for h in data.by_hour],
         [[h.revenue for h in data.by_hour], [h.revenue_last_week for h in data.by_hour]],
         height=200,

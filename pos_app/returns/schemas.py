@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pos_app.i18n.zawgyi import MyanmarText
+
 MAX_RETURN_LINES = 100
 
 
@@ -21,7 +23,7 @@ class ReturnIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=200)
+    reason: MyanmarText = Field(min_length=1, max_length=200)
     lines: list[ReturnLineIn] = Field(min_length=1, max_length=MAX_RETURN_LINES)
     register_id: str | None = Field(default=None, min_length=1, max_length=40)
 

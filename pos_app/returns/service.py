@@ -31,6 +31,7 @@ from pos_app.contract import (
 from pos_app.db.tables import sales
 from pos_app.db.unit_of_work import hold_named_lock
 from pos_app.events.outbox import enqueue, new_document_id
+from pos_app.i18n import gettext
 from pos_app.returns.schemas import ReturnIn, SaleDetail, SoldLine
 from pos_app.sales.documents import sale_events
 from pos_app.settings import Settings
@@ -148,7 +149,7 @@ async def record_return(
     must be the unit of work's first statement: its snapshot then begins after the lock,
     and the reads below see a return committed while we waited."""
     if not await hold_named_lock(conn, f"pos-return:{sale_id}", timeout_seconds=10):
-        raise ReturnRejected("another return of this sale is in progress; try again")
+        raise ReturnRejected(gettext("another return of this sale is in progress; try again"))
     sale = await find_sale(conn, sale_id, settings=settings)
     if sale is None:
         return None
@@ -186,11 +187,20 @@ def _build_return(
     if problem is not None:
         line_no, quantity = problem.wanted.line_no, problem.wanted.quantity
         if problem.kind == "no such line":
-            raise ReturnRejected(f"sale {sale.sale_id} has no line {line_no}")
+            raise ReturnRejected(
+                gettext("sale %(id)s has no line %(n)s", id=sale.sale_id, n=line_no)
+            )
         sold = by_line[line_no]
         raise ReturnRejected(
-            f"line {line_no} ({sold.name}): {quantity} to return but only "
-            f"{sold.returnable} of {sold.quantity} can come back"
+            gettext(
+                "line %(n)s (%(name)s): %(wanted)s to return but only %(returnable)s of "
+                "%(sold)s can come back",
+                n=line_no,
+                name=sold.name,
+                wanted=quantity,
+                returnable=sold.returnable,
+                sold=sold.quantity,
+            )
         )
     lines = []
     for line_no, quantity in sorted(wanted.items()):

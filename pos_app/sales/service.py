@@ -21,6 +21,7 @@ from pos_app.catalog.service import products_by_sku
 from pos_app.contract import EventLine, EventPayment, EventTotals, SaleCompleted
 from pos_app.db.tables import idempotency_keys
 from pos_app.events.outbox import enqueue, new_document_id
+from pos_app.i18n import gettext
 from pos_app.money import kyat
 from pos_app.sales.schemas import PaymentIn, SaleIn, SaleLineIn
 from pos_app.settings import Settings
@@ -48,18 +49,31 @@ def check_discount(
 ) -> str | None:
     """The one discount rule, at the cart and at payment: a percentage in cents from 0 to
     100, within the person's `limit`, with a reason. Returns the reason (None: no
-    discount); `who` names the role in the message."""
+    discount); `who` names the person's role in the message."""
     if not 0 <= percent <= 100 or percent != percent.quantize(CENT):
-        raise SaleRejected("discount must be a percentage from 0 to 100")
+        raise SaleRejected(gettext("discount must be a percentage from 0 to 100"))
     if percent == 0:
         return None
     if percent > limit:
+        shown, most = f"{percent:g}", f"{limit:g}"
         raise SaleRejected(
-            f"a discount of {percent:g} % is over your limit of {limit:g} %{who}; ask a manager"
+            gettext(
+                "a discount of %(percent)s %% is over your limit of %(limit)s %% "
+                "(%(role)s); ask a manager",
+                percent=shown,
+                limit=most,
+                role=who,
+            )
+            if who
+            else gettext(
+                "a discount of %(percent)s %% is over the limit of %(limit)s %%; ask a manager",
+                percent=shown,
+                limit=most,
+            )
         )
     checked = (reason or "").strip()
     if not checked:
-        raise SaleRejected("a discount needs a reason")
+        raise SaleRejected(gettext("a discount needs a reason"))
     return checked
 
 
@@ -75,10 +89,10 @@ async def price_lines(
     catalog = await products_by_sku(conn, (line.sku for line in lines), store_id=store_id)
     unknown = sorted({line.sku for line in lines} - catalog.keys())
     if unknown:
-        raise SaleRejected(f"unknown SKU: {', '.join(unknown)}")
+        raise SaleRejected(gettext("unknown SKU: %(skus)s", skus=", ".join(unknown)))
     inactive = sorted({line.sku for line in lines if not catalog[line.sku].active})
     if inactive:
-        raise SaleRejected(f"no longer sold: {', '.join(inactive)}")
+        raise SaleRejected(gettext("no longer sold: %(skus)s", skus=", ".join(inactive)))
 
     priced = []
     for number, line in enumerate(lines, start=1):

@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from pos_app.auth.cli import create_user_sync
 from pos_app.settings import Settings
-from tests.browser.support import SIZES, SignedIn
+from tests.browser.support import SCREENS, SIZES, SignedIn
 from tests.stack_support import log_in
 
 
@@ -38,22 +38,25 @@ def browser(settings: Settings) -> Iterator[Browser]:
 
 @pytest.fixture
 def signed_in(browser: Browser, app_url: str, settings: Settings) -> Iterator[SignedIn]:
-    """signed_in(role="cashier", size="desktop") -> a page on the counter, signed in as a
-    new user of that role (each test has its own cashier, so its own cart)."""
+    """signed_in(role="cashier", size="desktop", locale=None) -> a page on the counter,
+    signed in as a new user of that role (each test has its own cashier, so its own cart),
+    working in `locale` ("en", "my"; None: the shop's language)."""
     contexts = []
 
-    def make(role: str = "cashier", size: str = "desktop") -> Page:
+    def make(role: str = "cashier", size: str = "desktop", locale: str | None = None) -> Page:
         username = f"{role}-{uuid.uuid4().hex[:8]}"
         password = f"pw-{uuid.uuid4().hex}"
-        create_user_sync(settings, username=username, password=password, role=role)
+        create_user_sync(settings, username=username, password=password, role=role, locale=locale)
         with httpx.Client(base_url=app_url, timeout=15) as client:
             log_in(client, username, password)  # the login form, as a browser posts it
             cookies = [
                 {"name": c.name, "value": c.value or "", "url": app_url} for c in client.cookies.jar
             ]
-        width, height = SIZES[size]
+        width, height = SCREENS[size]
         context = browser.new_context(
-            base_url=app_url, viewport={"width": width, "height": height}, locale="en-GB"
+            base_url=app_url,
+            viewport={"width": width, "height": height},
+            locale="my-MM" if locale == "my" else "en-GB",
         )
         contexts.append(context)
         context.add_cookies(cookies)  # type: ignore[arg-type]

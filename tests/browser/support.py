@@ -11,6 +11,8 @@ from pos_app.settings import REPO_ROOT
 
 # The two screens the counter must work on: a laptop and a tablet held upright.
 SIZES = {"desktop": (1280, 800), "tablet": (768, 1024)}
+# Any page may also be opened on a phone (the Burmese pages' tests do).
+SCREENS = {**SIZES, "phone": (390, 844)}
 SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
 
 # signed_in(role="cashier", size="desktop") -> a page signed in as a new user of that role.

@@ -56,6 +56,28 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("GET", "/manager/low-stock.csv", None, "manager"),
     ("POST", "/manager/products/BAG-SHN-GLD/reorder-point", {"reorder_point": "5"}, "manager"),
     ("GET", "/manager/stock-movements", None, "manager"),
+    ("GET", "/manager/products", None, "manager"),
+    ("GET", "/manager/products/new", None, "manager"),
+    ("POST", "/manager/products/new", {"sku": ""}, "manager"),
+    ("GET", "/manager/products/family", None, "manager"),
+    ("POST", "/manager/products/family", {"sku_prefix": ""}, "manager"),
+    ("GET", "/manager/products/BAG-SHN-GLD/edit", None, "manager"),
+    ("POST", "/manager/products/BAG-SHN-GLD/edit", {"name": ""}, "manager"),
+    ("GET", "/manager/labels", None, "manager"),
+    ("GET", "/manager/labels/print", None, "manager"),
+    ("GET", "/manager/catalog/export.csv", None, "manager"),
+    ("GET", "/manager/catalog/export.xlsx", None, "manager"),
+    ("GET", "/manager/catalog/import", None, "manager"),
+    ("POST", "/manager/catalog/import", {}, "manager"),
+    ("POST", "/manager/catalog/import/nodraft/confirm", {}, "manager"),
+    ("GET", "/manager/stock-counts", None, "manager"),
+    ("POST", "/manager/stock-counts", {}, "manager"),
+    ("GET", "/manager/suppliers", None, "manager"),
+    ("POST", "/manager/suppliers", {"name": ""}, "manager"),
+    ("GET", "/manager/purchase-orders", None, "manager"),
+    ("POST", "/manager/purchase-orders", {"supplier_id": "0"}, "manager"),
+    ("GET", "/manager/purchase-orders/NOPO", None, "manager"),
+    ("POST", "/manager/purchase-orders/NOPO/order", {}, "manager"),
     (
         "POST",
         "/manager/stock-movements",
@@ -66,11 +88,14 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("POST", "/admin/users", {"username": "x", "password": "short", "role": "cashier"}, "admin"),
     ("POST", "/admin/users/nobody/active", {"active": "false"}, "admin"),
     ("POST", "/admin/users/nobody/unlock", {}, "admin"),
+    ("POST", "/admin/users/nobody/locale", {"locale": "en"}, "admin"),
+    ("POST", "/account/language", {"locale": "en"}, "cashier"),
     ("GET", "/admin/api-keys", None, "admin"),
     ("POST", "/admin/api-keys", {"name": "k", "scopes": "stock:read"}, "admin"),
     ("POST", "/admin/api-keys/nosuchkey/revoke", {}, "admin"),
     ("GET", "/admin/audit", None, "admin"),
     ("GET", "/api/v1/products", None, "cashier"),
+    ("POST", "/api/v1/products", {"sku": ""}, "manager"),
     ("GET", "/api/v1/stock", None, "cashier"),
     ("GET", "/api/v1/stock/low", None, "cashier"),
     ("GET", "/api/v1/stock/low.csv", None, "cashier"),
@@ -80,6 +105,7 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("POST", "/api/v1/sales/NOSALE/returns", {"reason": "x", "lines": []}, "cashier"),
     ("POST", "/api/v1/inventory/receipts", {"lines": []}, "manager"),
     ("POST", "/api/v1/inventory/adjustments", {"reason": "count", "lines": []}, "manager"),
+    ("POST", "/api/v1/inventory/counts", {"lines": []}, "manager"),
     ("GET", "/api/v1/alerts", None, "cashier"),
     ("POST", "/api/v1/alerts/0/acknowledge", None, "manager"),
     ("GET", "/api/v1/events/rejected", None, "manager"),
@@ -122,7 +148,10 @@ def test_the_table_covers_every_route() -> None:
             .replace("nosuchkey", "{prefix}")
             .replace("/BAG-SHN-GLD", "/{sku}")
             .replace("/NOSALE", "/{sale_id}")
-            .replace("/alerts/0/", "/alerts/{alert_id}/"),
+            .replace("/alerts/0/", "/alerts/{alert_id}/")
+            .replace("/nodraft/", "/{draft_id}/")
+            .replace("/NOPO/order", "/{po_id}/{action}")
+            .replace("/NOPO", "/{po_id}"),
         )
         for method, path, _, _ in ROUTES
     }
