@@ -46,6 +46,7 @@ NAV_PAGES = [
     ("/manager/today", "Today", Role.manager),
     ("/manager/dashboard", "Sales", Role.manager),
     ("/manager/top-products", "Top products", Role.manager),
+    ("/manager/payments", "Payments", Role.manager),
     ("/manager/low-stock", "Low stock", Role.manager),
     ("/manager/refill-plan", "Refill plan", Role.manager),
     ("/manager/stock-movements", "Receive", Role.manager),

@@ -38,6 +38,7 @@ from pos_app.db.tables import (
     processed_events,
     product_monthly_sales,
     products,
+    sale_payments,
     sale_returns,
     sales,
     sales_daily,
@@ -58,6 +59,7 @@ BATCH_EVENTS = 20_000
 REBUILT: tuple[Table, ...] = (
     sales,
     sale_returns,
+    sale_payments,
     stock_movements,
     stocks,
     sales_daily,

@@ -40,6 +40,7 @@ from pos_app.db.tables import (
 )
 from pos_app.settings import Settings
 from stream_jobs.aggregates import period_deltas
+from stream_jobs.payments import PaymentBook
 from stream_jobs.schema import (
     SALE_COMPLETED,
     SALE_RETURNED,
@@ -241,6 +242,7 @@ class Sinks:
         movements: Sequence[dict[str, Any]],
     ) -> tuple[BatchResult, list[dict[str, Any]]]:
         new, refused = _new_events(conn, events)
+        payments = PaymentBook.of(new, lines, movements, refused)  # refuses unusable ones
         # An event delivered twice in one batch yields its lines twice: keep one copy.
         new_lines = list(
             {line["line_id"]: line for line in lines if line["event_id"] in new}.values()
@@ -286,6 +288,7 @@ class Sinks:
             )
         stock.apply(conn)
         _apply_period_deltas(conn, new_lines, returned)
+        payments.store(conn, applied=new)
         result = BatchResult(
             applied=len(new),
             duplicate=len(events) - len(new) - len(refused),

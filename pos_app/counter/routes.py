@@ -364,13 +364,20 @@ def _payment(form: dict[str, str], total: Decimal) -> tuple[PaymentIn, list[Paym
             raise SaleRejected(
                 f"cash tendered {kyat(tendered)} is less than the {kyat(cash_due)} due"
             )
+    # The wallet's or card's transaction id, typed or scanned: it goes with the first
+    # method that is not cash.
+    reference = form.get("reference", "")[:64] or None
+    if reference and method == "cash" and second in ("", "cash"):
+        raise SaleRejected("a cash payment has no transaction reference")
     if split is None:
-        return PaymentIn(method=method, tendered=tendered), None  # type: ignore[arg-type]
+        return PaymentIn(method=method, tendered=tendered, reference=reference), None  # type: ignore[arg-type]
+    referenced = method if method != "cash" else second
     parts = [
         PaymentIn(
             method=m,  # type: ignore[arg-type]
             amount=a,
             tendered=tendered if m == "cash" else None,
+            reference=reference if m == referenced else None,
         )
         for m, a in zip((method, second), split, strict=True)
     ]
@@ -489,7 +496,13 @@ async def returns_page(
     sale_id = sale_id.strip()[:40]
     sale = await find_returnable(conn, sale_id, settings=settings) if sale_id else None
     error = f"no sale {sale_id} at this store" if sale_id and sale is None else ""
-    context = {"sale": sale, "sale_id": sale_id, "error": error, "cashier": cashier}
+    context = {
+        "sale": sale,
+        "sale_id": sale_id,
+        "error": error,
+        "cashier": cashier,
+        "methods": PAYMENT_METHODS,
+    }
     response = render_page(request, "counter_returns.html", context, settings=settings)
     response.status_code = 404 if error else 200
     return response
@@ -517,7 +530,10 @@ async def take_return(
             raise ReturnRejected("enter how many of at least one line come back")
         if not form.get("reason"):
             raise ReturnRejected("a return needs a reason")
-        body = ReturnIn(reason=form["reason"][:200], lines=lines)
+        refund_method = form.get("refund_method") or "cash"
+        if refund_method not in PAYMENT_METHODS:
+            raise ReturnRejected("choose how the refund is paid")
+        body = ReturnIn(reason=form["reason"][:200], lines=lines, refund_method=refund_method)  # type: ignore[arg-type]
         done = await record_return(
             conn, sale_id, body, settings=settings, cashier=cashier.name, actor=cashier.actor
         )
@@ -536,6 +552,7 @@ async def take_return(
         "done": done,
         "cashier": cashier,
         "form": form if error else {},
+        "methods": PAYMENT_METHODS,
     }
     response = render_page(request, "counter_returns.html", context, settings=settings)
     response.status_code = 422 if error else 201

@@ -45,6 +45,8 @@ class SaleReturned(BaseModel):
     reason: str
     lines: list[ReturnLine] = Field(min_length=1)
     totals: ReturnTotals
+    # Additive (still v1): how the refund was paid out; events without it were cash.
+    refund_method: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
     def to_kafka(self) -> tuple[bytes, bytes]:
         return self.sale_id.encode(), self.model_dump_json().encode()

@@ -62,6 +62,9 @@ class EventPayment(BaseModel):
     amount: Money
     tendered: Money | None = None
     change: Money | None = None
+    # Additive (still v1): the wallet's or card terminal's transaction id, typed or
+    # scanned at the counter; the stream job books it with the payment.
+    reference: str | None = Field(default=None, max_length=64, exclude_if=_absent)
 
 
 class SaleCompleted(BaseModel):

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pos_app.sales.schemas import PaymentMethod
+
 MAX_RETURN_LINES = 100
 
 
@@ -24,6 +26,7 @@ class ReturnIn(BaseModel):
     reason: str = Field(min_length=1, max_length=200)
     lines: list[ReturnLineIn] = Field(min_length=1, max_length=MAX_RETURN_LINES)
     register_id: str | None = Field(default=None, min_length=1, max_length=40)
+    refund_method: PaymentMethod = "cash"
 
 
 class SoldLine(BaseModel):

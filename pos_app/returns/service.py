@@ -211,6 +211,7 @@ def _build_return(
         occurred_at=now,
         currency=sale.currency,
         reason=request.reason,
+        refund_method=request.refund_method,
         lines=lines,
         totals=ReturnTotals(
             items=sum(line.quantity for line in lines),

@@ -124,8 +124,17 @@ def _tender(part: PaymentIn, amount: Decimal, due: str = "the total") -> EventPa
     tendered = part.tendered if part.method == "cash" else None
     if tendered is not None and tendered < amount:
         raise SaleRejected(f"cash tendered {kyat(tendered)} is less than {due} {kyat(amount)}")
+    if part.method == "cash" and part.reference is not None:
+        raise SaleRejected("a cash payment has no transaction reference")
     change = (tendered - amount) if tendered is not None else None
-    return EventPayment(method=part.method, amount=amount, tendered=tendered, change=change)
+    reference = part.reference.strip() if part.reference else None
+    return EventPayment(
+        method=part.method,
+        amount=amount,
+        tendered=tendered,
+        change=change,
+        reference=reference or None,
+    )
 
 
 def _payments(sale: SaleIn, total: Decimal) -> tuple[EventPayment, list[EventPayment] | None]:
