@@ -25,8 +25,8 @@ from pos_app.inventory import movement_routes
 from pos_app.inventory import routes as inventory_routes
 from pos_app.pipeline import routes as pipeline_routes
 from pos_app.planning import routes as planning_routes
-from pos_app.reports import payment_routes
 from pos_app.reports import routes as reports_routes
+from pos_app.reports import till_routes
 from pos_app.returns import routes as return_routes
 from pos_app.sales import routes as sales_routes
 from pos_app.security.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
@@ -90,7 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         alert_routes,
         pipeline_routes,
         reports_routes,
-        payment_routes,
+        till_routes,
         planning_routes,
         counter_routes,
     )

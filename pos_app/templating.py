@@ -47,6 +47,7 @@ NAV_PAGES = [
     ("/manager/dashboard", "Sales", Role.manager),
     ("/manager/top-products", "Top products", Role.manager),
     ("/manager/payments", "Payments", Role.manager),
+    ("/manager/tax", "Tax", Role.manager),
     ("/manager/low-stock", "Low stock", Role.manager),
     ("/manager/refill-plan", "Refill plan", Role.manager),
     ("/manager/stock-movements", "Receive", Role.manager),

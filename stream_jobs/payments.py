@@ -17,8 +17,9 @@ from typing import Any, Literal
 
 from sqlalchemy.dialects.mysql import insert
 
-from pos_app.db.tables import sale_payments
+from pos_app.db.tables import sale_payments, sale_taxes
 from stream_jobs.schema import SALE_COMPLETED, SALE_RETURNED
+from stream_jobs.taxes import TaxProblem, TaxRow, event_tax, tax_row
 
 CENT = Decimal("0.01")
 METHOD_MAX = 20
@@ -88,8 +89,8 @@ def payment_rows(
 ) -> list[PaymentRow]:
     """The payment rows of one valid sale or return event.
 
-    charged: what the stream job books for it (the sum of its sale lines, or of the
-    return's refunds); it is the amount of an unrecorded payment and of a refund.
+    charged: what the customer paid or got back as the stream job books it (its lines,
+    plus tax added on top); it is the amount of an unrecorded payment and of a refund.
     occurred_at: the event's time in UTC as the other tables store it."""
     kind = event["event_type"]
     local = date.fromisoformat(str(event["occurred_at"])[:10])
@@ -154,10 +155,11 @@ def payment_rows(
 
 
 class PaymentBook:
-    """What one micro-batch books: the payment rows of its new sales and returns."""
+    """What one micro-batch books: the payment and tax rows of its new sales and returns."""
 
     def __init__(self) -> None:
         self.rows: dict[str, list[PaymentRow]] = {}  # by event id
+        self.taxes: dict[str, TaxRow] = {}  # by event id, taxed events only
 
     @classmethod
     def of(
@@ -188,13 +190,16 @@ class PaymentBook:
         for event_id, record in list(new.items()):
             if record["event_type"] not in (SALE_COMPLETED, SALE_RETURNED):
                 continue
+            event = json.loads(record["value"])
+            when = occurred.get(event_id, "")
             try:
-                book.rows[event_id] = payment_rows(
-                    json.loads(record["value"]),
-                    charged=charged.get(event_id, Decimal(0)),
-                    occurred_at=occurred.get(event_id, ""),
-                )
-            except PaymentProblem as problem:
+                # What the customer paid or got back: the lines, and tax added on top.
+                tax = event_tax(event, charged.get(event_id, Decimal(0)))
+                book.rows[event_id] = payment_rows(event, charged=tax.total, occurred_at=when)
+                taxed = tax_row(event, tax, occurred_at=when)
+                if taxed is not None:
+                    book.taxes[event_id] = taxed
+            except (PaymentProblem, TaxProblem) as problem:
                 what = "sale" if record["event_type"] == SALE_COMPLETED else "return"
                 refused.append({**record, "reason": f"{what} {record['document_id']}: {problem}"})
                 del new[event_id]
@@ -210,4 +215,7 @@ class PaymentBook:
         ]
         if rows:
             conn.execute(insert(sale_payments), rows)
+        taxes = [asdict(row) for event_id, row in self.taxes.items() if event_id in applied]
+        if taxes:
+            conn.execute(insert(sale_taxes), taxes)
         return len(rows)

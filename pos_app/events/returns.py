@@ -10,7 +10,7 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pos_app.events.schemas import Money
+from pos_app.events.schemas import EventTax, Money
 
 SALE_RETURNED: Final = "sale.returned"
 
@@ -47,6 +47,9 @@ class SaleReturned(BaseModel):
     totals: ReturnTotals
     # Additive (still v1): how the refund was paid out; events without it were cash.
     refund_method: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    # Additive (still v1): the sale's tax on what comes back; totals.refund includes it
+    # when the tax was added on top.
+    tax: EventTax | None = Field(default=None, exclude_if=lambda v: v is None)
 
     def to_kafka(self) -> tuple[bytes, bytes]:
         return self.sale_id.encode(), self.model_dump_json().encode()

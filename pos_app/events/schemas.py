@@ -9,6 +9,8 @@ from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
+from pos_app.tax import TaxBreakdown
+
 SALE_COMPLETED: Final = "sale.completed"
 SCHEMA_VERSION: Final = 1
 
@@ -42,7 +44,9 @@ class EventTotals(BaseModel):
     items: int
     subtotal: Money
     discount: Money
-    total: Money
+    total: Money  # what the customer pays: the lines, plus the tax when it is added on top
+    # Additive (still v1): the commercial tax in (included) or on (added) the total.
+    tax: Money | None = Field(default=None, exclude_if=_absent)
 
     @classmethod
     def of(cls, lines: list[EventLine]) -> EventTotals:
@@ -54,6 +58,24 @@ class EventTotals(BaseModel):
             subtotal=total + discount,
             discount=discount,
             total=total,
+        )
+
+
+class EventTax(BaseModel):
+    """Additive (still v1): the shop's commercial tax as applied (pos_app/tax.py): once
+    per receipt, on what the lines charge (`base`), half up to the kyat."""
+
+    mode: Literal["included", "added"]
+    rate: Decimal  # percent
+    base: Money
+    amount: Money  # the tax
+
+    @classmethod
+    def of(cls, breakdown: TaxBreakdown) -> EventTax | None:
+        if breakdown.mode == "none":
+            return None
+        return cls(
+            mode=breakdown.mode, rate=breakdown.rate, base=breakdown.base, amount=breakdown.tax
         )
 
 
@@ -85,6 +107,7 @@ class SaleCompleted(BaseModel):
     # Additive (still v1): every tender of the sale. A split sale has two, and `payment`
     # then says method "split" with the whole amount (and the cash part's tendered/change).
     payments: list[EventPayment] | None = Field(default=None, exclude_if=_absent)
+    tax: EventTax | None = Field(default=None, exclude_if=_absent)
 
     def to_kafka(self) -> tuple[bytes, bytes]:
         """(key, value) for the sales topic: keyed by sale id, so a sale stays in order."""

@@ -49,5 +49,8 @@ class SaleDetail(BaseModel):
     total: Decimal
     # counter: as the counter recorded it (the outbox); pipeline: as the stream job stored it
     source: Literal["counter", "pipeline"]
+    # The sale's commercial tax, if any: a return refunds it the same way.
+    tax_mode: Literal["none", "included", "added"] = "none"
+    tax_rate: Decimal = Decimal(0)
     lines: list[SoldLine]
     return_ids: list[str]

@@ -22,9 +22,10 @@ from pos_app.auth.service import audit
 from pos_app.db.tables import outbox, sales
 from pos_app.events.outbox import enqueue, new_document_id
 from pos_app.events.returns import SALE_RETURNED, ReturnLine, ReturnTotals, SaleReturned
-from pos_app.events.schemas import SALE_COMPLETED
+from pos_app.events.schemas import SALE_COMPLETED, EventTax
 from pos_app.returns.schemas import ReturnIn, SaleDetail, SoldLine
 from pos_app.settings import Settings
+from pos_app.tax import tax_on
 
 
 class ReturnRejected(ValueError):
@@ -61,6 +62,8 @@ async def find_sale(
             source="counter",
             lines=[_sold(line, returned) for line in sale["lines"]],
             return_ids=return_ids,
+            tax_mode=(sale.get("tax") or {}).get("mode", "none"),
+            tax_rate=Decimal((sale.get("tax") or {}).get("rate", "0")),
         )
     return await _stored_sale(conn, sale_id, returned, return_ids, settings)
 
@@ -201,6 +204,8 @@ def _build_return(
             )
         )
     now = datetime.now(ZoneInfo(settings.shop_timezone))
+    # The sale's tax, on what comes back, by the same rule (once per return).
+    tax = tax_on(sum((line.line_total for line in lines), Decimal(0)), sale.tax_mode, sale.tax_rate)
     return SaleReturned(
         event_id=str(uuid.uuid4()),
         return_id=new_document_id("R", now),
@@ -213,8 +218,6 @@ def _build_return(
         reason=request.reason,
         refund_method=request.refund_method,
         lines=lines,
-        totals=ReturnTotals(
-            items=sum(line.quantity for line in lines),
-            refund=sum((line.line_total for line in lines), Decimal(0)),
-        ),
+        totals=ReturnTotals(items=sum(line.quantity for line in lines), refund=tax.total),
+        tax=EventTax.of(tax),
     )

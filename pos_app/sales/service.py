@@ -19,9 +19,10 @@ from pos_app.auth.service import audit
 from pos_app.catalog.service import products_by_sku
 from pos_app.db.tables import idempotency_keys
 from pos_app.events.outbox import enqueue, new_document_id
-from pos_app.events.schemas import EventLine, EventPayment, EventTotals, SaleCompleted
+from pos_app.events.schemas import EventLine, EventPayment, EventTax, EventTotals, SaleCompleted
 from pos_app.sales.schemas import PaymentIn, SaleIn
 from pos_app.settings import Settings
+from pos_app.tax import tax_on
 from pos_app.templating import kyat
 
 CENT = Decimal("0.01")
@@ -101,6 +102,9 @@ async def price_sale(
             )
         )
     totals = EventTotals.of(lines)
+    tax = tax_on(totals.total, settings.tax_mode, settings.tax_rate)
+    if tax.applies:
+        totals = totals.model_copy(update={"tax": tax.tax, "total": tax.total})
     payment, payments = _payments(sale, totals.total)
 
     now = now or datetime.now(ZoneInfo(settings.shop_timezone))
@@ -116,6 +120,7 @@ async def price_sale(
         totals=totals,
         payment=payment,
         payments=payments,
+        tax=EventTax.of(tax),
     )
 
 

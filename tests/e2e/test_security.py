@@ -88,6 +88,8 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("GET", "/api/v1/reports/today", None, "manager"),
     ("GET", "/api/v1/reports/payments", None, "manager"),
     ("GET", "/manager/payments", None, "manager"),
+    ("GET", "/api/v1/reports/tax", None, "manager"),
+    ("GET", "/manager/tax", None, "manager"),
     ("GET", "/api/v1/audit", None, "admin"),
     ("GET", "/api/v1/api-keys", None, "admin"),
     ("POST", "/api/v1/api-keys", {"name": "k", "scopes": ["stock:read"]}, "admin"),

@@ -1,5 +1,6 @@
-"""Money by payment method: `GET /api/v1/reports/payments` (JSON or CSV) and the
-manager's page, both from the payments the stream job books."""
+"""The till's reports, from what the stream job books: money by payment method
+(`GET /api/v1/reports/payments`) and commercial tax by month (`GET /api/v1/reports/tax`),
+JSON or CSV, and the manager's pages for both."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pos_app.reports.export import CSV_RESPONSE, csv_response, wants_csv
 from pos_app.reports.payments import PaymentsReport, payments_report
 from pos_app.reports.routes import Store, reports_api
 from pos_app.reports.service import Granularity
+from pos_app.reports.tax import TaxReport, tax_report
 from pos_app.templating import render_page
 
 router = APIRouter()
@@ -82,4 +84,51 @@ async def payments_page(
         "manager_payments.html",
         {"report": report, "principal": manager},
         settings=settings,
+    )
+
+
+@router.get(
+    "/api/v1/reports/tax",
+    response_model=TaxReport,
+    responses=CSV_RESPONSE,
+    tags=["reports"],
+    dependencies=reports_api,
+)
+async def get_tax(
+    request: Request,
+    conn: ConnectionDep,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    store: Store = None,
+) -> TaxReport | Response:
+    """Commercial tax per month and mode over the days from..to (inclusive): what the
+    lines charged, the tax, the net, taxed receipts and refunds (returns deducted), as
+    the pipeline booked it. `Accept: text/csv` for CSV."""
+    _check_range(date_from, date_to)
+    report = await tax_report(conn, start=date_from, end=date_to, store=store)
+    if wants_csv(request):
+        return csv_response(
+            ("period", "mode", "rate", "base", "tax", "net", "receipts", "refunds"),
+            (
+                (m.period, m.mode, m.rate, m.base, m.tax, m.net, m.receipts, m.refunds)
+                for m in report.months
+            ),
+            "tax-by-month.csv",
+        )
+    return report
+
+
+@router.get("/manager/tax", response_class=HTMLResponse, include_in_schema=False)
+async def tax_page(
+    request: Request,
+    conn: ConnectionDep,
+    settings: SettingsDep,
+    manager: ManagerDep,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+) -> HTMLResponse:
+    _check_range(date_from, date_to)
+    report = await tax_report(conn, start=date_from, end=date_to, store=settings.store_id)
+    return render_page(
+        request, "manager_tax.html", {"report": report, "principal": manager}, settings=settings
     )
