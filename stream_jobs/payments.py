@@ -17,9 +17,9 @@ from typing import Any, Literal
 
 from sqlalchemy.dialects.mysql import insert
 
-from pos_app.db.tables import sale_payments, sale_taxes
+from pos_app.db.tables import sale_payments, sale_totals
 from stream_jobs.schema import SALE_COMPLETED, SALE_RETURNED
-from stream_jobs.taxes import TaxProblem, TaxRow, event_tax, tax_row
+from stream_jobs.totals import TotalsProblem, TotalsRow, event_tax, totals_row
 
 CENT = Decimal("0.01")
 METHOD_MAX = 20
@@ -155,11 +155,12 @@ def payment_rows(
 
 
 class PaymentBook:
-    """What one micro-batch books: the payment and tax rows of its new sales and returns."""
+    """What one micro-batch books: the payment and totals rows of its new sales and
+    returns."""
 
     def __init__(self) -> None:
         self.rows: dict[str, list[PaymentRow]] = {}  # by event id
-        self.taxes: dict[str, TaxRow] = {}  # by event id, taxed events only
+        self.totals: dict[str, TotalsRow] = {}  # by event id
 
     @classmethod
     def of(
@@ -173,6 +174,7 @@ class PaymentBook:
         `new` to `refused` with the reason, before anything of it is written."""
         book = cls()
         charged: dict[str, Decimal] = {}
+        items: dict[str, int] = {}
         occurred: dict[str, str] = {}
         seen: set[str] = set()  # an event delivered twice in a batch has its lines twice
         for line in lines:
@@ -180,12 +182,14 @@ class PaymentBook:
                 continue
             seen.add(line["line_id"])
             charged[line["event_id"]] = charged.get(line["event_id"], Decimal(0)) + line["sales"]
+            items[line["event_id"]] = items.get(line["event_id"], 0) + line["quantity_sold"]
             occurred[line["event_id"]] = line["occurred_at"]
         for move in movements:
             if move["event_type"] != SALE_RETURNED or move["line_id"] in seen:
                 continue
             seen.add(move["line_id"])
             charged[move["event_id"]] = charged.get(move["event_id"], Decimal(0)) + move["amount"]
+            items[move["event_id"]] = items.get(move["event_id"], 0) + move["quantity"]
             occurred[move["event_id"]] = move["occurred_at"]
         for event_id, record in list(new.items()):
             if record["event_type"] not in (SALE_COMPLETED, SALE_RETURNED):
@@ -196,10 +200,10 @@ class PaymentBook:
                 # What the customer paid or got back: the lines, and tax added on top.
                 tax = event_tax(event, charged.get(event_id, Decimal(0)))
                 book.rows[event_id] = payment_rows(event, charged=tax.total, occurred_at=when)
-                taxed = tax_row(event, tax, occurred_at=when)
-                if taxed is not None:
-                    book.taxes[event_id] = taxed
-            except (PaymentProblem, TaxProblem) as problem:
+                book.totals[event_id] = totals_row(
+                    event, tax, items=items.get(event_id, 0), occurred_at=when
+                )
+            except (PaymentProblem, TotalsProblem) as problem:
                 what = "sale" if record["event_type"] == SALE_COMPLETED else "return"
                 refused.append({**record, "reason": f"{what} {record['document_id']}: {problem}"})
                 del new[event_id]
@@ -215,7 +219,7 @@ class PaymentBook:
         ]
         if rows:
             conn.execute(insert(sale_payments), rows)
-        taxes = [asdict(row) for event_id, row in self.taxes.items() if event_id in applied]
-        if taxes:
-            conn.execute(insert(sale_taxes), taxes)
+        totals = [asdict(row) for event_id, row in self.totals.items() if event_id in applied]
+        if totals:
+            conn.execute(insert(sale_totals), totals)
         return len(rows)

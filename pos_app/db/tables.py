@@ -151,10 +151,11 @@ sale_payments = Table(
     Index("ix_sale_payments_register_time", "register_id", "occurred_at"),
 )
 
-# The commercial tax of each taxed sale and return (stream_jobs/taxes.py), recomputed by
-# the stream job with pos_app/tax.py; a return's figures are negative.
-sale_taxes = Table(
-    "sale_taxes",
+# One row per sale and per return (stream_jobs/taxes.py): its totals, discount and
+# commercial tax, recomputed by the stream job with pos_app/tax.py; a return's negative.
+# The Z report and the tax report read it.
+sale_totals = Table(
+    "sale_totals",
     metadata,
     Column("document_id", String(40), primary_key=True),  # the sale or return id
     Column("sale_id", String(40), nullable=False),
@@ -162,15 +163,19 @@ sale_taxes = Table(
     Column("kind", String(10), nullable=False),  # sale | refund
     Column("store_id", STORE, nullable=False),
     Column("register_id", String(40), nullable=False),
-    Column("mode", String(10), nullable=False),  # included | added
-    Column("rate", DECIMAL(5, 2), nullable=False),  # percent
+    Column("cashier", String(60), nullable=False),
+    Column("items", Integer, nullable=False),
+    Column("discount", AMOUNT, nullable=False),  # line discounts given
     Column("base", AMOUNT, nullable=False),  # what the lines charge
+    Column("tax_mode", String(10), nullable=False),  # none | included | added
+    Column("tax_rate", DECIMAL(5, 2), nullable=False),  # percent
     Column("tax", AMOUNT, nullable=False),
     Column("net", AMOUNT, nullable=False),  # base less tax included in it
-    Column("tax_date", Date, nullable=False),  # shop-local
+    Column("total", AMOUNT, nullable=False),  # what the customer paid (or got back)
+    Column("doc_date", Date, nullable=False),  # shop-local
     Column("occurred_at", DATETIME(fsp=3), nullable=False),  # UTC
-    Index("ix_sale_taxes_store_date", "store_id", "tax_date"),
-    Index("ix_sale_taxes_register_time", "register_id", "occurred_at"),
+    Index("ix_sale_totals_store_date", "store_id", "doc_date"),
+    Index("ix_sale_totals_register_time", "register_id", "occurred_at"),
 )
 
 # Goods received and stock adjustments (`stock.received`, `stock.adjusted`), one row per

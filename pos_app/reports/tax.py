@@ -1,4 +1,4 @@
-"""The monthly commercial tax report, from the tax the stream job books (`sale_taxes`):
+"""The monthly commercial tax report, from the totals the stream job books (`sale_totals`):
 per month and tax mode, what the lines charged, the tax and the net, returns deducted."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from pos_app.db.tables import sale_taxes
+from pos_app.db.tables import sale_totals
 
 
 class TaxMonth(BaseModel):
@@ -35,21 +35,21 @@ class TaxReport(BaseModel):
 async def tax_report(
     conn: AsyncConnection, *, start: date | None, end: date | None, store: str | None
 ) -> TaxReport:
-    t = sale_taxes
-    year, month = func.year(t.c.tax_date), func.month(t.c.tax_date)
-    conditions = []
+    t = sale_totals
+    year, month = func.year(t.c.doc_date), func.month(t.c.doc_date)
+    conditions = [t.c.tax_mode != "none"]
     if store is not None:
         conditions.append(t.c.store_id == store)
     if start is not None:
-        conditions.append(t.c.tax_date >= start)
+        conditions.append(t.c.doc_date >= start)
     if end is not None:
-        conditions.append(t.c.tax_date <= end)
+        conditions.append(t.c.doc_date <= end)
     query = (
         select(
             year.label("y"),
             month.label("m"),
-            t.c.mode,
-            t.c.rate,
+            t.c.tax_mode.label("mode"),
+            t.c.tax_rate.label("rate"),
             func.sum(t.c.base).label("base"),
             func.sum(t.c.tax).label("tax"),
             func.sum(t.c.net).label("net"),
@@ -57,8 +57,8 @@ async def tax_report(
             func.sum(case((t.c.kind == "refund", 1), else_=0)).label("refunds"),
         )
         .where(*conditions)
-        .group_by(year, month, t.c.mode, t.c.rate)
-        .order_by(year, month, t.c.mode, t.c.rate)
+        .group_by(year, month, t.c.tax_mode, t.c.tax_rate)
+        .order_by(year, month, t.c.tax_mode, t.c.tax_rate)
     )
     months = [
         TaxMonth(

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, func, select
 
-from pos_app.db.tables import sale_taxes, sales
+from pos_app.db.tables import sale_totals, sales
 from pos_app.settings import Settings
 from tests.e2e.test_rebuild import wait_applied
 from tests.stack_fixtures import ChildProcess, log_in, running_app
@@ -107,16 +107,16 @@ def test_tax_is_exact_on_known_answers(
     ids = [s["sale_id"] for s in sold]
     with mysql.connect() as conn:
         booked = {
-            r.document_id: (r.kind, r.base, r.tax, r.net)
-            for r in conn.execute(select(sale_taxes).where(sale_taxes.c.sale_id.in_(ids)))
+            r.document_id: (r.kind, r.tax_mode, r.base, r.tax, r.net, r.total)
+            for r in conn.execute(select(sale_totals).where(sale_totals.c.sale_id.in_(ids)))
         }
         lines_total = conn.scalar(select(func.sum(sales.c.sales)).where(sales.c.sale_id.in_(ids)))
     expected = {}
-    for sale, (_, base, tax, _) in zip(sold, KNOWN[mode], strict=True):
+    for sale, (_, base, tax, total) in zip(sold, KNOWN[mode], strict=True):
         net = base - tax if mode == "included" else base
-        expected[sale["sale_id"]] = ("sale", base, tax, net)
+        expected[sale["sale_id"]] = ("sale", mode, base, tax, net, total)
     net0 = base0 - tax0 if mode == "included" else base0
-    expected[back.json()["return_id"]] = ("refund", -base0, -tax0, -net0)
+    expected[back.json()["return_id"]] = ("refund", mode, -base0, -tax0, -net0, -total0)
     assert booked == expected
     assert lines_total == sum(base for _, base, _, _ in KNOWN[mode])  # lines stay pre-tax
 
@@ -134,8 +134,8 @@ def test_tax_is_exact_on_known_answers(
     )
     with mysql.connect() as conn:
         grouped = conn.scalar(
-            select(func.sum(sale_taxes.c.tax)).where(
-                sale_taxes.c.mode == mode, sale_taxes.c.tax_date == day
+            select(func.sum(sale_totals.c.tax)).where(
+                sale_totals.c.tax_mode == mode, sale_totals.c.doc_date == day
             )
         )
     assert D(month["tax"]) == grouped

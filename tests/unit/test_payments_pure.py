@@ -94,6 +94,7 @@ def test_the_book_refuses_a_sale_with_a_bad_payment_and_counts_lines_once() -> N
         "line_id": f"{good['sale_id']}:1",
         "event_id": good["event_id"],
         "sales": Decimal(90000),
+        "quantity_sold": 2,
         "occurred_at": UTC_TIME,
     }
     refused: list[dict[str, Any]] = []

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from pos_app.tax import tax_on
-from stream_jobs.taxes import TaxProblem, event_tax, tax_row
+from stream_jobs.totals import TotalsProblem, event_tax, line_discounts, totals_row
 from tests.factories import return_event, sale_event
 
 D = Decimal
@@ -64,24 +64,44 @@ def test_no_tax_and_other_rates() -> None:
 def test_the_stream_job_recomputes_the_events_tax_and_signs_refunds() -> None:
     sale = sale_event([("TKP-BLK-M", 1, "12350")])
     sale["tax"] = {"mode": "added", "rate": "5", "base": "12350", "amount": "9999"}
+    sale["lines"][0] |= {"list_price": "13000", "discount": "650", "discount_percent": "5"}
     tax = event_tax(sale, D(12350))
     assert (tax.tax, tax.total) == (D(618), D(12968))  # the event's 9999 is not trusted
-    row = tax_row(sale, tax, occurred_at="2026-11-28 03:45:00.000")
-    assert row is not None and (row.kind, row.base, row.tax, row.net) == (
+    row = totals_row(sale, tax, items=1, occurred_at="2026-11-28 03:45:00.000")
+    assert (row.kind, row.items, row.discount, row.base, row.tax, row.net, row.total) == (
         "sale",
+        1,
+        D(650),
         D(12350),
         D(618),
         D(12350),
+        D(12968),
     )
-    back = return_event(sale["sale_id"], [(1, "TKP-BLK-M", 1, "12350")])
+    back = return_event(sale["sale_id"], [(1, "TKP-BLK-M", 1, "10000")])
     back["tax"] = {"mode": "included", "rate": "5"}
-    refund = tax_row(back, event_tax(back, D(10000)), occurred_at="")
-    assert refund is not None and (refund.kind, refund.tax, refund.net) == (
+    refund = totals_row(back, event_tax(back, D(10000)), items=1, occurred_at="")
+    assert (refund.kind, refund.items, refund.tax, refund.net, refund.total) == (
         "refund",
+        -1,
         D(-476),
         D(-9524),
+        D(-10000),
     )
-    assert tax_row(sale_event([("X", 1, "5")]), tax_on(D(5), "none", D(0)), occurred_at="") is None
+    plain = sale_event([("X", 2, "5")])
+    untaxed = totals_row(plain, event_tax(plain, D(10)), items=2, occurred_at="")
+    assert (untaxed.tax_mode, untaxed.tax, untaxed.total, untaxed.discount) == (
+        "none",
+        0,
+        D(10),
+        0,
+    )
+
+
+def test_a_bad_discount_is_named() -> None:
+    sale = sale_event([("X", 1, "5")])
+    sale["lines"][0]["discount"] = "some"
+    with pytest.raises(TotalsProblem, match="line 1: discount must be a decimal string"):
+        line_discounts(sale)
 
 
 @pytest.mark.parametrize(
@@ -98,5 +118,5 @@ def test_the_stream_job_recomputes_the_events_tax_and_signs_refunds() -> None:
 def test_an_unusable_tax_says_why(stated: object, problem: str) -> None:
     sale = sale_event([("TKP-BLK-M", 1, "100")])
     sale["tax"] = stated
-    with pytest.raises(TaxProblem, match=problem):
+    with pytest.raises(TotalsProblem, match=problem):
         event_tax(sale, D(100))
