@@ -32,6 +32,7 @@ from pos_app.sales import routes as sales_routes
 from pos_app.security.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from pos_app.settings import REPO_ROOT, Settings, get_settings
 from pos_app.templating import templates
+from pos_app.till import routes as shift_routes
 
 # A sale of 100 lines is about 6 KiB of JSON; nothing we accept comes near this.
 MAX_BODY_BYTES = 256 * 1024
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pipeline_routes,
         reports_routes,
         till_routes,
+        shift_routes,
         planning_routes,
         counter_routes,
     )

@@ -43,11 +43,13 @@ def age(seconds: float | None) -> str:
 # The top bar's pages, each with the role it needs: a person sees only what opens.
 NAV_PAGES = [
     ("/", "Counter", Role.cashier),
+    ("/counter/shift", "Shift", Role.cashier),
     ("/manager/today", "Today", Role.manager),
     ("/manager/dashboard", "Sales", Role.manager),
     ("/manager/top-products", "Top products", Role.manager),
     ("/manager/payments", "Payments", Role.manager),
     ("/manager/tax", "Tax", Role.manager),
+    ("/manager/shifts", "Shifts", Role.manager),
     ("/manager/low-stock", "Low stock", Role.manager),
     ("/manager/refill-plan", "Refill plan", Role.manager),
     ("/manager/stock-movements", "Receive", Role.manager),

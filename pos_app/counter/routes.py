@@ -39,6 +39,7 @@ from pos_app.sales.service import (
 from pos_app.security import csrf
 from pos_app.settings import Settings
 from pos_app.templating import kyat, render_page, templates
+from pos_app.till.service import current_shift
 
 router = APIRouter(include_in_schema=False)
 PAYMENT_METHODS = {
@@ -397,6 +398,18 @@ async def pay(
     if not cart.lines:
         return await _cart_panel(
             request, conn, settings, cashier, error="the cart is empty: add a product first"
+        )
+    # The counter takes money only during a shift, so every sale is in some Z report.
+    if (
+        await current_shift(conn, store_id=settings.store_id, register_id=settings.register_id)
+        is None
+    ):
+        return await _cart_panel(
+            request,
+            conn,
+            settings,
+            cashier,
+            error="no shift is open at this register: open one (Shift)",
         )
     lines = [SaleLineIn(**line.model_dump()) for line in cart.lines]
     try:

@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from pos_app.auth.cli import create_user_sync
 from pos_app.db.engine import make_sync_engine
 from pos_app.settings import REPO_ROOT, Settings
+from pos_app.till.service import ensure_shift_open_sync
 from tests.stack_fixtures import (
     ChildProcess,
     log_in,
@@ -82,8 +83,16 @@ def browser(settings: Settings) -> Iterator[Browser]:
 SignedIn = Callable[..., Page]
 
 
+@pytest.fixture(scope="package")
+def open_shift(settings: Settings) -> None:
+    """A shift open at the app's register: the counter takes payment only during one."""
+    ensure_shift_open_sync(settings, cashier="tests")
+
+
 @pytest.fixture
-def signed_in(browser: Browser, app_url: str, settings: Settings) -> Iterator[SignedIn]:
+def signed_in(
+    browser: Browser, app_url: str, settings: Settings, open_shift: None
+) -> Iterator[SignedIn]:
     """signed_in(role="cashier", size="desktop") -> a page on the counter, signed in as a
     new user of that role (each test has its own cashier, so its own cart)."""
     contexts = []
