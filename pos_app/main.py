@@ -17,6 +17,7 @@ from pos_app.alerts import routes as alert_routes
 from pos_app.auth import routes as auth_routes
 from pos_app.auth.deps import LoginRequired, login_required_handler
 from pos_app.catalog import routes as catalog_routes
+from pos_app.counter import receipt_routes
 from pos_app.counter import routes as counter_routes
 from pos_app.db.engine import make_async_engine
 from pos_app.errors import install_error_handlers
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         shift_routes,
         planning_routes,
         counter_routes,
+        receipt_routes,
     )
     for module in routers:
         app.include_router(module.router)

@@ -21,6 +21,7 @@ from pos_app.alerts.service import list_alerts
 from pos_app.auth.deps import CashierDep, Principal
 from pos_app.catalog.service import Product, list_products, products_by_sku
 from pos_app.counter import cart as carts
+from pos_app.counter.receipt_routes import receipt_extras
 from pos_app.counter.receipts import find_sale, todays_sales
 from pos_app.db.tables import products
 from pos_app.deps import ConnectionDep, RelayDep, SettingsDep
@@ -438,7 +439,12 @@ async def pay(
     return templates.TemplateResponse(
         request,
         "_paid.html",
-        {"sale": recorded.event, "settings": settings, "methods": PAYMENT_METHODS},
+        {
+            "sale": recorded.event,
+            "settings": settings,
+            "methods": PAYMENT_METHODS,
+            **receipt_extras(request, settings, recorded.event.sale_id),
+        },
         status_code=201,
     )
 
@@ -491,7 +497,13 @@ async def receipt_page(
     sale = await find_sale(conn, sale_id, settings=settings)
     if sale is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no sale {sale_id} at this store")
-    context = {"sale": sale, "cashier": cashier, "methods": PAYMENT_METHODS, "reprint": True}
+    context = {
+        "sale": sale,
+        "cashier": cashier,
+        "methods": PAYMENT_METHODS,
+        "reprint": True,
+        **receipt_extras(request, settings, sale_id),
+    }
     return render_page(request, "receipt.html", context, settings=settings)
 
 

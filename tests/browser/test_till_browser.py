@@ -22,6 +22,7 @@ from pos_app.db.engine import make_sync_engine
 from pos_app.db.tables import sale_payments, sale_totals
 from pos_app.settings import Settings
 from tests.browser.conftest import screenshot
+from tests.code128 import decode, modules_of
 from tests.stack_fixtures import (
     log_in,
     running_app,
@@ -125,6 +126,14 @@ def test_a_day_at_the_till_balances_with_the_reports(
 
     cash_sale = ring_up(page, CASH_SALE[0], {"tendered": "20000"})
     expect(page.locator("#receipt-change")).to_have_text("4,000 Ks")
+    code = page.locator("#sale-code svg")
+    expect(code).to_be_visible()
+    # What a scanner reads off the printed receipt: the bars, decoded.
+    scanned = decode(modules_of(code.evaluate("svg => svg.outerHTML")))
+    assert scanned == cash_sale
+    screenshot(page, "receipt-code", selector="#receipt")
+    link = page.locator("#receipt-link").get_attribute("href")
+    assert link and "/r/" in link
     wallet_sale = ring_up(page, WALLET_SALE[0], {"reference": "KBZ-778899"}, method="kbzpay")
     expect(page.locator("#receipt .payment-ref")).to_have_text("KBZ-778899")
     split_sale = ring_up(
@@ -133,8 +142,18 @@ def test_a_day_at_the_till_balances_with_the_reports(
         {"split_method": "kbzpay", "split_amount": "20000", "tendered": "10000"},
     )
 
-    # A return of the cash sale, refunded in cash.
-    page.goto(f"/counter/returns?sale_id={cash_sale}")
+    # Anyone with the receipt link sees the receipt, without signing in.
+    with httpx.Client(timeout=15) as stranger:
+        shared = stranger.get(link)
+        assert shared.status_code == 200 and cash_sale in shared.text
+        assert stranger.get(link[:-3] + "abc").status_code == 404
+
+    # A return of the cash sale, found by scanning its receipt (the scanner types the
+    # code and Enter), refunded in cash.
+    page.goto("/counter/returns")
+    page.locator("#return-sale-id").press_sequentially(scanned)
+    page.locator("#return-sale-id").press("Enter")
+    expect(page.locator("#return-form")).to_contain_text(cash_sale)
     page.locator('input[name="qty_1"]').fill("1")
     page.locator("#return-reason").fill("too short")
     page.locator("#refund-method").select_option("cash")

@@ -96,6 +96,7 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("POST", "/counter/shift/close", {"note_50": "x"}, "cashier"),
     ("GET", "/counter/shifts/0/report", None, "cashier"),
     ("GET", "/manager/shifts", None, "manager"),
+    ("GET", "/r/NOSALE.1.0", None, "public"),
     ("GET", "/api/v1/audit", None, "admin"),
     ("GET", "/api/v1/api-keys", None, "admin"),
     ("POST", "/api/v1/api-keys", {"name": "k", "scopes": ["stock:read"]}, "admin"),
