@@ -293,7 +293,7 @@ async def shift_report(conn: AsyncConnection, shift: Shift, *, sales_topic: str)
         await conn.execute(
             select(
                 func.coalesce(func.sum(_when(t.c.kind == "sale", 1)), 0).label("receipts"),
-                func.coalesce(func.sum(t.c.items), 0).label("items"),
+                func.coalesce(func.sum(t.c["items"]), 0).label("items"),
                 func.coalesce(func.sum(_when(t.c.kind == "sale", t.c.total)), 0).label("sales"),
                 func.coalesce(-func.sum(_when(t.c.kind == "refund", t.c.total)), 0).label(
                     "returns"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
@@ -46,7 +47,10 @@ CASH_SALE, WALLET_SALE, SPLIT_SALE = (
 def till_shop(
     settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Settings, str]]:
-    shop = scratch_shop(settings, "till").model_copy(
+    # In a thread of its own: making a shop runs asyncio, and Playwright's loop runs here.
+    with ThreadPoolExecutor(1) as pool:
+        made = pool.submit(scratch_shop, settings, "till").result()
+    shop = made.model_copy(
         update={"stream_checkpoint_dir": str(tmp_path_factory.mktemp("till-checkpoints"))}
     )
     logs = tmp_path_factory.mktemp("till-logs")
