@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import re
 import time
 
 from barcode import Code128
@@ -30,8 +31,12 @@ def sale_barcode_svg(sale_id: str) -> Markup:
     out = io.BytesIO()
     Code128(sale_id, writer=SVGWriter()).write(out, options=BARCODE_OPTIONS)
     svg = out.getvalue().decode()
-    # Inline in the page: drop the XML declaration and doctype before <svg.
-    return Markup(svg[svg.index("<svg") :])  # drawn here from a stored sale id
+    svg = svg[svg.index("<svg") :]  # inline in the page: no XML declaration or doctype
+    # The pages' Content-Security-Policy refuses inline style attributes: fills become
+    # presentation attributes, and the caption (the id is printed under it) goes.
+    svg = re.sub(r'style="fill:(\w+);?"', r'fill="\1"', svg)
+    svg = re.sub(r"<text[^>]*>.*?</text>", "", svg, flags=re.S)
+    return Markup(svg)  # drawn here from a stored sale id
 
 
 def _signature(secret: str, sale_id: str, expires: int) -> str:

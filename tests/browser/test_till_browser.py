@@ -185,11 +185,6 @@ def test_a_day_at_the_till_balances_with_the_reports(
             reference = conn.scalar(
                 select(sale_payments.c.reference).where(sale_payments.c.sale_id == wallet_sale)
             )
-            audited = conn.execute(
-                text(
-                    "SELECT action, details FROM audit_log WHERE action LIKE 'shift.%' ORDER BY id"
-                )
-            ).all()
     finally:
         engine.dispose()
     assert reference == "KBZ-778899"
@@ -200,7 +195,7 @@ def test_a_day_at_the_till_balances_with_the_reports(
     expect(page.locator("#z-expected")).to_have_text("103,000 Ks")
     page.locator("#note-10000").fill("10")
     page.locator("#note-1000").fill("1")
-    screenshot(page, "shift-close")
+    screenshot(page, "shift-close", selector="main")
     page.locator("#close-submit").click()
     report = page.locator("#shift-report")
     expect(report).to_have_attribute("data-kind", "Z")
@@ -257,6 +252,16 @@ def test_a_day_at_the_till_balances_with_the_reports(
     assert money(z["discounts"]) == 0
 
     # Audited: the shift opened, the petty cash with its reason, the close with the count.
+    engine = make_sync_engine(shop)
+    try:
+        with engine.connect() as conn:
+            audited = conn.execute(
+                text(
+                    "SELECT action, details FROM audit_log WHERE action LIKE 'shift.%' ORDER BY id"
+                )
+            ).all()
+    finally:
+        engine.dispose()
     assert [a for a, _ in audited] == ["shift.opened", "shift.cash_out", "shift.closed"]
     assert "tea for the shop" in audited[1][1] and "101000" in audited[2][1]
 
