@@ -55,6 +55,8 @@ def replay(
 ) -> Figures:
     """Replay the year through a fresh scratch shop; return the figures (and print them)."""
     report = kaggle.read_dir(folder)
+    if report.failed:
+        raise SystemExit("cannot replay: " + "; ".join(report.failed))
     events = kaggle.sale_events(report.lines, store_id=STORE)
     settings = bench_settings(**({"spark_master": master} if master else {}))
     save_products(

@@ -63,6 +63,13 @@ def cmd_seed(args: argparse.Namespace) -> int:
     from pos_app.catalog.seed import load_catalog_csv
 
     settings = get_settings()
+    if settings.environment == "production":
+        # Made-up sales and demo passwords must never land in a real shop's books.
+        print(
+            "seed demo refused: POS_ENVIRONMENT is production; demo data is for a local try-out",
+            file=sys.stderr,
+        )
+        return 2
     path = Path(args.file) if args.file else REPO_ROOT / "data" / "demo_catalog.csv"
     added, updated = load_catalog_csv(settings, path)
     print(f"catalog from {path.name}: {added} products added, {updated} updated")
@@ -103,8 +110,6 @@ def _seed_history(settings: Settings, catalog_path: Path, *, years: int) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     import asyncio
 
-    from pymongo import AsyncMongoClient
-
     from pos_app.db.engine import make_async_engine
     from pos_app.planning.service import compute_plan
 
@@ -113,18 +118,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         engine = make_async_engine(settings)
-        mongo: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(settings.mongo_url)
         try:
             async with engine.connect() as conn:
                 plan = await compute_plan(
-                    conn,
-                    mongo[settings.mongo_database],
-                    store_id=store,
-                    today=settings.today(),
-                    months=args.months,
+                    conn, store_id=store, today=settings.today(), months=args.months
                 )
         finally:
-            await mongo.close()
             await engine.dispose()
         orders = [r for r in plan.rows if r.suggested_order > 0]
         print(
@@ -184,17 +183,40 @@ def cmd_import(args: argparse.Namespace) -> int:
     import asyncio
 
     from pos_app.imports import kaggle
+    from pos_app.imports.csvfile import UnreadableFile
     from pos_app.imports.load import publish, save_products
 
     settings = get_settings()
-    report = kaggle.read_dir(Path(args.dir))
+    try:
+        report = kaggle.read_dir(Path(args.dir))
+        stock = kaggle.read_stock_file(Path(args.stock)) if args.stock else {}
+    except UnreadableFile as error:
+        print(f"import failed, nothing imported: {error}", file=sys.stderr)
+        return 1
     for problem in report.problems[: args.show_problems]:
-        print(f"skipped: {problem}", file=sys.stderr)
+        print(f"row dropped: {problem}", file=sys.stderr)
     if len(report.problems) > args.show_problems:
         print(f"... and {len(report.problems) - args.show_problems} more", file=sys.stderr)
+    for summary in report.read:
+        encoding = f" (read as {summary.encoding})" if summary.encoding != "utf-8" else ""
+        print(
+            f"{summary.name}{encoding}: {summary.rows_read:,} rows read, "
+            f"{summary.kept:,} kept"
+            + "".join(f", {count:,} {reason}" for reason, count in sorted(summary.dropped.items()))
+        )
+    for failure in report.failed:
+        print(f"file not imported: {failure}", file=sys.stderr)
+    if report.failed and not args.skip_bad_files:
+        print(
+            f"import failed, nothing imported: {len(report.failed)} file(s) cannot be read; "
+            "fix or remove them, or pass --skip-bad-files to import the others",
+            file=sys.stderr,
+        )
+        return 1
     events = kaggle.sale_events(report.lines, store_id=args.store, timezone=args.timezone)
-    stock = kaggle.read_stock_file(Path(args.stock)) if args.stock else {}
-    print(f"files: {report.files}, rows read: {report.rows_read:,}")
+    print(
+        f"files: {report.files} read, {len(report.failed)} skipped; rows read: {report.rows_read:,}"
+    )
     for reason, count in sorted(report.dropped.items()):
         print(f"  dropped, {reason}: {count:,}")
     print(
@@ -208,7 +230,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     added, updated = save_products(
         settings, found, store_id=args.store, category=args.category, stock=stock
     )
-    print(f"catalog: {added} products added, {updated} updated")
+    print(f"catalog: {added} products added, {updated} updated, sold at store {args.store}")
     seconds = asyncio.run(publish(settings, events, rate=None if args.max else args.rate))
     print(f"published {len(events):,} sales ({len(report.lines):,} lines) in {seconds:.1f} s")
     return 0
@@ -337,7 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("revision", nargs="?", default="head")
     db.set_defaults(func=cmd_db)
 
-    seed = sub.add_parser("seed", help="load a catalog with opening stock")
+    seed = sub.add_parser(
+        "seed", help="the demo shop: catalogue, users and sales history (refused in production)"
+    )
     seed.add_argument("what", choices=["demo"])
     seed.add_argument("--file", help="a catalog CSV (default: data/demo_catalog.csv)")
     seed.add_argument(
@@ -378,6 +402,11 @@ def build_parser() -> argparse.ArgumentParser:
     pace.add_argument("--rate", type=float, help="sales per second (the seed streamed 1/s)")
     pace.add_argument("--max", action="store_true", help="as fast as possible (the default)")
     imports.add_argument("--dry-run", action="store_true", help="read and clean only")
+    imports.add_argument(
+        "--skip-bad-files",
+        action="store_true",
+        help="import the readable files when some cannot be read (default: import nothing)",
+    )
     imports.add_argument(
         "--show-problems",
         type=int,

@@ -6,7 +6,6 @@ has never stocked, so seeding again never resets what the stream job counted.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -16,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects.mysql import insert
 
 from pos_app.db.engine import make_sync_engine
-from pos_app.db.tables import products, stocks
+from pos_app.db.tables import product_stores, products, stocks
+from pos_app.imports.csvfile import UnreadableFile, clean_header, read_csv
 from pos_app.settings import Settings
 
 COLUMNS = (
@@ -66,38 +66,48 @@ class CatalogRow:
 def parse_catalog(path: Path) -> list[CatalogRow]:
     """Parse and check every row; errors name the line."""
     rows: list[CatalogRow] = []
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = set(COLUMNS) - set(reader.fieldnames or ())
-        if missing:
-            raise CatalogError(f"{path.name}: missing columns {', '.join(sorted(missing))}")
-        for record in reader:
-            line = reader.line_num
-            try:
-                price = Decimal(record["unit_price"])
-                reorder, opening = int(record["reorder_point"]), int(record["opening_stock"])
-            except (InvalidOperation, ValueError) as error:
-                raise CatalogError(f"{path.name} line {line}: {error}") from None
-            if not record["sku"] or price <= 0 or reorder < 0 or opening < 0:
-                raise CatalogError(f"{path.name} line {line}: empty SKU or negative number")
-            # The barcode column is optional: a SKU without one gets its in-store EAN-13.
-            barcode = (record.get("barcode") or "").strip() or ean13_for_sku(record["sku"].strip())
-            if not (barcode.isdigit() and 8 <= len(barcode) <= 14):
-                raise CatalogError(f"{path.name} line {line}: barcode must be 8 to 14 digits")
-            rows.append(
-                CatalogRow(
-                    sku=record["sku"].strip(),
-                    name=record["name"].strip(),
-                    name_my=record["name_my"].strip() or None,
-                    category=record["category"].strip(),
-                    size=record["size"].strip() or None,
-                    colour=record["colour"].strip() or None,
-                    unit_price=price,
-                    reorder_point=reorder,
-                    opening_stock=opening,
-                    barcode=barcode,
-                )
+    try:
+        lines = read_csv(path).rows()
+    except UnreadableFile as error:
+        raise CatalogError(str(error)) from None
+    _, header = next(lines, (1, []))
+    fieldnames = clean_header(header)
+    missing = set(COLUMNS) - set(fieldnames)
+    if missing:
+        raise CatalogError(f"{path.name}: missing columns {', '.join(sorted(missing))}")
+    for line, cells in lines:
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(fieldnames):
+            raise CatalogError(
+                f"{path.name} line {line}: expected {len(fieldnames)} fields, found {len(cells)}"
             )
+        record = dict(zip(fieldnames, cells, strict=True))
+        try:
+            price = Decimal(record["unit_price"])
+            reorder, opening = int(record["reorder_point"]), int(record["opening_stock"])
+        except (InvalidOperation, ValueError) as error:
+            raise CatalogError(f"{path.name} line {line}: {error}") from None
+        if not record["sku"] or price <= 0 or reorder < 0 or opening < 0:
+            raise CatalogError(f"{path.name} line {line}: empty SKU or negative number")
+        # The barcode column is optional: a SKU without one gets its in-store EAN-13.
+        barcode = (record.get("barcode") or "").strip() or ean13_for_sku(record["sku"].strip())
+        if not (barcode.isdigit() and 8 <= len(barcode) <= 14):
+            raise CatalogError(f"{path.name} line {line}: barcode must be 8 to 14 digits")
+        rows.append(
+            CatalogRow(
+                sku=record["sku"].strip(),
+                name=record["name"].strip(),
+                name_my=record["name_my"].strip() or None,
+                category=record["category"].strip(),
+                size=record["size"].strip() or None,
+                colour=record["colour"].strip() or None,
+                unit_price=price,
+                reorder_point=reorder,
+                opening_stock=opening,
+                barcode=barcode,
+            )
+        )
     return rows
 
 
@@ -106,7 +116,8 @@ def load_catalog_csv(settings: Settings, path: Path) -> tuple[int, int]:
 
 
 def save_catalog(settings: Settings, rows: list[CatalogRow], *, store_id: str) -> tuple[int, int]:
-    """Upsert the products; give the store a stock row for each product it never had.
+    """Upsert the products, sold at `store_id` (and wherever they were already sold); give
+    the store a stock row for each product it never had.
     Returns (products added, products updated)."""
     engine = make_sync_engine(settings)
     try:
@@ -121,6 +132,11 @@ def save_catalog(settings: Settings, rows: list[CatalogRow], *, store_id: str) -
                         if c not in ("sku", "opening_stock")
                     }
                 )
+            )
+            conn.execute(
+                insert(product_stores)
+                .prefix_with("IGNORE")
+                .values([{"store_id": store_id, "sku": row.sku} for row in rows])
             )
             conn.execute(
                 insert(stocks)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.alerts.service import list_alerts
 from pos_app.auth.deps import CashierDep, Principal
-from pos_app.catalog.service import Product, list_products, products_by_sku
+from pos_app.catalog.service import Product, list_products, products_by_sku, sold_at
 from pos_app.counter import cart as carts
 from pos_app.counter.receipt_routes import receipt_extras
 from pos_app.counter.receipts import find_sale, todays_sales
@@ -82,7 +82,7 @@ async def _stock(conn: AsyncConnection, settings: Settings) -> dict[str, StockLe
 async def counter_page(
     request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
 ) -> HTMLResponse:
-    catalog = await list_products(conn)
+    catalog = await list_products(conn, store_id=settings.store_id)
     stock = await _stock(conn, settings)
     context = {
         "families": variant_families(catalog),
@@ -161,7 +161,7 @@ def _money(text: str, what: str) -> Decimal:
     return value
 
 
-async def _find_product(conn: AsyncConnection, code: str) -> Product:
+async def _find_product(conn: AsyncConnection, code: str, *, store_id: str) -> Product:
     """A scanned barcode, a typed SKU, or a search that matches exactly one product."""
     if not code:
         raise carts.CartError("type or scan a barcode, SKU or product name")
@@ -170,6 +170,7 @@ async def _find_product(conn: AsyncConnection, code: str) -> Product:
             await conn.execute(
                 select(products.c.sku).where(
                     products.c.active.is_(True),
+                    sold_at(store_id),
                     or_(products.c.barcode == code, products.c.sku == code.upper()),
                 )
             )
@@ -185,6 +186,7 @@ async def _find_product(conn: AsyncConnection, code: str) -> Product:
                     select(products.c.sku)
                     .where(
                         products.c.active.is_(True),
+                        sold_at(store_id),
                         or_(
                             func.lower(products.c.name).like(pattern),
                             products.c.name_my.like(pattern),
@@ -200,7 +202,7 @@ async def _find_product(conn: AsyncConnection, code: str) -> Product:
                 f"unknown barcode or SKU {code!r}: {found} matches it; pick a tile"
             )
         exact = matches[0]
-    return (await products_by_sku(conn, [exact]))[exact]
+    return (await products_by_sku(conn, [exact], store_id=store_id))[exact]
 
 
 async def _change_cart(
@@ -223,7 +225,7 @@ async def scan(
     request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
 ) -> HTMLResponse:
     async def add(cart: carts.Cart, form: dict[str, str]) -> str:
-        product = await _find_product(conn, form.get("code", ""))
+        product = await _find_product(conn, form.get("code", ""), store_id=settings.store_id)
         cart.add(product.sku)
         return f"Added {product.name}"
 
@@ -236,7 +238,7 @@ async def add_to_cart(
 ) -> HTMLResponse:
     async def add(cart: carts.Cart, form: dict[str, str]) -> str:
         sku = form.get("sku", "")
-        found = await products_by_sku(conn, [sku])
+        found = await products_by_sku(conn, [sku], store_id=settings.store_id)
         if sku not in found or not found[sku].active:
             raise carts.CartError(f"unknown SKU {sku!r}")
         cart.add(sku)

@@ -59,6 +59,15 @@ products = Table(
     Index("ux_products_barcode", "barcode", unique=True),
 )
 
+# The stores a product is sold at: the counter, its search and a sale of a store see only
+# these (a store's imported history must not put its products on another store's counter).
+product_stores = Table(
+    "product_stores",
+    metadata,
+    Column("store_id", STORE, primary_key=True),
+    Column("sku", SKU, ForeignKey("products.sku"), primary_key=True),
+)
+
 # Stock per store and SKU, kept by the stream job. stock_quantity is the opening stock;
 # on_hand = stock_quantity + total_received - total_sold + total_returned + total_adjusted.
 stocks = Table(

@@ -15,7 +15,6 @@ changes nothing.
 
 from __future__ import annotations
 
-import csv
 import re
 import uuid
 from collections import Counter
@@ -27,6 +26,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pos_app.events.schemas import EventLine, EventPayment, EventTotals, SaleCompleted
+from pos_app.imports.csvfile import UnreadableFile, clean_header, read_csv
 
 HEADER = ["Order ID", "Product", "Quantity Ordered", "Price Each", "Order Date", "Purchase Address"]
 DATE_FORMAT = "%m/%d/%y %H:%M"
@@ -45,12 +45,34 @@ class KaggleLine:
 
 
 @dataclass
-class ImportReport:
-    files: int = 0
+class FileSummary:
+    """What one file gave: rows read, rows kept and rows dropped by reason."""
+
+    name: str
+    encoding: str
     rows_read: int = 0
+    kept: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
-    problems: list[str] = field(default_factory=list)  # "file line N: why"
+
+
+@dataclass
+class ImportReport:
+    read: list[FileSummary] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # "file: why", for files not imported
+    problems: list[str] = field(default_factory=list)  # "file line N: why", rows dropped
     lines: list[KaggleLine] = field(default_factory=list)
+
+    @property
+    def files(self) -> int:
+        return len(self.read)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(summary.rows_read for summary in self.read)
+
+    @property
+    def dropped(self) -> Counter[str]:
+        return sum((summary.dropped for summary in self.read), Counter())
 
     @property
     def sales(self) -> int:
@@ -62,37 +84,62 @@ def sku_for(product: str) -> str:
     return re.sub(r"[^A-Z0-9]+", "-", product.upper()).strip("-")[:40]
 
 
+def sales_files(folder: Path) -> list[Path]:
+    """The monthly sales files of a folder, in name order (the stock file is not one)."""
+    if not folder.is_dir():
+        raise UnreadableFile(f"{folder}: not a folder")
+    found = sorted(
+        path
+        for path in folder.iterdir()
+        if path.suffix.lower() == ".csv" and not path.name.lower().startswith("stock")
+    )
+    if not found:
+        raise UnreadableFile(f"{folder}: no .csv sales files in it")
+    return found
+
+
 def read_dir(folder: Path) -> ImportReport:
-    """Read and clean every Sales_*.csv of folder (in name order)."""
+    """Read and clean every sales CSV of folder. A file that cannot be read at all (not
+    text, or a header that is not the Kaggle one) is listed in `failed` and adds nothing."""
     report = ImportReport()
     seen: set[tuple[str, ...]] = set()
-    for path in sorted(folder.glob("*.csv")):
-        if path.name.lower().startswith("stock"):
+    for path in sales_files(folder):
+        try:
+            content = read_csv(path)
+            rows = content.rows()
+            first = next(rows, None)
+            if first is None or clean_header(first[1]) != HEADER:
+                found = "an empty file" if first is None else first[1]
+                raise UnreadableFile(f"{path.name} line 1: not the Kaggle header, found {found}")
+            summary = FileSummary(path.name, content.encoding)
+            kept_before = len(report.lines)
+            for line, row in rows:
+                summary.rows_read += 1
+                _take(report, summary, seen, tuple(row), line)
+        except UnreadableFile as error:
+            report.failed.append(str(error))
             continue
-        report.files += 1
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if header != HEADER:
-                report.problems.append(f"{path.name} line 1: unexpected header {header}")
-                continue
-            for row in reader:
-                report.rows_read += 1
-                _take(report, seen, tuple(row), path.name, reader.line_num)
+        summary.kept = len(report.lines) - kept_before
+        report.read.append(summary)
     return report
 
 
 def _take(
-    report: ImportReport, seen: set[tuple[str, ...]], row: tuple[str, ...], file: str, line: int
+    report: ImportReport,
+    summary: FileSummary,
+    seen: set[tuple[str, ...]],
+    row: tuple[str, ...],
+    line: int,
 ) -> None:
+    file = summary.name
     if not any(cell.strip() for cell in row):
-        report.dropped["empty row"] += 1
+        summary.dropped["empty row"] += 1
         return
     if list(row) == HEADER:
-        report.dropped["repeated header"] += 1
+        summary.dropped["repeated header"] += 1
         return
     if row in seen:
-        report.dropped["exact duplicate"] += 1
+        summary.dropped["exact duplicate"] += 1
         return
     seen.add(row)
     problem = None
@@ -109,7 +156,7 @@ def _take(
             )
             return
     reason = problem.split(":")[0]
-    report.dropped[reason] += 1
+    summary.dropped[reason] += 1
     report.problems.append(f"{file} line {line}: {problem}")
 
 
@@ -187,11 +234,16 @@ def sale_events(
 def read_stock_file(path: Path) -> dict[str, int]:
     """The seed's Stock_Quantity.csv: Product,Stock_Quantity -> SKU -> units."""
     stock: dict[str, int] = {}
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        for record in reader:
-            try:
-                stock[sku_for(record["Product"])] = int(record["Stock_Quantity"])
-            except (KeyError, ValueError):
-                raise ValueError(f"{path.name} line {reader.line_num}: bad stock row") from None
+    rows = read_csv(path).rows()
+    first = next(rows, None)
+    if first is None or clean_header(first[1]) != ["Product", "Stock_Quantity"]:
+        raise UnreadableFile(f"{path.name} line 1: expected the header Product,Stock_Quantity")
+    for line, row in rows:
+        if not any(cell.strip() for cell in row):
+            continue
+        try:
+            product, quantity = row
+            stock[sku_for(product)] = int(quantity)
+        except ValueError:
+            raise UnreadableFile(f"{path.name} line {line}: bad stock row {row}") from None
     return stock

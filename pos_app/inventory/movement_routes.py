@@ -146,7 +146,7 @@ async def _page(
         request,
         "manager_stock_movements.html",
         {
-            "products": await list_products(conn),
+            "products": await list_products(conn, store_id=settings.store_id),
             "movements": await recent_movements(conn, store_id=settings.store_id),
             "message": message,
             "error": error,

@@ -76,8 +76,8 @@ class Movement(BaseModel):
     occurred_at: datetime
 
 
-async def _check_skus(conn: AsyncConnection, skus: list[str]) -> None:
-    known = await products_by_sku(conn, skus)
+async def _check_skus(conn: AsyncConnection, skus: list[str], *, store_id: str) -> None:
+    known = await products_by_sku(conn, skus, store_id=store_id)
     unknown = sorted(set(skus) - known.keys())
     if unknown:
         raise MovementRejected(f"unknown SKU: {', '.join(unknown)}")
@@ -126,7 +126,7 @@ async def _record(
 async def record_receipt(
     conn: AsyncConnection, body: ReceiptIn, *, settings: Settings, user: str, actor: str
 ) -> StockReceived:
-    await _check_skus(conn, [line.sku for line in body.lines])
+    await _check_skus(conn, [line.sku for line in body.lines], store_id=settings.store_id)
     fields = _common(body, settings, user, "GR")
     event = StockReceived(receipt_id=fields.pop("document_id"), supplier=body.supplier, **fields)
     units = sum(line.quantity for line in event.lines)
@@ -145,7 +145,7 @@ async def record_adjustment(
     zero = [line.sku for line in body.lines if line.quantity == 0]
     if zero:
         raise MovementRejected(f"an adjustment of 0 changes nothing: {', '.join(zero)}")
-    await _check_skus(conn, [line.sku for line in body.lines])
+    await _check_skus(conn, [line.sku for line in body.lines], store_id=settings.store_id)
     fields = _common(body, settings, user, "ADJ")
     event = StockAdjusted(adjustment_id=fields.pop("document_id"), reason=body.reason, **fields)
     return await _record(

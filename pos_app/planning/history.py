@@ -1,9 +1,9 @@
-"""Units sold per product and local month, from the raw events in MongoDB.
+"""Units sold per product and local month, net of returns: the refill plan's history.
 
-MongoDB filters (event type and store) and projects only the fields needed; the
-months are summed here because FerretDB v1 implements neither `$substrBytes` nor
-compound `$group` keys. A few tens of thousands of small documents fold in well
-under a second.
+The stream job keeps exactly these figures in `product_monthly_sales` (a sale's units in
+the month it occurred, a return's taken off the month of the return), so the plan reads
+one small table instead of every raw event. `fold` computes the same from raw events,
+to check the table against the raw store.
 """
 
 from __future__ import annotations
@@ -13,16 +13,13 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from pos_app.db.tables import product_monthly_sales
 from pos_app.planning.forecast import Month
 
-RAW_EVENTS = "raw_events"
-SOLD, RETURNED = "sale.completed", "sale.returned"
-QUERY_FIELDS = {
-    "event.event_type": 1,
-    "event.occurred_at": 1,
-    "event.lines.sku": 1,
-    "event.lines.quantity": 1,
-}
+RETURNED = "sale.returned"
 
 
 def local_month(occurred_at: str) -> Month:
@@ -45,21 +42,16 @@ def fold(events: Iterable[Mapping[str, Any]]) -> dict[tuple[str, Month], int]:
 
 
 async def load_history(
-    database: Any, *, store_id: str, since: Month, until: Month
+    conn: AsyncConnection, *, store_id: str, since: Month, until: Month
 ) -> dict[tuple[str, Month], int]:
-    """Units per (sku, month) for the months since..until-1. database: an
-    AsyncMongoClient database. occurred_at strings carry the local time first, so
-    comparing them as text selects local months (and uses the occurred_at index)."""
-    cursor = database[RAW_EVENTS].find(
-        {
-            "event.store_id": store_id,
-            "event.event_type": {"$in": [SOLD, RETURNED]},
-            "event.occurred_at": {
-                "$gte": f"{since[0]:04d}-{since[1]:02d}",
-                "$lt": f"{until[0]:04d}-{until[1]:02d}",
-            },
-        },
-        QUERY_FIELDS,
-        batch_size=5000,
+    """Units per (sku, month) for the months since..until-1."""
+    table = product_monthly_sales.c
+    month_key = table.year * 100 + table.month
+    rows = await conn.execute(
+        select(table.sku, table.year, table.month, table.units).where(
+            table.store_id == store_id,
+            month_key >= since[0] * 100 + since[1],
+            month_key < until[0] * 100 + until[1],
+        )
     )
-    return fold([document["event"] async for document in cursor])
+    return {(row.sku, (int(row.year), int(row.month))): int(row.units) for row in rows}

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from pos_app.auth.deps import ManagerDep, require_scope
 from pos_app.auth.roles import REPORTS_READ
-from pos_app.deps import ConnectionDep, EngineDep, MongoDep, SettingsDep
+from pos_app.deps import ConnectionDep, EngineDep, SettingsDep
 from pos_app.planning.forecast import MONTH_NAMES
 from pos_app.planning.service import (
     MAX_MONTHS,
@@ -50,7 +50,6 @@ async def get_refill_plan(
     tasks: BackgroundTasks,
     conn: ConnectionDep,
     engine: EngineDep,
-    mongo: MongoDep,
     settings: SettingsDep,
     months: Months = 3,
     store: Annotated[
@@ -62,9 +61,7 @@ async def get_refill_plan(
     suggested order per product for each of the next `months` months, with the method's
     backtest error beside the same-month-last-year baseline. Recomputed from the raw
     sales when older than 10 minutes. `Accept: text/csv` for the rows as CSV."""
-    plan = await _plan(
-        conn, engine, mongo, settings, tasks, store or settings.store_id, months, refresh
-    )
+    plan = await _plan(conn, engine, settings, tasks, store or settings.store_id, months, refresh)
     if wants_csv(request):
         return csv_response(
             CSV_COLUMNS,
@@ -80,12 +77,11 @@ async def refill_plan_page(
     tasks: BackgroundTasks,
     conn: ConnectionDep,
     engine: EngineDep,
-    mongo: MongoDep,
     settings: SettingsDep,
     manager: ManagerDep,
     months: Months = 3,
 ) -> HTMLResponse:
-    plan = await _plan(conn, engine, mongo, settings, tasks, settings.store_id, months, False)
+    plan = await _plan(conn, engine, settings, tasks, settings.store_id, months, False)
     plan_months = sorted({r.month for r in plan.rows})
     labels = [f"{MONTH_NAMES[m.month - 1][:3]} {m.year}" for m in plan_months]
     totals = [
@@ -112,7 +108,6 @@ async def refill_plan_page(
 async def _plan(
     conn: ConnectionDep,
     engine: EngineDep,
-    mongo: MongoDep,
     settings: Settings,
     tasks: BackgroundTasks,
     store_id: str,
@@ -122,13 +117,10 @@ async def _plan(
     """The stored plan; a stale one is answered now and recomputed after the response."""
     if not await store_exists(conn, store_id=store_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no store {store_id!r}")
-    database = mongo[settings.mongo_database]
     today = settings.today()
     plan, stale = await current_plan(
-        conn, database, store_id=store_id, today=today, months=months, refresh=refresh
+        conn, store_id=store_id, today=today, months=months, refresh=refresh
     )
     if stale:
-        tasks.add_task(
-            refresh_plan, engine, database, store_id=store_id, today=today, months=months
-        )
+        tasks.add_task(refresh_plan, engine, store_id=store_id, today=today, months=months)
     return plan

@@ -1,6 +1,6 @@
 """Compute, store and read a store's refill plan.
 
-The plan is computed from the raw sales in MongoDB and the stock in MySQL, then
+The plan is computed from the monthly sales and the stock in MySQL, then
 written to `refill_plan` (all rows of the store replaced in one transaction) with a
 `refill_plan_runs` row saying when, over what history, and how the method did in its
 backtest. Readers take the stored plan and recompute it when it is older than
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import delete, select
@@ -69,13 +68,13 @@ def _first_day(month: fc.Month) -> date:
 
 
 async def compute_plan(
-    conn: AsyncConnection, mongo_db: Any, *, store_id: str, today: date, months: int
+    conn: AsyncConnection, *, store_id: str, today: date, months: int
 ) -> RefillPlan:
     """Forecast the `months` months after the current one and store the plan."""
     origin: fc.Month = (today.year, today.month)
     # Whole months only; 36 back: two years for the trend, one more for the backtest.
     history = await load_history(
-        mongo_db, store_id=store_id, since=fc.add_months(origin, -HISTORY_MONTHS), until=origin
+        conn, store_id=store_id, since=fc.add_months(origin, -HISTORY_MONTHS), until=origin
     )
     sold_skus = {sku for sku, _ in history}
     catalog = {
@@ -232,7 +231,6 @@ async def store_exists(conn: AsyncConnection, *, store_id: str) -> bool:
 
 async def current_plan(
     conn: AsyncConnection,
-    mongo_db: Any,
     *,
     store_id: str,
     today: date,
@@ -241,10 +239,10 @@ async def current_plan(
 ) -> tuple[RefillPlan, bool]:
     """(plan, stale). No stored plan, one for other months, or refresh: computed now.
     A plan older than MAX_AGE is returned at once and flagged stale, so the caller can
-    refresh it in the background (reading the raw sales takes seconds on FerretDB)."""
+    refresh it in the background, so no visit waits for a computation."""
     plan = None if refresh else await stored_plan(conn, store_id=store_id)
     if plan is None or plan.months != months:
-        fresh = await compute_plan(conn, mongo_db, store_id=store_id, today=today, months=months)
+        fresh = await compute_plan(conn, store_id=store_id, today=today, months=months)
         return fresh, False
     return plan, datetime.now(UTC).replace(tzinfo=None) - plan.computed_at > MAX_AGE
 
@@ -252,15 +250,13 @@ async def current_plan(
 _refreshing: set[str] = set()  # stores whose plan this process is recomputing
 
 
-async def refresh_plan(
-    engine: AsyncEngine, mongo_db: Any, *, store_id: str, today: date, months: int
-) -> None:
+async def refresh_plan(engine: AsyncEngine, *, store_id: str, today: date, months: int) -> None:
     """Recompute a stale plan on a connection of its own (a background task)."""
     if store_id in _refreshing:
         return
     _refreshing.add(store_id)
     try:
         async with engine.connect() as conn:
-            await compute_plan(conn, mongo_db, store_id=store_id, today=today, months=months)
+            await compute_plan(conn, store_id=store_id, today=today, months=months)
     finally:
         _refreshing.discard(store_id)

@@ -33,13 +33,26 @@ def wants_csv(request: Request) -> bool:
     return False
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A cell as written: None empty, numbers as they are ("45000.00"), and text that a
+    spreadsheet would run as a formula (a product named "=HYPERLINK(...)") kept as text."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_response(header: Sequence[str], rows: Iterable[Sequence[Any]], filename: str) -> Response:
-    """Decimals are written as they are ("45000.00"), None as an empty cell."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["" if value is None else value for value in row])
+        writer.writerow([safe_cell(value) for value in row])
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",

@@ -53,7 +53,9 @@ async def price_sale(
 ) -> SaleCompleted:
     """Price every line from the catalog (never from the client), apply line discounts
     within `max_discount` percent, and check the payment against the total."""
-    catalog = await products_by_sku(conn, (line.sku for line in sale.lines))
+    catalog = await products_by_sku(
+        conn, (line.sku for line in sale.lines), store_id=settings.store_id
+    )
     unknown = sorted({line.sku for line in sale.lines} - catalog.keys())
     if unknown:
         raise SaleRejected(f"unknown SKU: {', '.join(unknown)}")

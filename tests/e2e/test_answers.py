@@ -5,6 +5,7 @@ job -> MySQL and MongoDB); the answers come from the app's REST API and pages.""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -20,8 +21,10 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from pos_app.db.engine import make_async_engine
 from pos_app.events.schemas import EventLine, EventPayment, EventTotals, SaleCompleted
 from pos_app.planning.forecast import MONTH_NAMES, add_months
+from pos_app.planning.history import fold, load_history
 from pos_app.settings import Settings
 from tests.factories import return_event
 from tests.stack_fixtures import ChildProcess, log_in, wait_for
@@ -99,6 +102,7 @@ def answers_data(
     app_url: str,
     auth_headers: dict[str, str],
     mongo: Any,
+    mysql: Any,
 ) -> Iterator[None]:
     api = httpx.Client(base_url=app_url, timeout=15, headers=auth_headers)
     origin, _ = plan_months(settings)
@@ -143,6 +147,13 @@ def answers_data(
         timeout=60,
         what="the return in MongoDB",
     )
+
+    def returned_in_mysql() -> bool:
+        with mysql.connect() as conn:
+            query = "SELECT SUM(quantity_returned) FROM sale_returns WHERE sale_id = :s"
+            return conn.scalar(text(query), {"s": sold.sale_id}) == 3
+
+    wait_for(returned_in_mysql, timeout=60, what="the return in MySQL")
     api.close()
     yield
 
@@ -386,6 +397,26 @@ def test_refill_plan_for_a_constructed_history(
         ]
     )
     assert again["rows"] == plan["rows"]
+
+
+@pytest.mark.usefixtures("answers_data")
+def test_the_plans_history_is_what_the_raw_events_say(settings: Settings, mongo: Any) -> None:
+    """The plan reads product_monthly_sales; folding the raw events gives the same units."""
+
+    async def from_mysql(store: str) -> dict[tuple[str, tuple[int, int]], int]:
+        engine = make_async_engine(settings)
+        try:
+            async with engine.connect() as conn:
+                return await load_history(conn, store_id=store, since=(2000, 1), until=(2100, 1))
+        finally:
+            await engine.dispose()
+
+    for store in (PLAN_STORE, RETURN_STORE):
+        raw = [doc["event"] for doc in mongo["raw_events"].find({"event.store_id": store})]
+        history = asyncio.run(from_mysql(store))
+        assert history == fold(raw)
+        assert history  # four months of PLAN_STORE, one (net 5) of RETURN_STORE
+    assert sum(asyncio.run(from_mysql(RETURN_STORE)).values()) == 8 - 3
 
 
 @pytest.mark.usefixtures("answers_data")

@@ -153,7 +153,7 @@ def test_the_import_reports_what_it_read_and_dropped(
     imported: subprocess.CompletedProcess[str],
 ) -> None:
     out = imported.stdout
-    assert "files: 12, rows read: 186,850" in out
+    assert "files: 12 read, 0 skipped; rows read: 186,850" in out
     assert "dropped, empty row: 545" in out
     assert "dropped, repeated header: 355" in out
     assert "dropped, exact duplicate: 264" in out

@@ -6,6 +6,7 @@ import csv
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from pos_app.settings import Settings
@@ -253,3 +254,25 @@ def test_cluster_profile_runs_three_kraft_brokers_and_a_spark_cluster() -> None:
         if "cluster" not in svc.get("profiles", []):
             deps = set(svc.get("depends_on", {}))
             assert not deps & {*brokers, "spark-master", "spark-worker-1", "spark-worker-2"}, name
+
+
+def test_compose_starts_a_real_shop_empty() -> None:
+    """The migrate service under the default production environment seeds nothing."""
+    migrate = _compose()["services"]["migrate"]
+    assert "seed" not in " ".join(migrate["command"])
+
+
+def test_seed_demo_is_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pos_app import cli
+    from pos_app.settings import get_settings
+
+    monkeypatch.setenv("POS_ENVIRONMENT", "production")
+    monkeypatch.setenv("POS_SECRET_KEY", "a" * 40)
+    monkeypatch.setenv("POS_MYSQL_PASSWORD", "not-the-default")
+    monkeypatch.setenv("POS_MYSQL_REPORT_PASSWORD", "not-the-default-either")
+    monkeypatch.setenv("POS_MYSQL_PORT", "1")  # nothing may be written: no server there
+    get_settings.cache_clear()
+    try:
+        assert cli.main(["seed", "demo"]) == 2
+    finally:
+        get_settings.cache_clear()
