@@ -96,7 +96,7 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("POST", "/counter/shift/close", {"note_50": "x"}, "cashier"),
     ("GET", "/counter/shifts/0/report", None, "cashier"),
     ("GET", "/manager/shifts", None, "manager"),
-    ("GET", "/r/NOSALE.1.0", None, "public"),
+    ("GET", "/r/BADTOKEN", None, "public"),
     ("GET", "/api/v1/audit", None, "admin"),
     ("GET", "/api/v1/api-keys", None, "admin"),
     ("POST", "/api/v1/api-keys", {"name": "k", "scopes": ["stock:read"]}, "admin"),
@@ -130,7 +130,9 @@ def test_the_table_covers_every_route() -> None:
             .replace("nosuchkey", "{prefix}")
             .replace("/BAG-SHN-GLD", "/{sku}")
             .replace("/NOSALE", "/{sale_id}")
-            .replace("/alerts/0/", "/alerts/{alert_id}/"),
+            .replace("/alerts/0/", "/alerts/{alert_id}/")
+            .replace("/shifts/0/", "/shifts/{shift_id}/")
+            .replace("/r/BADTOKEN", "/r/{token}"),
         )
         for method, path, _, _ in ROUTES
     }
