@@ -55,7 +55,7 @@ def start_app(settings: Settings, port: int) -> ProcessFiles:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=2).status_code == 200:
                 return files
         except httpx.HTTPError:
             pass

@@ -57,7 +57,7 @@ def start_app(settings: Settings) -> ProcessFiles:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{PORT}/health", timeout=2).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{PORT}/health/ready", timeout=2).status_code == 200:
                 return files
         except httpx.HTTPError:
             pass

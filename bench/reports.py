@@ -37,13 +37,14 @@ from sqlalchemy.dialects.mysql import insert
 from pos_app.auth.cli import create_api_key_sync, create_user_sync
 from pos_app.catalog import demo_history
 from pos_app.catalog.seed import parse_catalog
+from pos_app.contract import SaleCompleted
 from pos_app.db.engine import make_async_engine, make_sync_engine
 from pos_app.db.tables import sales as sales_table
-from pos_app.events.schemas import SaleCompleted
 from pos_app.planning.service import compute_plan
 from pos_app.settings import REPO_ROOT, Settings
 from stack.processes import stop
 from stream_jobs.aggregates import period_deltas
+from stream_jobs.rows import SaleLine
 from stream_jobs.sinks import PERIOD_TABLES
 
 CHUNK = 5000
@@ -98,7 +99,7 @@ def load(settings: Settings, target_lines: int) -> tuple[int, int, int]:
         with engine.begin() as conn:
             for i in range(0, len(lines), CHUNK):
                 conn.execute(insert(sales_table), lines[i : i + CHUNK])
-            for name, rows in period_deltas(lines).rows().items():
+            for name, rows in period_deltas(SaleLine.of(line) for line in lines).rows().items():
                 for i in range(0, len(rows), CHUNK):
                     conn.execute(insert(PERIOD_TABLES[name]), rows[i : i + CHUNK])
             sold: dict[str, int] = defaultdict(int)

@@ -1,53 +1,18 @@
-"""`posctl`: run the local stack, migrate, seed, stream and serve."""
+"""The running system's commands: migrate, seed, users and keys, import, plan, stream,
+rebuild and verify, serve. `posctl` (the `posctl` package) adds the local stack's."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pos_app.settings import REPO_ROOT, Settings, get_settings
 
-
-def _print(lines: list[str]) -> None:
-    for line in lines:
-        print(line)
-
-
-def cmd_stack(args: argparse.Namespace) -> int:
-    from stack import install, services
-    from stack.processes import StartError
-
-    settings = get_settings()
-    if args.kafka_brokers is not None:
-        settings = settings.model_copy(update={"kafka_brokers": args.kafka_brokers})
-    try:
-        if args.action == "install":
-            install.ensure_all(settings)
-            print("installed: MariaDB, Kafka jars, Spark connector jars, FerretDB")
-        elif args.action == "up":
-            _print(services.up(settings, args.services or None))
-            from pos_app.events.topics import ensure_topics_sync
-
-            _print(ensure_topics_sync(settings))
-        elif args.action == "down":
-            _print(services.down(settings))
-        elif args.action == "stop":
-            for name in args.services or [s.name for s in services.SERVICES]:
-                stopped = services.stop_service(settings, name)
-                print(f"{name}: {'stopped' if stopped else 'was not running'}")
-        elif args.action == "status":
-            lines, healthy = services.status(settings)
-            _print(lines)
-            return 0 if healthy else 1
-        elif args.action == "restart":
-            for name in args.services or [s.name for s in services.SERVICES]:
-                services.stop_service(settings, name)
-            _print(services.up(settings, args.services or None))
-    except (StartError, install.InstallError) as error:
-        print(error, file=sys.stderr)
-        return 1
-    return 0
+if TYPE_CHECKING:
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -182,8 +147,8 @@ def cmd_apikey(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     import asyncio
 
+    from pos_app.csvfile import UnreadableFile
     from pos_app.imports import kaggle
-    from pos_app.imports.csvfile import UnreadableFile
     from pos_app.imports.load import publish, save_products
 
     settings = get_settings()
@@ -236,46 +201,22 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_stream(args: argparse.Namespace) -> int:
+def stream_settings(args: argparse.Namespace) -> Settings:
     settings = get_settings()
     if args.master:
         settings = settings.model_copy(update={"spark_master": args.master})
-    if args.action == "stop":
-        from stack.processes import ProcessFiles, stop
+    return settings
 
-        stopped = stop(ProcessFiles(settings.state_dir, "stream"))
-        print("stream: stopped" if stopped else "stream: was not running")
-        return 0
-    if args.detach:
-        from stack.streamproc import start_detached
 
-        print(start_detached(settings))
-        return 0
+def cmd_stream(args: argparse.Namespace) -> int:
+    """The stream job in the foreground, restarted if it fails."""
     import os
 
     from stream_jobs.supervisor import supervise
 
+    settings = stream_settings(args)
     job = [sys.executable, "-m", "stream_jobs.sales_stream"]
     return supervise(job, {**os.environ, **settings.as_env()})
-
-
-def cmd_spark(args: argparse.Namespace) -> int:
-    """A Spark standalone cluster on this machine, for `posctl stream --master`."""
-    from stack import spark_cluster
-    from stack.processes import StartError
-
-    settings = get_settings()
-    if args.action == "down":
-        _print(spark_cluster.down(settings) or ["spark: was not running"])
-        return 0
-    try:
-        url = spark_cluster.up(settings, workers=args.workers, port=args.port)
-    except StartError as error:
-        print(error, file=sys.stderr)
-        spark_cluster.down(settings)
-        return 1
-    print(f"spark master {url} with {args.workers} workers; run: posctl stream --master {url}")
-    return 0
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
@@ -314,46 +255,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_superset(args: argparse.Namespace) -> int:
-    from stack.superset import bundle, client, server
-
-    settings = get_settings()
-    try:
-        if args.action == "up":
-            _print(server.up(settings))
-        elif args.action == "provision":
-            done = client.provision(settings, args.database)
-            print(
-                f"superset: dashboard {done.url} (id {done.dashboard_id}), "
-                f"{len(done.charts)} charts, refreshes every {bundle.REFRESH_SECONDS} s"
-            )
-        elif args.action == "down":
-            _print(server.down(settings))
-        elif args.action == "status":
-            lines, healthy = server.status(settings)
-            _print(lines)
-            return 0 if healthy else 1
-    except (server.SupersetError, client.ProvisionError) as error:
-        print(error, file=sys.stderr)
-        return 1
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="posctl", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    stack = sub.add_parser("stack", help="the local Kafka, MariaDB and FerretDB")
-    stack.add_argument("action", choices=["install", "up", "down", "status", "stop", "restart"])
-    stack.add_argument("services", nargs="*", help="only these (mariadb, kafka, ferretdb)")
-    stack.add_argument(
-        "--kafka-brokers",
-        type=int,
-        help="run Kafka as a KRaft cluster of this many brokers on loopback (default: "
-        "POS_KAFKA_BROKERS, 1); see docs/scaling.md",
-    )
-    stack.set_defaults(func=cmd_stack)
-
+def add_commands(
+    sub: Subparsers, *, stream_actions: Sequence[str] = ("run",)
+) -> argparse.ArgumentParser:
+    """The commands of the running system (`posctl` adds those of the local stack);
+    returns the stream command's parser, for `posctl` to extend."""
     db = sub.add_parser("db", help="schema migrations")
     db.add_argument("action", choices=["upgrade"])
     db.add_argument("revision", nargs="?", default="head")
@@ -423,16 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
     plan.set_defaults(func=cmd_plan)
 
     stream = sub.add_parser("stream", help="the Spark stream job (foreground by default)")
-    stream.add_argument("action", nargs="?", choices=["run", "stop"], default="run")
+    stream.add_argument("action", nargs="?", choices=list(stream_actions), default="run")
     stream.add_argument("--master", help="Spark master URL (default: POS_SPARK_MASTER)")
-    stream.add_argument("--detach", action="store_true", help="run in the background")
     stream.set_defaults(func=cmd_stream)
-
-    spark = sub.add_parser("spark", help="a Spark standalone cluster on this machine")
-    spark.add_argument("action", choices=["up", "down"])
-    spark.add_argument("--workers", type=int, default=2, help="workers of one core each")
-    spark.add_argument("--port", type=int, default=7177, help="the master's port")
-    spark.set_defaults(func=cmd_spark)
 
     for name, help_text in (
         ("rebuild", "recompute every processed MySQL table from the raw events, swap them in"),
@@ -446,17 +345,16 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--dry-run", action="store_true", help="compare, do not swap")
         command.set_defaults(func=cmd_rebuild, command=name, dry_run=False)
 
-    superset = sub.add_parser("superset", help="Apache Superset and its Sales dashboard")
-    superset.add_argument("action", choices=["up", "provision", "down", "status"])
-    superset.add_argument(
-        "--database", help="MySQL database the dashboard reads (default: POS_MYSQL_DATABASE)"
-    )
-    superset.set_defaults(func=cmd_superset)
-
     serve = sub.add_parser("serve", help="the web app")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(func=cmd_serve)
+    return stream
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pos_app.cli", description=__doc__)
+    add_commands(parser.add_subparsers(dest="command", required=True))
     return parser
 
 

@@ -1,16 +1,24 @@
-"""GET /health: the state of each dependency and of the outbox.
+"""Health for the people and machines that watch the app.
 
-200 when every dependency answers, 503 otherwise. With Kafka down the counter still
-sells (sales wait in the outbox), so the body says how many wait and for how long."""
+- `GET /health/live`: the process answers (for a supervisor's restart decision).
+- `GET /health/ready`: MySQL answers, so the counter can sell (for a load balancer).
+  Kafka and MongoDB do not count: with Kafka down the counter still sells (sales wait in
+  the outbox), and MongoDB is the stream job's.
+- `GET /health`: each dependency's state and the outbox backlog, behind sign-in (a key or
+  a login with `events:read`), as errors may name hosts and users. 503 only when MySQL is
+  down; a missing Kafka or MongoDB is "degraded".
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from sqlalchemy import text
 
+from pos_app.auth.deps import require_scope
+from pos_app.auth.roles import EVENTS_READ
 from pos_app.deps import EngineDep, MongoDep, RelayDep
 from pos_app.events import outbox
 
@@ -38,7 +46,24 @@ async def _outbox(engine: EngineDep) -> dict[str, object]:
         return {"error": f"{error.__class__.__name__}: {error}"}
 
 
-@router.get("/health")
+@router.get("/health/live")
+async def live() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/health/ready", responses={503: {"description": "MySQL does not answer"}})
+async def ready(response: Response, engine: EngineDep) -> dict[str, str]:
+    if await _check(_mysql(engine)) != "ok":
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        return {"status": "not ready"}
+    return {"status": "ready"}
+
+
+@router.get(
+    "/health",
+    dependencies=[Depends(require_scope(EVENTS_READ))],
+    responses={503: {"description": "MySQL does not answer"}},
+)
 async def health(
     response: Response, engine: EngineDep, relay: RelayDep, mongo: MongoDep
 ) -> dict[str, object]:
@@ -49,7 +74,7 @@ async def health(
         _outbox(engine),
     )
     checks = {"mysql": mysql, "kafka": kafka, "mongodb": mongodb}
-    healthy = all(state == "ok" for state in checks.values())
-    if not healthy:
+    if mysql != "ok":
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    healthy = all(state == "ok" for state in checks.values())
     return {"status": "ok" if healthy else "degraded", "checks": checks, "outbox": pending}

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pos_app.contract import inventory_topic, sales_topic
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Local-only defaults. Production mode refuses to start while any of these is in use.
@@ -126,18 +128,22 @@ class Settings(BaseSettings):
             if value is not None
         }
 
+    def jar_dir(self, name: str) -> Path:
+        """Where `posctl stack install` puts jars (`kafka`, `spark`); the image ships them."""
+        return self.state_dir / "jars" / name
+
     def today(self) -> date:
         """The shop's own date (it may differ from the server's)."""
         return datetime.now(ZoneInfo(self.shop_timezone)).date()
 
     @property
     def sales_topic(self) -> str:
-        return f"{self.kafka_topic_prefix}.sales.v1"
+        return sales_topic(self.kafka_topic_prefix)
 
     @property
     def inventory_topic(self) -> str:
         """Goods received and stock adjustments (keyed by store)."""
-        return f"{self.kafka_topic_prefix}.inventory.v1"
+        return inventory_topic(self.kafka_topic_prefix)
 
     def mysql_url(self, driver: Literal["asyncmy", "pymysql"] = "asyncmy") -> str:
         password = quote_plus(self.mysql_password)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal, get_args
 
+from pos_app.contract import EventTax
+
 TaxMode = Literal["none", "included", "added"]
 TAX_MODES: tuple[str, ...] = get_args(TaxMode)
 DEFAULT_RATE = Decimal(5)  # percent; Myanmar's commercial tax on most retail goods
@@ -49,3 +51,15 @@ def tax_on(base: Decimal, mode: TaxMode, rate: Decimal) -> TaxBreakdown:
         tax = (base * rate / (100 + rate)).quantize(KYAT, rounding=ROUND_HALF_UP)
         return TaxBreakdown(mode, rate, base, tax, net=base - tax, total=base)
     return TaxBreakdown(mode, rate, base, Decimal(0), net=base, total=base)
+
+
+def event_tax(breakdown: TaxBreakdown) -> EventTax | None:
+    """The `tax` of a sale or return event (none when the shop charges no tax)."""
+    if not breakdown.applies:
+        return None
+    return EventTax(
+        mode=breakdown.mode,  # type: ignore[arg-type]  # "none" returned above
+        rate=breakdown.rate,
+        base=breakdown.base,
+        amount=breakdown.tax,
+    )

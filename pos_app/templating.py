@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Any
 
 import jinja2
@@ -11,16 +10,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from pos_app.auth.roles import Role, role_allows
+from pos_app.money import kyat
 from pos_app.security import csrf
 from pos_app.settings import REPO_ROOT, Settings
-
-
-def kyat(amount: Decimal | int | str) -> str:
-    """45000 -> '45,000 Ks'; keeps cents when there are any (imported dollar data)."""
-    value = Decimal(amount)
-    text = f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
-    return f"{text} Ks"
 
 
 def dom_id(text: str) -> str:
@@ -40,31 +32,11 @@ def age(seconds: float | None) -> str:
     return f"{whole // 3600} h {whole % 3600 // 60} min"
 
 
-# The top bar's pages, each with the role it needs: a person sees only what opens.
-NAV_PAGES = [
-    ("/", "Counter", Role.cashier),
-    ("/counter/shift", "Shift", Role.cashier),
-    ("/manager/today", "Today", Role.manager),
-    ("/manager/dashboard", "Sales", Role.manager),
-    ("/manager/top-products", "Top products", Role.manager),
-    ("/manager/payments", "Payments", Role.manager),
-    ("/manager/tax", "Tax", Role.manager),
-    ("/manager/shifts", "Shifts", Role.manager),
-    ("/manager/low-stock", "Low stock", Role.manager),
-    ("/manager/refill-plan", "Refill plan", Role.manager),
-    ("/manager/stock-movements", "Receive", Role.manager),
-    ("/manager/pipeline", "Pipeline", Role.manager),
-    ("/admin/audit", "Admin", Role.admin),
-]
-
-
 def nav_links(request: Request) -> list[tuple[str, str]]:
-    """(href, label) of the pages the signed-in person may open; none when signed out.
-    The role is the one `require_role` checked for this page."""
-    role = getattr(request.state, "viewer_role", None)
-    if role is None:
-        return []
-    return [(href, label) for href, label, needed in NAV_PAGES if role_allows(role, needed)]
+    """(href, label) of the pages the signed-in person may open (`require_role` lists
+    them for this page's role); none when signed out."""
+    links: list[tuple[str, str]] = getattr(request.state, "nav_links", [])
+    return links
 
 
 _environment = jinja2.Environment(

@@ -50,7 +50,7 @@ def find_program(name: str) -> str:
 
 
 def jar_dir(settings: Settings, name: str) -> Path:
-    return settings.state_dir / "jars" / name
+    return settings.jar_dir(name)
 
 
 def ferretdb_binary(settings: Settings) -> Path:
@@ -157,12 +157,3 @@ def ensure_all(settings: Settings) -> None:
     ensure_jars(settings, "kafka")
     ensure_jars(settings, "spark", only=SPARK_EXTRA_ARTIFACTS)
     ensure_ferretdb(settings)
-
-
-def spark_jars(settings: Settings) -> list[str]:
-    """The connector jars for spark.jars; resolves them if the folder has none (an
-    image may ship them without Maven)."""
-    folder = jar_dir(settings, "spark")
-    if not any(folder.glob("*.jar")):
-        ensure_jars(settings, "spark", only=SPARK_EXTRA_ARTIFACTS)
-    return sorted(str(p) for p in folder.glob("*.jar"))

@@ -290,6 +290,9 @@ def service(name: str) -> Service:
 def up(settings: Settings, names: list[str] | None = None) -> list[str]:
     """Start the services that are not running; return what was done, one line each."""
     install.ensure_all(settings)
+    # The databases' files, logs and the demo passwords live here: this OS user's only.
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    settings.state_dir.chmod(0o700)
     done = []
     for svc in SERVICES if not names else [service(n) for n in names]:
         files, port = svc.files(settings), svc.port_of(settings)

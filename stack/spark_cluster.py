@@ -4,7 +4,6 @@ with `posctl stream --master spark://127.0.0.1:<port>`. State and logs in the st
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -94,18 +93,3 @@ def down(settings: Settings) -> list[str]:
         if stop(ProcessFiles(settings.state_dir, name), timeout=20):
             done.append(f"{name}: stopped")
     return done
-
-
-def executor_settings() -> dict[str, str]:
-    """Spark settings for a job on a standalone cluster: its executors' Python workers (if
-    a stage ever needs one) find this project and its virtual environment."""
-    import sys
-
-    from pos_app.settings import REPO_ROOT
-
-    path = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    return {
-        "spark.executorEnv.PYTHONPATH": path,
-        "spark.pyspark.python": sys.executable,
-        "spark.executor.memory": "768m",
-    }

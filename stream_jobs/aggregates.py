@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from stream_jobs.rows import ReturnedLine, SaleLine
+
 
 @dataclass
 class Measures:
@@ -24,17 +26,17 @@ class Measures:
     sale_ids: set[str] = field(default_factory=set)
     product: str | None = None  # the least name its lines gave (see `least_name`)
 
-    def add(self, line: Mapping[str, Any]) -> None:
-        self.revenue += line["sales"]
-        self.units += line["quantity_sold"]
+    def add(self, line: SaleLine) -> None:
+        self.revenue += line.sales
+        self.units += line.quantity_sold
         self.lines_count += 1
-        self.sale_ids.add(line["sale_id"])
-        self.product = least_name(self.product, line["product"])
+        self.sale_ids.add(line.sale_id)
+        self.product = least_name(self.product, line.product)
 
-    def take_back(self, returned: Mapping[str, Any]) -> None:
-        self.revenue -= returned["refund"]
-        self.units -= returned["quantity_returned"]
-        self.product = least_name(self.product, returned["product"])
+    def take_back(self, returned: ReturnedLine) -> None:
+        self.revenue -= returned.refund
+        self.units -= returned.quantity_returned
+        self.product = least_name(self.product, returned.product)
 
     def row(self) -> dict[str, Any]:
         return {
@@ -73,12 +75,8 @@ def least_name(known: str | None, name: str) -> str:
     return min(known, name, key=lambda n: (n.casefold(), n))
 
 
-def period_deltas(
-    lines: Iterable[Mapping[str, Any]], returned: Iterable[Mapping[str, Any]] = ()
-) -> PeriodDeltas:
-    """lines: rows shaped like the `sales` table (store_id, sale_date, year, month, sku,
-    product, sale_id, quantity_sold, sales); returned: rows shaped like `sale_returns`
-    plus year and month (store_id, return_date, sku, product, quantity_returned, refund)."""
+def period_deltas(lines: Iterable[SaleLine], returned: Iterable[ReturnedLine] = ()) -> PeriodDeltas:
+    """What sale lines, less returned lines, add to each period and product-month."""
     deltas = PeriodDeltas(
         defaultdict(Measures),
         defaultdict(Measures),
@@ -86,17 +84,17 @@ def period_deltas(
         defaultdict(Measures),
     )
     for line in lines:
-        store, year, month = line["store_id"], line["year"], line["month"]
-        deltas.daily[(store, str(line["sale_date"]))].add(line)
+        store, year, month = line.store_id, line.year, line.month
+        deltas.daily[(store, str(line.sale_date))].add(line)
         deltas.monthly[(store, year, month)].add(line)
         deltas.yearly[(store, year)].add(line)
-        deltas.product_monthly[(store, year, month, line["sku"])].add(line)
+        deltas.product_monthly[(store, year, month, line.sku)].add(line)
     for back in returned:
-        store, year, month = back["store_id"], back["year"], back["month"]
-        deltas.daily[(store, str(back["return_date"]))].take_back(back)
+        store, year, month = back.store_id, back.year, back.month
+        deltas.daily[(store, str(back.return_date))].take_back(back)
         deltas.monthly[(store, year, month)].take_back(back)
         deltas.yearly[(store, year)].take_back(back)
-        deltas.product_monthly[(store, year, month, back["sku"])].take_back(back)
+        deltas.product_monthly[(store, year, month, back.sku)].take_back(back)
     return deltas
 
 

@@ -17,8 +17,9 @@ from typing import Any, Literal
 
 from sqlalchemy.dialects.mysql import insert
 
+from pos_app.contract import SALE_COMPLETED, SALE_RETURNED
 from pos_app.db.tables import sale_payments, sale_totals
-from stream_jobs.schema import SALE_COMPLETED, SALE_RETURNED
+from stream_jobs.rows import EventRecord, Refusal
 from stream_jobs.totals import TotalsProblem, TotalsRow, event_tax, totals_row
 
 CENT = Decimal("0.01")
@@ -165,10 +166,10 @@ class PaymentBook:
     @classmethod
     def of(
         cls,
-        new: dict[str, dict[str, Any]],
+        new: dict[str, EventRecord],
         lines: Sequence[Mapping[str, Any]],
         movements: Sequence[Mapping[str, Any]],
-        refused: list[dict[str, Any]],
+        refused: list[Refusal],
     ) -> PaymentBook:
         """The rows of the new events; an event whose payments are unusable moves from
         `new` to `refused` with the reason, before anything of it is written."""
@@ -192,9 +193,9 @@ class PaymentBook:
             items[move["event_id"]] = items.get(move["event_id"], 0) + move["quantity"]
             occurred[move["event_id"]] = move["occurred_at"]
         for event_id, record in list(new.items()):
-            if record["event_type"] not in (SALE_COMPLETED, SALE_RETURNED):
+            if record.event_type not in (SALE_COMPLETED, SALE_RETURNED):
                 continue
-            event = json.loads(record["value"])
+            event = json.loads(record.value or "{}")
             when = occurred.get(event_id, "")
             try:
                 # What the customer paid or got back: the lines, and tax added on top.
@@ -204,8 +205,8 @@ class PaymentBook:
                     event, tax, items=items.get(event_id, 0), occurred_at=when
                 )
             except (PaymentProblem, TotalsProblem) as problem:
-                what = "sale" if record["event_type"] == SALE_COMPLETED else "return"
-                refused.append({**record, "reason": f"{what} {record['document_id']}: {problem}"})
+                what = "sale" if record.event_type == SALE_COMPLETED else "return"
+                refused.append(Refusal(record, f"{what} {record.document_id}: {problem}"))
                 del new[event_id]
         return book
 

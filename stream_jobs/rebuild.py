@@ -33,6 +33,7 @@ from pymongo import MongoClient
 from pyspark.sql import SparkSession
 from sqlalchemy import Engine, ForeignKeyConstraint, MetaData, Table, func, inspect, select, text
 
+from pos_app.contract import RAW_EVENTS_COLLECTION
 from pos_app.db.engine import make_sync_engine
 from pos_app.db.tables import (
     processed_events,
@@ -52,7 +53,7 @@ from pos_app.db.tables import (
 )
 from pos_app.settings import Settings
 from stream_jobs.sales_stream import build_spark, classify_batch
-from stream_jobs.sinks import RAW_EVENTS, Sinks, apply_lock_name
+from stream_jobs.sinks import Sinks, apply_lock_name
 
 Source = Literal["mongo", "kafka"]
 BATCH_EVENTS = 20_000
@@ -228,7 +229,7 @@ def _mongo_records(
         query["_id"] = {"$in": sorted(ids)}
     client: MongoClient[dict[str, Any]] = MongoClient(settings.mongo_url)
     with client:
-        documents = client[settings.mongo_database][RAW_EVENTS].find(
+        documents = client[settings.mongo_database][RAW_EVENTS_COLLECTION].find(
             query, {"event": 1, "received_at": 1, "kafka": 1}, batch_size=10_000
         )
         records = [

@@ -12,19 +12,18 @@ after a crash changes nothing.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
-from pos_app.settings import Settings, get_settings
-from stack.install import spark_jars
-from stack.spark_cluster import executor_settings
+from pos_app.contract import STREAM_QUERY_NAME
+from pos_app.settings import REPO_ROOT, Settings, get_settings
 from stream_jobs.sinks import Sinks
 from stream_jobs.transform import classify, movement_rows, sale_line_rows
 
-QUERY_NAME = "sales_stream"
 RECORD_COLUMNS = (
     "value",
     "kafka_topic",
@@ -66,6 +65,31 @@ def keep_to_stream_cpus(settings: Settings) -> None:
     cpus = stream_cpu_set(settings.stream_cpus, os.sched_getaffinity(0))
     os.sched_setaffinity(0, cpus)
     print(f"stream job on CPUs {','.join(map(str, sorted(cpus)))}", flush=True)
+
+
+class MissingJars(RuntimeError):
+    """The Kafka connector jars are not where `posctl stack install` puts them."""
+
+
+def spark_jars(settings: Settings) -> list[str]:
+    """The connector jars for spark.jars: resolved by `posctl stack install` (the image
+    ships them); the runtime does not fetch anything itself."""
+    folder = settings.jar_dir("spark")
+    jars = sorted(str(p) for p in folder.glob("*.jar"))
+    if not jars:
+        raise MissingJars(f"no Spark connector jars in {folder}; run `posctl stack install`")
+    return jars
+
+
+def executor_settings() -> dict[str, str]:
+    """Spark settings for a job on a standalone cluster: its executors' Python workers (if
+    a stage ever needs one) find this project and its virtual environment."""
+    path = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return {
+        "spark.executorEnv.PYTHONPATH": path,
+        "spark.pyspark.python": sys.executable,
+        "spark.executor.memory": "768m",
+    }
 
 
 def build_spark(settings: Settings, app_name: str = "pos-sales-stream") -> SparkSession:
@@ -160,8 +184,8 @@ def start_query(spark: SparkSession, settings: Settings, sinks: Sinks) -> Any:
         .load()
     )
     writer = (
-        records.writeStream.queryName(QUERY_NAME)
-        .option("checkpointLocation", str(settings.checkpoint_dir / QUERY_NAME))
+        records.writeStream.queryName(STREAM_QUERY_NAME)
+        .option("checkpointLocation", str(settings.checkpoint_dir / STREAM_QUERY_NAME))
         .foreachBatch(lambda batch, batch_id: process_batch(sinks, batch, batch_id))
     )
     if settings.stream_trigger_seconds > 0:
@@ -172,7 +196,7 @@ def start_query(spark: SparkSession, settings: Settings, sinks: Sinks) -> Any:
 def run(settings: Settings) -> None:
     keep_to_stream_cpus(settings)
     spark = build_spark(settings)
-    sinks = Sinks(settings, query_name=QUERY_NAME)
+    sinks = Sinks(settings, query_name=STREAM_QUERY_NAME)
     sinks.ensure_indexes()
     query = start_query(spark, settings, sinks)
     print(

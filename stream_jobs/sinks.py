@@ -12,17 +12,18 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pymongo import MongoClient
 from pymongo.errors import BulkWriteError, PyMongoError
-from sqlalchemy import func, select, text, tuple_
+from sqlalchemy import Connection, func, select, text, tuple_
 from sqlalchemy.dialects.mysql import insert
 from sqlalchemy.exc import OperationalError
 
+from pos_app.contract import RAW_EVENTS_COLLECTION, REJECTED_EVENTS_COLLECTION
 from pos_app.db.engine import make_sync_engine
 from pos_app.db.tables import (
     processed_events,
@@ -39,25 +40,19 @@ from pos_app.db.tables import (
     stream_batches,
 )
 from pos_app.settings import Settings
+from stream_jobs import rules
 from stream_jobs.aggregates import period_deltas
 from stream_jobs.payments import PaymentBook
-from stream_jobs.schema import (
-    SALE_COMPLETED,
-    SALE_RETURNED,
-    STOCK_ADJUSTED,
-    STOCK_RECEIVED,
+from stream_jobs.rows import (
+    EventRecord,
+    MovementLine,
+    ReturnedLine,
+    SaleLine,
+    SoldQuantity,
+    StockLevel,
 )
 
-DOCUMENT_NAME = {
-    SALE_COMPLETED: "sale",
-    SALE_RETURNED: "return",
-    STOCK_RECEIVED: "receipt",
-    STOCK_ADJUSTED: "adjustment",
-}
-
 T = TypeVar("T")
-RAW_EVENTS = "raw_events"
-REJECTED_EVENTS = "rejected_events"
 DUPLICATE_KEY = 11000
 
 
@@ -133,12 +128,12 @@ class Sinks:
 
     def ensure_indexes(self) -> None:
         def create() -> None:
-            raw = self.mongo_db[RAW_EVENTS]
+            raw = self.mongo_db[RAW_EVENTS_COLLECTION]
             raw.create_index("event.sale_id")  # a sale and its returns
             raw.create_index("event.occurred_at")  # the forecast's history by month
             raw.create_index("received_at")  # the rebuild's replay order
             raw.create_index("event.store_id")  # a rebuild of one store
-            self.mongo_db[REJECTED_EVENTS].create_index("received_at")
+            self.mongo_db[REJECTED_EVENTS_COLLECTION].create_index("received_at")
 
         retry(create, what="creating MongoDB indexes")
 
@@ -146,7 +141,7 @@ class Sinks:
         """events: rows with value (the JSON as received), event_id and Kafka position."""
         stored_at = datetime.now(UTC)
         self._insert_once(
-            RAW_EVENTS,
+            RAW_EVENTS_COLLECTION,
             [
                 {
                     "_id": row["event_id"],
@@ -162,7 +157,7 @@ class Sinks:
     def store_rejected(self, rejected: Sequence[dict[str, Any]]) -> None:
         stored_at = datetime.now(UTC)
         self._insert_once(
-            REJECTED_EVENTS,
+            REJECTED_EVENTS_COLLECTION,
             [
                 {
                     "_id": "{topic}:{partition}:{offset}".format(**_position(row)),
@@ -235,58 +230,47 @@ class Sinks:
 
     def _apply_in(
         self,
-        conn: Any,
+        conn: Connection,
         batch_id: int,
         events: Sequence[dict[str, Any]],
         lines: Sequence[dict[str, Any]],
         movements: Sequence[dict[str, Any]],
     ) -> tuple[BatchResult, list[dict[str, Any]]]:
-        new, refused = _new_events(conn, events)
-        payments = PaymentBook.of(new, lines, movements, refused)  # refuses unusable ones
-        # An event delivered twice in one batch yields its lines twice: keep one copy.
-        new_lines = list(
-            {line["line_id"]: line for line in lines if line["event_id"] in new}.values()
+        records = [EventRecord.of(row) for row in events]
+        first = rules.first_unapplied(records, _applied(conn, {e.event_id for e in records}))
+        new, refused = rules.refuse_recorded_documents(
+            first, _recorded(conn, rules.documents(first.values()))
         )
-        moved: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for line in {m["line_id"]: m for m in movements if m["event_id"] in new}.values():
-            moved[line["event_id"]].append(line)
-
-        stock = StockDeltas()
+        payments = PaymentBook.of(new, lines, movements, refused)  # refuses unusable ones
+        new_lines = rules.lines_of((SaleLine.of(row) for row in lines), new)
+        moved = rules.movements_by_event((MovementLine.of(row) for row in movements), new)
         if new_lines:
-            conn.execute(insert(sales).prefix_with("IGNORE"), new_lines)
-            for line in new_lines:
-                stock.add(line, "total_sold", line["quantity_sold"])
-        returned = _accept_returns(conn, new, moved, refused)
+            conn.execute(insert(sales).prefix_with("IGNORE"), [line.as_row() for line in new_lines])
+        returns = rules.returns_of(new)
+        accepted = rules.accept_returns(returns, moved, *_sold_and_returned(conn, returns))
+        for refusal in accepted.refused:
+            del new[refusal.event.event_id]
+        refused += accepted.refused
+        returned = accepted.lines
         if returned:
-            conn.execute(insert(sale_returns), returned)
-            for back in returned:
-                stock.add(back, "total_returned", back["quantity_returned"])
-        movement_rows = [
-            _movement_row(line)
-            for event_id, event_lines in moved.items()
-            if event_id in new  # a refused return is no longer there
-            and new[event_id]["event_type"] in (STOCK_RECEIVED, STOCK_ADJUSTED)
-            for line in event_lines
-        ]
+            conn.execute(insert(sale_returns), [back.as_row() for back in returned])
+        movement_rows = rules.stock_movements(new, moved)
         if movement_rows:
-            conn.execute(insert(stock_movements), movement_rows)
-            for row in movement_rows:
-                column = "total_received" if row["kind"] == "received" else "total_adjusted"
-                stock.add(row, column, row["quantity"])
+            conn.execute(insert(stock_movements), [row.as_row() for row in movement_rows])
         if new:
             conn.execute(
                 insert(processed_events),
                 [
                     {
-                        "event_id": i,
-                        "event_type": r["event_type"],
-                        "sale_id": r["document_id"],
+                        "event_id": event_id,
+                        "event_type": event.event_type,
+                        "sale_id": event.document_id,
                         "batch_id": batch_id,
                     }
-                    for i, r in new.items()
+                    for event_id, event in new.items()
                 ],
             )
-        stock.apply(conn)
+        _apply_stock(conn, rules.StockDeltas.of(new_lines, returned, movement_rows))
         _apply_period_deltas(conn, new_lines, returned)
         payments.store(conn, applied=new)
         result = BatchResult(
@@ -304,234 +288,87 @@ class Sinks:
             lines_applied=result.lines,
         )
         conn.execute(ledger.on_duplicate_key_update(committed_at=ledger.inserted.committed_at))
-        return result, refused
+        return result, [refusal.as_rejected() for refusal in refused]
 
 
-def _new_events(
-    conn: Any, events: Sequence[dict[str, Any]]
-) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    """The events to apply, by id, in Kafka order, and those refused because their
-    document (sale, return, receipt, adjustment) is recorded under another event id."""
-    ordered = sorted(
-        events, key=lambda r: (r["kafka_topic"], r["kafka_partition"], r["kafka_offset"])
-    )
-    ids = {row["event_id"] for row in ordered}
-    seen_ids = _existing(conn, processed_events.c.event_id, ids)
-    first_by_id: dict[str, dict[str, Any]] = {}
-    for row in ordered:  # the first copy of each id within the batch
-        if row["event_id"] not in seen_ids:
-            first_by_id.setdefault(row["event_id"], row)
-    documents = {(r["event_type"], r["document_id"]) for r in first_by_id.values()}
-    recorded = (
-        set(
-            conn.execute(
-                select(processed_events.c.event_type, processed_events.c.sale_id).where(
-                    processed_events.c.sale_id.in_({d for _, d in documents})
-                )
-            ).tuples()
-        )
-        if documents
-        else set()
-    )
-    new: dict[str, dict[str, Any]] = {}
-    refused: list[dict[str, Any]] = []
-    for event_id, row in first_by_id.items():
-        document = (row["event_type"], row["document_id"])
-        if document in recorded:
-            what = DOCUMENT_NAME[row["event_type"]]
-            reason = f"{what} {row['document_id']} already recorded under another event id"
-            refused.append({**row, "reason": reason})
-        else:
-            new[event_id] = row
-            recorded.add(document)
-    return new, refused
+# --- what the rules read from MySQL, and where their rows go ---------------------------------
 
 
-def _existing(conn: Any, column: Any, values: set[str]) -> set[str]:
-    if not values:
+def _applied(conn: Connection, event_ids: set[str]) -> set[str]:
+    if not event_ids:
         return set()
-    return set(conn.scalars(select(column).where(column.in_(values))))
+    column = processed_events.c.event_id
+    return set(conn.scalars(select(column).where(column.in_(event_ids))))
 
 
-def _accept_returns(
-    conn: Any,
-    new: dict[str, dict[str, Any]],
-    moved: dict[str, list[dict[str, Any]]],
-    refused: list[dict[str, Any]],
-) -> list[dict[str, Any]]:
-    """The `sale_returns` rows of the returns that are possible: each line names a line
-    of the sale (already applied: a return follows its sale on the same partition) and
-    takes back no more than was sold less what earlier returns took. An impossible
-    return moves to `refused` (and out of `new`) with the reason."""
-    returns = [r for r in new.values() if r["event_type"] == SALE_RETURNED]
-    if not returns:
-        return []
-    sale_ids = {r["sale_id"] for r in returns}
+def _recorded(conn: Connection, documents: set[rules.Document]) -> set[rules.Document]:
+    """Of these documents, those recorded already (under whichever event id)."""
+    if not documents:
+        return set()
+    found = conn.execute(
+        select(processed_events.c.event_type, processed_events.c.sale_id).where(
+            processed_events.c.sale_id.in_({document_id for _, document_id in documents})
+        )
+    ).tuples()
+    return {(event_type, document_id) for event_type, document_id in found}
+
+
+def _sold_and_returned(
+    conn: Connection, returns: Sequence[EventRecord]
+) -> tuple[dict[rules.LineKey, SoldQuantity], dict[rules.LineKey, int]]:
+    """The recorded lines of the sales these returns return from, and what earlier
+    returns took back (locked, so a concurrent apply cannot take the same units)."""
+    sale_ids = {event.sale_id for event in returns if event.sale_id is not None}
+    if not sale_ids:
+        return {}, {}
     sold = {
-        (row.sale_id, row.line_no): row
+        (row.sale_id, row.line_no): SoldQuantity(row.sku, row.quantity_sold)
         for row in conn.execute(
             select(sales.c.sale_id, sales.c.line_no, sales.c.sku, sales.c.quantity_sold).where(
                 sales.c.sale_id.in_(sale_ids)
             )
         )
     }
-    taken_back: dict[tuple[str, int], int] = defaultdict(int)
+    taken_back: dict[rules.LineKey, int] = defaultdict(int)
     for row in conn.execute(
         select(sale_returns.c.sale_id, sale_returns.c.line_no, sale_returns.c.quantity_returned)
         .where(sale_returns.c.sale_id.in_(sale_ids))
         .with_for_update()
     ):
         taken_back[(row.sale_id, row.line_no)] += row.quantity_returned
-    accepted: list[dict[str, Any]] = []
-    for event in returns:  # in Kafka order: an earlier return limits a later one
-        event_lines = sorted(moved.get(event["event_id"], []), key=lambda m: m["line_no"])
-        problem = _return_problem(event, event_lines, sold, taken_back)
-        if problem:
-            refused.append({**event, "reason": problem})
-            del new[event["event_id"]]
-            continue
-        for line in event_lines:
-            taken_back[(event["sale_id"], line["line_no"])] += line["quantity"]
-            accepted.append(_return_row(line))
-    return accepted
+    return sold, taken_back
 
 
-def _return_problem(
-    event: dict[str, Any],
-    lines: list[dict[str, Any]],
-    sold: dict[tuple[str, int], Any],
-    taken_back: dict[tuple[str, int], int],
-) -> str | None:
-    sale_id = event["sale_id"]
-    if not any(key[0] == sale_id for key in sold):
-        return f"return {event['document_id']}: sale {sale_id} is not recorded"
-    line_nos = [line["line_no"] for line in lines]
-    if len(set(line_nos)) != len(line_nos):
-        return f"return {event['document_id']}: a line of the sale is named twice"
-    for line in lines:
-        key = (sale_id, line["line_no"])
-        original = sold.get(key)
-        if original is None or original.sku != line["sku"]:
-            return (
-                f"return {event['document_id']}: sale {sale_id} has no line "
-                f"{line['line_no']} of {line['sku']}"
-            )
-        left = original.quantity_sold - taken_back[key]
-        if line["quantity"] > left:
-            return (
-                f"return {event['document_id']}: line {line['line_no']} returns "
-                f"{line['quantity']} but only {left} of {original.quantity_sold} can come back"
-            )
-    return None
-
-
-def _return_row(line: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "line_id": line["line_id"],
-        "return_id": line["document_id"],
-        "sale_id": line["sale_id"],
-        "event_id": line["event_id"],
-        "line_no": line["line_no"],
-        "store_id": line["store_id"],
-        "register_id": line["register_id"],
-        "cashier": line["actor"],
-        "sku": line["sku"],
-        "product": line["product"],
-        "quantity_returned": line["quantity"],
-        "price_each": line["price_each"],
-        "refund": line["amount"],
-        "reason": line["reason"][:200],
-        "return_date": line["local_date"],
-        "occurred_at": line["occurred_at"],
-        # for the period tables; not columns of sale_returns
-        "year": line["year"],
-        "month": line["month"],
+def _apply_stock(conn: Connection, deltas: rules.StockDeltas) -> None:
+    """Add the batch's stock changes and record the reorder-point crossings they cause."""
+    keys = deltas.keys()
+    if not keys:
+        return
+    where = tuple_(stocks.c.store_id, stocks.c.sku).in_(keys)
+    before = {
+        (row.store_id, row.sku): row.on_hand
+        for row in conn.execute(
+            select(stocks.c.store_id, stocks.c.sku, stocks.c.on_hand).where(where).with_for_update()
+        )
     }
-
-
-def _movement_row(line: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "line_id": line["line_id"],
-        "document_id": line["document_id"],
-        "event_id": line["event_id"],
-        "kind": "received" if line["event_type"] == STOCK_RECEIVED else "adjusted",
-        "store_id": line["store_id"],
-        "sku": line["sku"],
-        "quantity": line["quantity"],
-        "reason": line["reason"][:200],
-        "recorded_by": line["actor"][:60],
-        "movement_date": line["local_date"],
-        "occurred_at": line["occurred_at"],
-    }
-
-
-STOCK_TOTALS = ("total_sold", "total_received", "total_returned", "total_adjusted")
-# How each total moves on hand.
-ON_HAND_SIGN = {"total_sold": -1, "total_received": 1, "total_returned": 1, "total_adjusted": 1}
-
-
-class StockDeltas:
-    """What a batch changes in `stocks`, per store and SKU, and the reorder-point
-    crossings it causes: an alert when on hand goes from above the reorder point to at
-    or below it, once per crossing (checked per batch)."""
-
-    def __init__(self) -> None:
-        self.totals: dict[tuple[str, str], dict[str, int]] = defaultdict(
-            lambda: dict.fromkeys(STOCK_TOTALS, 0)
+    upsert = insert(stocks).values(deltas.upsert_rows())
+    conn.execute(
+        upsert.on_duplicate_key_update(
+            {c: stocks.c[c] + upsert.inserted[c] for c in (*rules.STOCK_TOTALS, "on_hand")}
+            | {"updated_at": text("CURRENT_TIMESTAMP(3)")}
         )
-        self.last_event: dict[tuple[str, str], str] = {}
-
-    def add(self, row: Mapping[str, Any], column: str, quantity: int) -> None:
-        key = (row["store_id"], row["sku"])
-        self.totals[key][column] += quantity
-        self.last_event[key] = row["event_id"]
-
-    def apply(self, conn: Any) -> None:
-        if not self.totals:
-            return
-        keys = sorted(self.totals)  # sorted: a stable lock order
-        where = tuple_(stocks.c.store_id, stocks.c.sku).in_(keys)
-        before = dict(
-            ((r.store_id, r.sku), r.on_hand)
-            for r in conn.execute(
-                select(stocks.c.store_id, stocks.c.sku, stocks.c.on_hand)
-                .where(where)
-                .with_for_update()
-            )
-        )
-        rows = []
-        for store, sku in keys:
-            totals = self.totals[(store, sku)]
-            change = sum(ON_HAND_SIGN[c] * totals[c] for c in STOCK_TOTALS)
-            rows.append(
-                {"store_id": store, "sku": sku, "stock_quantity": 0, "on_hand": change, **totals}
-            )
-        upsert = insert(stocks).values(rows)
-        conn.execute(
-            upsert.on_duplicate_key_update(
-                {c: stocks.c[c] + upsert.inserted[c] for c in (*STOCK_TOTALS, "on_hand")}
-                | {"updated_at": text("CURRENT_TIMESTAMP(3)")}
-            )
-        )
-        after = conn.execute(
+    )
+    after = [
+        StockLevel(row.store_id, row.sku, row.on_hand, row.reorder_point)
+        for row in conn.execute(
             select(stocks.c.store_id, stocks.c.sku, stocks.c.on_hand, products.c.reorder_point)
             .join(products, products.c.sku == stocks.c.sku)
             .where(where)
         )
-        alerts = [
-            {
-                "store_id": r.store_id,
-                "sku": r.sku,
-                "on_hand": r.on_hand,
-                "reorder_point": r.reorder_point,
-                "event_id": self.last_event[(r.store_id, r.sku)],
-            }
-            for r in after
-            if r.on_hand <= r.reorder_point
-            and before.get((r.store_id, r.sku), r.reorder_point + 1) > r.reorder_point
-        ]
-        if alerts:
-            conn.execute(insert(stock_alerts), alerts)
+    ]
+    alerts = deltas.alerts(before, after)
+    if alerts:
+        conn.execute(insert(stock_alerts), [alert.as_row() for alert in alerts])
 
 
 PERIOD_TABLES = {
@@ -541,7 +378,7 @@ MEASURES = ("revenue", "units", "sales_count", "lines_count")
 
 
 def _apply_period_deltas(
-    conn: Any, lines: Sequence[dict[str, Any]], returned: Sequence[dict[str, Any]]
+    conn: Connection, lines: Sequence[SaleLine], returned: Sequence[ReturnedLine]
 ) -> None:
     """Add the lines, less the returns, to the sales-by-period tables (in the caller's
     transaction)."""
@@ -550,7 +387,7 @@ def _apply_period_deltas(
     for name, rows in period_deltas(lines, returned).rows().items():
         table = PERIOD_TABLES[name]
         upsert = insert(table).values(rows)
-        update = {m: table.c[m] + upsert.inserted[m] for m in MEASURES}
+        update: dict[str, Any] = {m: table.c[m] + upsert.inserted[m] for m in MEASURES}
         if "product" in table.c:  # the least name, whatever the order (aggregates.py)
             update["product"] = func.least(table.c.product, upsert.inserted.product)
         conn.execute(upsert.on_duplicate_key_update(update))

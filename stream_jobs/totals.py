@@ -12,8 +12,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
+from pos_app.contract import SALE_COMPLETED
 from pos_app.tax import TaxBreakdown, tax_on
-from stream_jobs.schema import SALE_COMPLETED
 
 CENT = Decimal("0.01")
 

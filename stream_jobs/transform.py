@@ -11,19 +11,19 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import DecimalType
 
-from stream_jobs.schema import (
+from pos_app.contract import (
     ADJUSTMENT_REASONS,
     DOCUMENT_FIELD,
-    EVENT_V1,
-    REQUIRED_FIELDS,
+    PIPELINE_REQUIRED_FIELDS,
     SALE_COMPLETED,
     SALE_RETURNED,
+    SCHEMA_VERSION,
     STOCK_ADJUSTED,
 )
+from stream_jobs.schema import EVENT_V1
 
 PRICE = DecimalType(12, 2)
 AMOUNT = DecimalType(14, 2)
-SUPPORTED_VERSION = 1
 # occurred_at must say its offset: a bare local time would be read as UTC.
 OFFSET_AT_END = r"(Z|[+-][0-9]{2}:?[0-9]{2})$"
 PRICED = (SALE_COMPLETED, SALE_RETURNED)  # event types whose lines carry a unit price
@@ -81,7 +81,7 @@ def _classification(known_skus: tuple[str, ...]) -> tuple[list[Column], list[Col
     missing = F.coalesce(
         *[
             F.when((kind == event_type) & e[name].isNull(), F.lit(f"missing field: {name}"))
-            for event_type, names in REQUIRED_FIELDS.items()
+            for event_type, names in PIPELINE_REQUIRED_FIELDS.items()
             for name in names
         ]
     )
@@ -95,12 +95,12 @@ def _classification(known_skus: tuple[str, ...]) -> tuple[list[Column], list[Col
         .when(e.isNull() | ~F.ltrim("value").startswith("{"), F.lit("not a JSON object"))
         .when(kind.isNull(), F.lit("missing field: event_type"))
         .when(
-            ~kind.isin(*REQUIRED_FIELDS),
+            ~kind.isin(*PIPELINE_REQUIRED_FIELDS),
             F.concat(F.lit("unsupported event_type: "), kind),
         )
         .when(e["schema_version"].isNull(), F.lit("missing field: schema_version"))
         .when(
-            e["schema_version"] != SUPPORTED_VERSION,
+            e["schema_version"] != SCHEMA_VERSION,
             F.concat(F.lit("unsupported schema_version: "), e["schema_version"].cast("string")),
         )
         .when(missing.isNotNull(), missing)

@@ -176,12 +176,12 @@ def running_app(settings: Settings, logs_dir: Path) -> Iterator[str]:
         if not app.alive():
             pytest.fail(f"the app exited:\n{log_tail(app.log_path, 30)}")
         try:
-            return httpx.get(f"{url}/health", timeout=2).status_code == 200
+            return httpx.get(f"{url}/health/ready", timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
 
     try:
-        wait_for(healthy, timeout=60, what="the app's /health")
+        wait_for(healthy, timeout=60, what="the app's /health/ready")
         yield url
     finally:
         app.kill(signal.SIGTERM)

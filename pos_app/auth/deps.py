@@ -14,6 +14,7 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request, Response, status
 from fastapi.responses import RedirectResponse
 
+from pos_app.auth.navigation import pages_for
 from pos_app.auth.roles import ALL_SCOPES, Role, role_allows, scopes_for
 from pos_app.auth.service import resolve_api_key, session_user
 from pos_app.deps import ConnectionDep, SettingsDep
@@ -115,7 +116,7 @@ def require_role(role: Role) -> Callable[..., Awaitable[Principal]]:
                 status.HTTP_403_FORBIDDEN,
                 detail=f"this page needs the {role} role; you are signed in as {principal.role}",
             )
-        request.state.viewer_role = principal.role  # the top bar shows what this role opens
+        request.state.nav_links = pages_for(principal.role)  # the top bar: what this role opens
         return principal
 
     return dependency

@@ -151,7 +151,7 @@ def lock_duration(failures: int) -> timedelta | None:
     if failures < MAX_FAILURES:
         return None
     doublings = min(failures - MAX_FAILURES, 10)  # the cap is reached long before 2**10
-    return min(FIRST_LOCK * 2**doublings, MAX_LOCK)
+    return min(FIRST_LOCK * (1 << doublings), MAX_LOCK)
 
 
 def new_user_values(

@@ -27,7 +27,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from pos_app.catalog.seed import CatalogRow
-from pos_app.events.schemas import EventLine, EventPayment, EventTotals, SaleCompleted
+from pos_app.contract import EventLine, EventPayment, EventTotals, SaleCompleted
 
 NAMESPACE = uuid.UUID("9d3f6c1e-2b7a-4e55-8c61-d3e0a1f00d42")
 BASE_SALES_PER_DAY = 9.0
@@ -70,7 +70,7 @@ def day_factor(day: date) -> float:
 
 def product_weight(row: CatalogRow, day: date) -> float:
     """Cheaper things sell more often; wedding wear sells in the wedding season."""
-    weight = 100_000 / float(row.unit_price) ** 0.8
+    weight: float = 100_000 / float(row.unit_price) ** 0.8
     if row.category in WEDDING_CATEGORIES or row.sku.startswith(("LGY-SLK", "LGY-ACH")):
         weight *= 2.0 if day.month in (11, 12, 1, 2) else 0.8
     if row.category == "Longyi" and day.month == 4:

@@ -33,7 +33,10 @@ def ensure_demo_users(settings: Settings) -> str:
             continue  # made earlier with a password this file does not know
         known[role] = password
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(f"{user} {pw}\n" for user, pw in known.items()))
-    os.chmod(path, 0o600)
+    # Made private before the passwords go in, not after.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a file an older version left readable
+    with os.fdopen(fd, "w") as out:
+        out.write("".join(f"{user} {pw}\n" for user, pw in known.items()))
     lines = "\n".join(f"  {user:8} {pw}" for user, pw in known.items())
     return f"demo sign-ins (also in {path}):\n{lines}"

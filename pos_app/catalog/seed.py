@@ -14,9 +14,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.dialects.mysql import insert
 
+from pos_app.csvfile import UnreadableFile, clean_header, read_csv
 from pos_app.db.engine import make_sync_engine
 from pos_app.db.tables import product_stores, products, stocks
-from pos_app.imports.csvfile import UnreadableFile, clean_header, read_csv
 from pos_app.settings import Settings
 
 COLUMNS = (

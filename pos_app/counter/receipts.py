@@ -7,8 +7,8 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from pos_app.contract import SaleCompleted
 from pos_app.db.tables import outbox
-from pos_app.events.schemas import SaleCompleted
 from pos_app.settings import Settings
 
 RECENT_ROWS = 2000  # today's sales at a small shop are far fewer

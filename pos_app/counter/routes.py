@@ -26,6 +26,7 @@ from pos_app.counter.receipts import find_sale, todays_sales
 from pos_app.db.tables import products
 from pos_app.deps import ConnectionDep, RelayDep, SettingsDep
 from pos_app.inventory.service import StockLevel, stock_levels
+from pos_app.money import kyat
 from pos_app.returns.schemas import ReturnIn, ReturnLineIn
 from pos_app.returns.service import ReturnRejected, record_return
 from pos_app.returns.service import find_sale as find_returnable
@@ -39,7 +40,7 @@ from pos_app.sales.service import (
 )
 from pos_app.security import csrf
 from pos_app.settings import Settings
-from pos_app.templating import kyat, render_page, templates
+from pos_app.templating import render_page, templates
 from pos_app.till.service import current_shift
 
 router = APIRouter(include_in_schema=False)

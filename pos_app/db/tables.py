@@ -4,7 +4,9 @@ the migrations. The stream job is the only writer of `sales`, `stocks`' sold fig
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     DECIMAL,
@@ -36,7 +38,7 @@ STORE = String(40)
 NOW = text("CURRENT_TIMESTAMP(3)")
 
 
-def _timestamp(name: str) -> Column:
+def _timestamp(name: str) -> Column[datetime]:
     return Column(name, DATETIME(fsp=3), nullable=False, server_default=NOW)
 
 
@@ -286,7 +288,7 @@ idempotency_keys = Table(
 # Sales by period and by product and month, per store, kept by the stream job in the
 # transaction that applies the lines (so they are exactly once too). "All stores" is a
 # sum over store_id. sales_count counts sales (events), lines_count their lines.
-def _period_measures() -> list[Column]:
+def _period_measures() -> list[Column[Any]]:
     return [
         Column("revenue", DECIMAL(16, 2), nullable=False),
         Column("units", Integer, nullable=False),

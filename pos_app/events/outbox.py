@@ -11,21 +11,17 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from pos_app.contract import (
+    DOCUMENT_FIELD,
+    SaleCompleted,
+    SaleReturned,
+    StockAdjusted,
+    StockReceived,
+    document_id,
+)
 from pos_app.db.tables import outbox
-from pos_app.events.inventory import StockAdjusted, StockReceived
-from pos_app.events.returns import SaleReturned
-from pos_app.events.schemas import SaleCompleted
 
-OutboxEvent = SaleCompleted | SaleReturned | StockReceived | StockAdjusted
 E = TypeVar("E", SaleCompleted, SaleReturned, StockReceived, StockAdjusted)
-
-# The field that names each event's document (the id on the receipt or the form).
-DOCUMENT_FIELD: dict[type[BaseModel], str] = {
-    SaleCompleted: "sale_id",
-    SaleReturned: "return_id",
-    StockReceived: "receipt_id",
-    StockAdjusted: "adjustment_id",
-}
 SUFFIX_HEX_DIGITS = 6
 DOCUMENT_INDEX = "uq_outbox_document"  # migration 0009
 DRAWS = 5  # a sixth clash in a row would mean something else is wrong
@@ -57,13 +53,13 @@ async def enqueue(conn: AsyncConnection, event: E, *, topic: str) -> E:
     one), and the pipeline would refuse the second as a sale already recorded. The
     outbox's unique document id catches that here, and the newcomer draws again before
     anyone has seen its id."""
-    field = DOCUMENT_FIELD[type(event)]
+    field = DOCUMENT_FIELD[event.event_type]
     for _ in range(DRAWS):
-        document_id: str = getattr(event, field)
+        drawn = document_id(event)
         key, value = event.to_kafka()
         row = {
             "event_id": event.event_id,
-            "document_id": document_id,
+            "document_id": drawn,
             "topic": topic,
             "event_key": key.decode(),
             "payload": value.decode(),
@@ -75,9 +71,9 @@ async def enqueue(conn: AsyncConnection, event: E, *, topic: str) -> E:
         except IntegrityError as error:
             if DOCUMENT_INDEX not in str(error.orig):
                 raise
-        fresh = document_id[:-SUFFIX_HEX_DIGITS] + _suffix()
+        fresh = drawn[:-SUFFIX_HEX_DIGITS] + _suffix()
         event = event.model_copy(update={field: fresh})
-    raise RuntimeError(f"no free document id after {DRAWS} draws: {document_id}")
+    raise RuntimeError(f"no free document id after {DRAWS} draws: {drawn}")
 
 
 async def status(conn: AsyncConnection) -> OutboxStatus:

@@ -25,8 +25,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pos_app.events.schemas import EventLine, EventPayment, EventTotals, SaleCompleted
-from pos_app.imports.csvfile import UnreadableFile, clean_header, read_csv
+from pos_app.contract import EventLine, EventPayment, EventTotals, SaleCompleted
+from pos_app.csvfile import UnreadableFile, clean_header, read_csv
 
 HEADER = ["Order ID", "Product", "Quantity Ordered", "Price Each", "Order Date", "Purchase Address"]
 DATE_FORMAT = "%m/%d/%y %H:%M"

@@ -10,7 +10,7 @@ from decimal import Decimal
 from aiokafka import AIOKafkaProducer
 
 from pos_app.catalog.seed import CatalogRow, save_catalog
-from pos_app.events.schemas import SaleCompleted
+from pos_app.contract import SaleCompleted
 from pos_app.events.topics import ensure_topics
 from pos_app.imports.progress import Progress
 from pos_app.settings import Settings

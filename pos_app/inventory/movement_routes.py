@@ -11,8 +11,8 @@ from pydantic import ValidationError
 from pos_app.auth.deps import ManagerDep, Principal, require_scope
 from pos_app.auth.roles import INVENTORY_WRITE
 from pos_app.catalog.service import list_products
+from pos_app.contract import StockAdjusted, StockReceived
 from pos_app.deps import ConnectionDep, RelayDep, SettingsDep
-from pos_app.events.inventory import StockAdjusted, StockReceived
 from pos_app.inventory.movements import (
     AdjustmentIn,
     MovementRejected,

@@ -14,13 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.auth.service import audit
 from pos_app.catalog.service import products_by_sku
-from pos_app.db.tables import stock_movements
-from pos_app.events.inventory import (
+from pos_app.contract import (
     AdjustmentReason,
     MovementLine,
     StockAdjusted,
     StockReceived,
 )
+from pos_app.db.tables import stock_movements
 from pos_app.events.outbox import enqueue, new_document_id
 from pos_app.settings import Settings
 

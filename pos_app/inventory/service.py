@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from pos_app.contract import is_low
 from pos_app.db.tables import products, sales, stocks
 
 StockStatus = Literal["ok", "low", "out"]
@@ -34,7 +35,7 @@ class StockLevel(BaseModel):
 def stock_status(on_hand: int, reorder_point: int) -> StockStatus:
     if on_hand <= 0:
         return "out"
-    return "low" if on_hand <= reorder_point else "ok"
+    return "low" if is_low(on_hand, reorder_point) else "ok"
 
 
 async def stock_levels(
@@ -60,7 +61,7 @@ async def stock_levels(
         .order_by(products.c.category, products.c.name)
     )
     if only_alerts:
-        query = query.where(stocks.c.on_hand <= products.c.reorder_point)
+        query = query.where(is_low(stocks.c.on_hand, products.c.reorder_point))
     rows = (await conn.execute(query)).mappings()
     return [
         StockLevel(**row, status=stock_status(row["on_hand"], row["reorder_point"])) for row in rows
@@ -125,7 +126,7 @@ async def low_stock(
             products.c.reorder_point,
         )
         .join(products, products.c.sku == stocks.c.sku)
-        .where(stocks.c.store_id == store_id, stocks.c.on_hand <= products.c.reorder_point)
+        .where(stocks.c.store_id == store_id, is_low(stocks.c.on_hand, products.c.reorder_point))
     )
     rows = []
     for row in (await conn.execute(query)).mappings():

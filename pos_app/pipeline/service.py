@@ -8,9 +8,8 @@ from typing import Any
 from pydantic import BaseModel
 from pymongo import AsyncMongoClient
 
+from pos_app.contract import REJECTED_EVENTS_COLLECTION
 from pos_app.settings import Settings
-
-REJECTED_EVENTS = "rejected_events"  # written by stream_jobs/sinks.py
 
 
 class RejectedEvent(BaseModel):
@@ -26,7 +25,10 @@ async def rejected_events(
     mongo: AsyncMongoClient[dict[str, Any]], *, settings: Settings, limit: int = 100
 ) -> list[RejectedEvent]:
     cursor = (
-        mongo[settings.mongo_database][REJECTED_EVENTS].find({}).sort("stored_at", -1).limit(limit)
+        mongo[settings.mongo_database][REJECTED_EVENTS_COLLECTION]
+        .find({})
+        .sort("stored_at", -1)
+        .limit(limit)
     )
     return [
         RejectedEvent(

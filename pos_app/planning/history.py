@@ -16,10 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from pos_app.contract import SALE_RETURNED
 from pos_app.db.tables import product_monthly_sales
 from pos_app.planning.forecast import Month
-
-RETURNED = "sale.returned"
 
 
 def local_month(occurred_at: str) -> Month:
@@ -34,7 +33,7 @@ def fold(events: Iterable[Mapping[str, Any]]) -> dict[tuple[str, Month], int]:
     the month they occurred in; returns take theirs off the month of the return."""
     units: dict[tuple[str, Month], int] = defaultdict(int)
     for event in events:
-        sign = -1 if event.get("event_type") == RETURNED else 1
+        sign = -1 if event.get("event_type") == SALE_RETURNED else 1
         month = local_month(str(event["occurred_at"]))
         for line in event.get("lines") or ():
             units[(str(line["sku"]), month)] += sign * int(line["quantity"])

@@ -14,6 +14,7 @@ from pos_app.auth.deps import ManagerDep, require_scope
 from pos_app.auth.roles import REPORTS_READ
 from pos_app.auth.service import audit
 from pos_app.deps import ConnectionDep, SettingsDep
+from pos_app.money import kyat
 from pos_app.reports.charts import BarChart, grouped_columns, heat_map, horizontal_bars
 from pos_app.reports.export import CSV_RESPONSE, csv_response, wants_csv
 from pos_app.reports.service import (
@@ -32,7 +33,7 @@ from pos_app.reports.service import (
 from pos_app.reports.today import Today, today_report
 from pos_app.security import csrf
 from pos_app.settings import Settings
-from pos_app.templating import kyat, render_page, templates
+from pos_app.templating import render_page, templates
 
 router = APIRouter()
 reports_api = [Depends(require_scope(REPORTS_READ))]

@@ -19,12 +19,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.alerts.service import StockAlert, list_alerts
+from pos_app.contract import STREAM_QUERY_NAME
 from pos_app.db.tables import sale_returns, sales, stream_batches
 from pos_app.events import outbox
 from pos_app.settings import Settings
 
 RECENT = 20
-STREAM_QUERY = "sales_stream"  # the stream job's query name (stream_jobs/sales_stream.py)
 CENT = Decimal("0.01")
 Day = date  # `Today.date` would shadow the type inside the class
 
@@ -234,7 +234,7 @@ async def pipeline_lag(conn: AsyncConnection, *, store_id: str, since: date) -> 
                 text("MICROSECOND"), stream_batches.c.committed_at, text("CURRENT_TIMESTAMP(3)")
             )
         )
-        .where(stream_batches.c.query_name == STREAM_QUERY)
+        .where(stream_batches.c.query_name == STREAM_QUERY_NAME)
         .order_by(stream_batches.c.batch_id.desc())
         .limit(1)
     )

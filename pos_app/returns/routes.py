@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, HTTPException, Path, status
 
 from pos_app.auth.deps import Principal, require_scope
 from pos_app.auth.roles import SALES_READ, SALES_WRITE
+from pos_app.contract import SaleReturned
 from pos_app.deps import ConnectionDep, RelayDep, SettingsDep
-from pos_app.events.returns import SaleReturned
 from pos_app.returns.schemas import ReturnIn, SaleDetail
 from pos_app.returns.service import ReturnRejected, find_sale, record_return
 

@@ -19,13 +19,21 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.auth.service import audit
+from pos_app.contract import (
+    SALE_COMPLETED,
+    SALE_RETURNED,
+    ReturnableLine,
+    ReturnLine,
+    ReturnTotals,
+    SaleReturned,
+    WantedBack,
+    return_problem,
+)
 from pos_app.db.tables import outbox, sales
 from pos_app.events.outbox import enqueue, new_document_id
-from pos_app.events.returns import SALE_RETURNED, ReturnLine, ReturnTotals, SaleReturned
-from pos_app.events.schemas import SALE_COMPLETED, EventTax
 from pos_app.returns.schemas import ReturnIn, SaleDetail, SoldLine
 from pos_app.settings import Settings
-from pos_app.tax import tax_on
+from pos_app.tax import event_tax, tax_on
 
 
 class ReturnRejected(ValueError):
@@ -130,7 +138,7 @@ def _sold(line: dict[str, object], returned: dict[int, int]) -> SoldLine:
         unit_price=Decimal(str(line["unit_price"])),
         line_total=Decimal(str(line["line_total"])),
         returned=back,
-        returnable=quantity - back,
+        returnable=ReturnableLine(line_no, str(line["sku"]), quantity, back).returnable,
     )
 
 
@@ -183,16 +191,25 @@ def _build_return(
     wanted: dict[int, int] = {}
     for line in request.lines:
         wanted[line.line_no] = wanted.get(line.line_no, 0) + line.quantity
+    problem = return_problem(
+        {
+            line.line_no: ReturnableLine(line.line_no, line.sku, line.quantity, line.returned)
+            for line in sale.lines
+        },
+        [WantedBack(line_no, quantity) for line_no, quantity in sorted(wanted.items())],
+    )
+    if problem is not None:
+        line_no, quantity = problem.wanted.line_no, problem.wanted.quantity
+        if problem.kind == "no such line":
+            raise ReturnRejected(f"sale {sale.sale_id} has no line {line_no}")
+        sold = by_line[line_no]
+        raise ReturnRejected(
+            f"line {line_no} ({sold.name}): {quantity} to return but only "
+            f"{sold.returnable} of {sold.quantity} can come back"
+        )
     lines = []
     for line_no, quantity in sorted(wanted.items()):
-        sold = by_line.get(line_no)
-        if sold is None:
-            raise ReturnRejected(f"sale {sale.sale_id} has no line {line_no}")
-        if quantity > sold.returnable:
-            raise ReturnRejected(
-                f"line {line_no} ({sold.name}): {quantity} to return but only "
-                f"{sold.returnable} of {sold.quantity} can come back"
-            )
+        sold = by_line[line_no]
         lines.append(
             ReturnLine(
                 line_no=line_no,
@@ -219,5 +236,5 @@ def _build_return(
         refund_method=request.refund_method,
         lines=lines,
         totals=ReturnTotals(items=sum(line.quantity for line in lines), refund=tax.total),
-        tax=EventTax.of(tax),
+        tax=event_tax(tax),
     )

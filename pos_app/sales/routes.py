@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Response, status
 
 from pos_app.auth.deps import Principal, require_scope
 from pos_app.auth.roles import SALES_WRITE
+from pos_app.contract import SaleCompleted
 from pos_app.deps import ConnectionDep, RelayDep, SettingsDep
-from pos_app.events.schemas import SaleCompleted
 from pos_app.sales.schemas import SaleIn
 from pos_app.sales.service import (
     IdempotencyConflict,

@@ -17,13 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from pos_app.auth.roles import Role
 from pos_app.auth.service import audit
 from pos_app.catalog.service import products_by_sku
+from pos_app.contract import EventLine, EventPayment, EventTotals, SaleCompleted
 from pos_app.db.tables import idempotency_keys
 from pos_app.events.outbox import enqueue, new_document_id
-from pos_app.events.schemas import EventLine, EventPayment, EventTax, EventTotals, SaleCompleted
+from pos_app.money import kyat
 from pos_app.sales.schemas import PaymentIn, SaleIn
 from pos_app.settings import Settings
-from pos_app.tax import tax_on
-from pos_app.templating import kyat
+from pos_app.tax import event_tax, tax_on
 
 CENT = Decimal("0.01")
 # The largest line discount, in percent, each role may give. API keys give none: a
@@ -122,7 +122,7 @@ async def price_sale(
         totals=totals,
         payment=payment,
         payments=payments,
-        tax=EventTax.of(tax),
+        tax=event_tax(tax),
     )
 
 

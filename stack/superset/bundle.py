@@ -250,7 +250,9 @@ class Chart:
     description: str = ""
 
 
-def _bar(x_axis: str, metric: str, *, horizontal: bool = True, row_limit: int = 100) -> dict:
+def _bar(
+    x_axis: str, metric: str, *, horizontal: bool = True, row_limit: int = 100
+) -> dict[str, Any]:
     return {
         "x_axis": x_axis,
         "metrics": [metric],
@@ -266,7 +268,7 @@ def _bar(x_axis: str, metric: str, *, horizontal: bool = True, row_limit: int = 
     }
 
 
-def _table(columns: list[str], order_by: list[tuple[str, bool]], row_limit: int) -> dict:
+def _table(columns: list[str], order_by: list[tuple[str, bool]], row_limit: int) -> dict[str, Any]:
     return {
         "query_mode": "raw",
         "all_columns": columns,

@@ -149,8 +149,12 @@ SESSION_COOKIE_SAMESITE = "Lax"
 '''
 
 
-def _step(paths: Paths, what: str, argv: list[str], env: dict[str, str]) -> None:
-    """Run one set-up step, its output in setup.log; print what and how long."""
+def _step(
+    paths: Paths, what: str, argv: list[str], env: dict[str, str], *, answers: str | None = None
+) -> None:
+    """Run one set-up step, its output in setup.log; print what and how long. answers:
+    what its prompts read (a password), on stdin rather than the command line, which any
+    user of the machine can read; with no terminal of its own, so the prompt reads stdin."""
     print(f"superset: {what} …", flush=True)
     started = time.monotonic()
     paths.home.mkdir(parents=True, exist_ok=True)
@@ -159,11 +163,12 @@ def _step(paths: Paths, what: str, argv: list[str], env: dict[str, str]) -> None
         log.flush()
         result = subprocess.run(
             argv,
-            stdin=subprocess.DEVNULL,
+            input=(answers or "").encode(),
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, **env},
             check=False,
+            start_new_session=True,
         )
     if result.returncode != 0:
         raise SupersetError(
@@ -229,17 +234,17 @@ def initialise(settings: Settings) -> None:
             *admin,
             "--email",
             "admin@localhost",
-            "--password",
-            password,
         ],
         env,
+        answers=f"{password}\n{password}\n",  # the prompt asks twice
     )
     # create-admin leaves an existing admin alone: make its password the one on file.
     _step(
         paths,
         "set the admin password",
-        [superset, "fab", "reset-password", "--username", ADMIN_USER, "--password", password],
+        [superset, "fab", "reset-password", "--username", ADMIN_USER],
         env,
+        answers=f"{password}\n{password}\n",
     )
     _step(paths, "create roles and permissions", [superset, "init"], env)
     paths.init_stamp.write_text(SUPERSET_VERSION + "\n")

@@ -13,10 +13,10 @@ from playwright.sync_api import Page
 
 from pos_app.auth.cli import create_api_key_sync
 from pos_app.auth.roles import ALL_SCOPES
-from pos_app.events.schemas import SaleCompleted
+from pos_app.contract import SaleCompleted
 from pos_app.imports.load import publish
+from pos_app.money import kyat
 from pos_app.settings import Settings
-from pos_app.templating import kyat
 from tests.browser.conftest import SignedIn, screenshot
 from tests.factories import sale_event
 from tests.stack_fixtures import ChildProcess, wait_for

@@ -21,8 +21,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from pos_app.contract import EventLine, EventPayment, EventTotals, SaleCompleted
 from pos_app.db.engine import make_async_engine
-from pos_app.events.schemas import EventLine, EventPayment, EventTotals, SaleCompleted
 from pos_app.planning.forecast import MONTH_NAMES, add_months
 from pos_app.planning.history import fold, load_history
 from pos_app.settings import Settings

@@ -111,7 +111,7 @@ def report_api(kaggle_shop: Settings, tmp_path_factory: pytest.TempPathFactory) 
 
     def up() -> bool:
         try:
-            return httpx.get(f"{url}/health", timeout=2).status_code == 200
+            return httpx.get(f"{url}/health/ready", timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
 

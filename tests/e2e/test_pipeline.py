@@ -234,10 +234,17 @@ def test_a_body_that_is_not_json_is_refused(api: httpx.Client) -> None:
     assert "JSON decode error" in response.text
 
 
-def test_health_reports_each_dependency(api: httpx.Client) -> None:
+def test_health_reports_each_dependency(api: httpx.Client, app_url: str) -> None:
     response = api.get("/health")
     assert response.status_code == 200
     assert response.json()["checks"] == {"mysql": "ok", "kafka": "ok", "mongodb": "ok"}
+    # Anyone may ask whether the app lives and can sell; the details need a sign-in.
+    with httpx.Client(base_url=app_url, timeout=10) as anonymous:
+        assert anonymous.get("/health/live").json() == {"status": "ok"}
+        assert anonymous.get("/health/ready").json() == {"status": "ready"}
+        hidden = anonymous.get("/health")
+    assert hidden.status_code == 401
+    assert "mysql" not in hidden.text
 
 
 def test_a_job_killed_mid_stream_loses_nothing_and_counts_nothing_twice(

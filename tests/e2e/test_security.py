@@ -25,7 +25,9 @@ SALE = {"lines": [{"sku": "BAG-SHN-GLD", "quantity": 1}]}
 # the login page (303); the REST API answers 401 without credentials and 403 without
 # the scope. "public" routes need no sign-in.
 ROUTES: list[tuple[str, str, Any, str]] = [
-    ("GET", "/health", None, "public"),
+    ("GET", "/health/live", None, "public"),
+    ("GET", "/health/ready", None, "public"),
+    ("GET", "/health", None, "manager"),
     ("GET", "/login", None, "public"),
     ("GET", "/", None, "cashier"),
     ("GET", "/counter/stock", None, "cashier"),
@@ -122,7 +124,7 @@ def test_the_table_covers_every_route() -> None:
         if route.path not in NOT_ROUTES
         for method in route.methods
     }
-    assert ("GET", "/health") in served
+    assert ("GET", "/health/ready") in served
     tabled = {
         (
             method,
@@ -157,6 +159,11 @@ def clients(app_url: str, users: dict[str, str]) -> Iterator[dict[str, tuple[htt
         client.close()
 
 
+def is_rest(path: str) -> bool:
+    """REST routes answer 401/403; pages redirect to the login page."""
+    return path.startswith("/api/") or path.startswith("/health")
+
+
 def allowed(role: str, lowest: str) -> bool:
     return lowest == "public" or (role != "anonymous" and ROLES.index(role) >= ROLES.index(lowest))
 
@@ -175,7 +182,7 @@ def test_each_role_reaches_exactly_what_it_should(
 ) -> None:
     client, token = clients[role]
     headers = {"X-CSRF-Token": token}
-    if path.startswith("/api/"):
+    if is_rest(path):
         response = client.request(method, path, json=body, headers=headers)
     else:
         form = {**body, "csrf_token": token} if body is not None else None
@@ -186,7 +193,7 @@ def test_each_role_reaches_exactly_what_it_should(
         # A page may redirect after a form post, but never to the login page.
         assert not response.headers.get("location", "").startswith("/login")
     elif role == "anonymous":
-        expected = 401 if path.startswith("/api/") else 303
+        expected = 401 if is_rest(path) else 303
         assert response.status_code == expected, response.text[:300]
     else:
         assert response.status_code == 403, response.text[:300]

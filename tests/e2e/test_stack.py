@@ -20,7 +20,7 @@ pytestmark = pytest.mark.stack
 
 def posctl(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pos_app.cli", *args],
+        [sys.executable, "-m", "posctl", *args],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -40,6 +40,12 @@ def test_up_on_a_running_stack_changes_nothing() -> None:
     status = posctl("stack", "status")
     assert status.returncode == 0
     assert "mariadb   running (pid" in status.stdout
+
+
+def test_the_stacks_files_are_private() -> None:
+    """Data, logs and the demo passwords: no other OS user may read them."""
+    assert posctl("stack", "up").returncode == 0
+    assert Settings().state_dir.stat().st_mode & 0o077 == 0
 
 
 def test_down_then_up_keeps_the_data(settings: Settings, mysql: Engine, mongo: Any) -> None:

@@ -34,7 +34,7 @@ KINDS = ("database", "dataset", "chart", "dashboard")
 def posctl(*args: str, timeout: float) -> str:
     """Run posctl as a user would, with the environment's settings (the shop's database)."""
     done = subprocess.run(
-        [sys.executable, "-m", "pos_app.cli", *args],
+        [sys.executable, "-m", "posctl", *args],
         cwd=REPO_ROOT,
         env=os.environ.copy(),
         capture_output=True,

@@ -1,24 +1,34 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
-from typing import Any
 
 from stream_jobs.aggregates import period_deltas
+from stream_jobs.rows import ReturnedLine, SaleLine
 
 
-def line(sale: str, sku: str, qty: int, price: str, date: str, store: str = "s1") -> dict[str, Any]:
-    year, month, _ = (int(part) for part in date.split("-"))
-    return {
-        "store_id": store,
-        "sale_id": sale,
-        "sku": sku,
-        "product": f"Product {sku}",
-        "quantity_sold": qty,
-        "sales": Decimal(price) * qty,
-        "sale_date": date,
-        "year": year,
-        "month": month,
-    }
+def line(sale: str, sku: str, qty: int, price: str, date: str, store: str = "s1") -> SaleLine:
+    year, month, day = (int(part) for part in date.split("-"))
+    return SaleLine(
+        line_id=f"{sale}:{sku}",
+        sale_id=sale,
+        event_id=f"e-{sale}",
+        line_no=1,
+        store_id=store,
+        register_id="r1",
+        cashier="",
+        sku=sku,
+        product=f"Product {sku}",
+        quantity_sold=qty,
+        price_each=Decimal(price),
+        sales=Decimal(price) * qty,
+        sale_date=date,
+        sale_time="10:00:00",
+        day=day,
+        month=month,
+        year=year,
+        occurred_at=f"{date} 03:30:00.000",
+    )
 
 
 LINES = [
@@ -64,16 +74,26 @@ def test_rows_come_in_key_order() -> None:
 
 
 def test_a_return_nets_revenue_and_units_in_the_period_it_came_back() -> None:
-    back = {
-        "store_id": "s1",
-        "sku": "X",
-        "product": "Product X",
-        "quantity_returned": 1,
-        "refund": Decimal("11.95"),
-        "return_date": "2020-01-02",
-        "year": 2020,
-        "month": 1,
-    }
+    back = ReturnedLine(
+        line_id="r:1",
+        return_id="r",
+        sale_id="c",
+        event_id="e-r",
+        line_no=1,
+        store_id="s1",
+        register_id="r1",
+        cashier="",
+        sku="X",
+        product="Product X",
+        quantity_returned=1,
+        price_each=Decimal("11.95"),
+        refund=Decimal("11.95"),
+        reason="wrong size",
+        return_date="2020-01-02",
+        occurred_at="2020-01-02 03:30:00.000",
+        year=2020,
+        month=1,
+    )
     rows = period_deltas(LINES, [back]).rows()
     january = [r for r in rows["sales_monthly"] if (r["store_id"], r["month"]) == ("s1", 1)]
     assert january == [
@@ -101,10 +121,10 @@ def test_a_return_nets_revenue_and_units_in_the_period_it_came_back() -> None:
 
 
 def test_a_product_row_keeps_its_own_least_name_whatever_the_batches() -> None:
-    renamed = {**line("e", "X", 1, "11.95", "2020-01-05"), "product": "Alpha X"}
-    other_store = {**line("f", "X", 1, "11.95", "2020-01-05", store="s2"), "product": "Aa X"}
+    renamed = replace(line("e", "X", 1, "11.95", "2020-01-05"), product="Alpha X")
+    other_store = replace(line("f", "X", 1, "11.95", "2020-01-05", store="s2"), product="Aa X")
 
-    def names(*batches: list[dict[str, Any]]) -> dict[tuple[str, int], str]:
+    def names(*batches: list[SaleLine]) -> dict[tuple[str, int], str]:
         found: dict[tuple[str, int], str] = {}
         for batch in batches:
             for row in period_deltas(batch).rows()["product_monthly_sales"]:

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from pos_app.catalog.seed import ean13_check_digit, ean13_for_sku, parse_catalog
 from pos_app.catalog.service import Product
+from pos_app.contract import EventLine, EventTotals
 from pos_app.counter.routes import variant_families
-from pos_app.events.schemas import EventLine, EventTotals
 from pos_app.settings import REPO_ROOT
 from pos_app.templating import dom_id
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from pos_app.catalog.seed import CatalogError, parse_catalog
-from pos_app.events.schemas import SaleCompleted
+from pos_app.contract import SaleCompleted
+from pos_app.money import kyat
 from pos_app.settings import REPO_ROOT
-from pos_app.templating import kyat
 from tests.factories import sale_event
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from pos_app.catalog.seed import CatalogError, parse_catalog
+from pos_app.csvfile import UnreadableFile
 from pos_app.imports import kaggle
-from pos_app.imports.csvfile import UnreadableFile
 from pos_app.settings import REPO_ROOT
 
 HEADER = "Order ID,Product,Quantity Ordered,Price Each,Order Date,Purchase Address\n"

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from stream_jobs.payments import PaymentBook, PaymentProblem, payment_rows
+from stream_jobs.rows import EventRecord, Refusal
 from tests.factories import return_event, sale_event
 
 UTC_TIME = "2026-11-28 03:45:00.000"
@@ -74,14 +75,17 @@ def test_unusable_payments_say_why(payment: dict[str, Any], problem: str) -> Non
         payment_rows(event, charged=Decimal(5), occurred_at=UTC_TIME)
 
 
-def _record(event: dict[str, Any]) -> dict[str, Any]:
-    document = event.get("return_id") or event["sale_id"]
-    return {
-        "event_id": event["event_id"],
-        "event_type": event["event_type"],
-        "document_id": document,
-        "value": json.dumps(event),
-    }
+def _record(event: dict[str, Any]) -> EventRecord:
+    return EventRecord(
+        event_id=event["event_id"],
+        event_type=event["event_type"],
+        document_id=event.get("return_id") or event["sale_id"],
+        sale_id=event["sale_id"],
+        kafka_topic="t",
+        kafka_partition=0,
+        kafka_offset=0,
+        value=json.dumps(event),
+    )
 
 
 def test_the_book_refuses_a_sale_with_a_bad_payment_and_counts_lines_once() -> None:
@@ -97,10 +101,10 @@ def test_the_book_refuses_a_sale_with_a_bad_payment_and_counts_lines_once() -> N
         "quantity_sold": 2,
         "occurred_at": UTC_TIME,
     }
-    refused: list[dict[str, Any]] = []
+    refused: list[Refusal] = []
     book = PaymentBook.of(new, [line, line], [], refused)  # delivered twice in the batch
     assert list(new) == [good["event_id"]]
-    assert refused[0]["reason"] == (
+    assert refused[0].reason == (
         f"sale {bad['sale_id']}: payment 1: amount must be a decimal string"
     )
     (row,) = book.rows[good["event_id"]]

@@ -1,0 +1,353 @@
+"""The event contract between the app and the stream job, in one place (docs/events.md
+describes it for people): the v1 event models, the names both sides of Kafka use (event
+types, topics, MongoDB collections, the stream query), and the rules both apply (the
+adjustment reasons, the low-stock test, how much of a sale can come back).
+
+Imported by the app (to produce events) and by the stream job (its Spark schema is
+derived from these models in `stream_jobs/schema.py`). Pydantic only: no Spark, no
+FastAPI, no database here. Money travels as decimal strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Final, Literal, get_args, overload
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql.elements import ColumnElement
+
+# --- names -------------------------------------------------------------------------------
+
+SALE_COMPLETED: Final = "sale.completed"
+SALE_RETURNED: Final = "sale.returned"
+STOCK_RECEIVED: Final = "stock.received"
+STOCK_ADJUSTED: Final = "stock.adjusted"
+SCHEMA_VERSION: Final = 1
+EventType = Literal["sale.completed", "sale.returned", "stock.received", "stock.adjusted"]
+
+RAW_EVENTS_COLLECTION: Final = "raw_events"  # MongoDB: every applied event as received
+REJECTED_EVENTS_COLLECTION: Final = "rejected_events"  # MongoDB: refused records and why
+STREAM_QUERY_NAME: Final = "sales_stream"  # the stream job's query (ledger, checkpoint)
+
+
+def sales_topic(prefix: str) -> str:
+    """Sales and returns, keyed by sale id."""
+    return f"{prefix}.sales.v1"
+
+
+def inventory_topic(prefix: str) -> str:
+    """Goods received and adjustments, keyed by store."""
+    return f"{prefix}.inventory.v1"
+
+
+# Per event type: the field naming its document (the id on the receipt or the form) and
+# what people call that document.
+DOCUMENT_FIELD: Final[Mapping[str, str]] = {
+    SALE_COMPLETED: "sale_id",
+    SALE_RETURNED: "return_id",
+    STOCK_RECEIVED: "receipt_id",
+    STOCK_ADJUSTED: "adjustment_id",
+}
+DOCUMENT_NAME: Final[Mapping[str, str]] = {
+    SALE_COMPLETED: "sale",
+    SALE_RETURNED: "return",
+    STOCK_RECEIVED: "receipt",
+    STOCK_ADJUSTED: "adjustment",
+}
+# The fields without which the stream job cannot apply an event (the models require
+# them too; a test keeps the two in step). Others may be absent from a foreign producer.
+PIPELINE_REQUIRED_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
+    SALE_COMPLETED: ("event_id", "sale_id", "store_id", "register_id", "occurred_at", "lines"),
+    SALE_RETURNED: (
+        "event_id",
+        "return_id",
+        "sale_id",
+        "store_id",
+        "register_id",
+        "occurred_at",
+        "reason",
+        "lines",
+    ),
+    STOCK_RECEIVED: ("event_id", "receipt_id", "store_id", "occurred_at", "lines"),
+    STOCK_ADJUSTED: ("event_id", "adjustment_id", "store_id", "occurred_at", "reason", "lines"),
+}
+
+AdjustmentReason = Literal["count", "damage", "loss", "found", "other"]
+ADJUSTMENT_REASONS: Final[tuple[str, ...]] = get_args(AdjustmentReason)
+
+# --- the models --------------------------------------------------------------------------
+
+# Decimal in Python, a plain decimal string on the wire ("45000.00", never a float).
+Money = Annotated[Decimal, PlainSerializer(lambda d: f"{d:.2f}", return_type=str)]
+
+
+def _absent(value: object) -> bool:
+    # Additive fields are left out of the JSON when unset, so events without a discount
+    # or a split look exactly as they always did.
+    return value is None
+
+
+class EventLine(BaseModel):
+    line_no: int = Field(ge=1)
+    sku: str
+    name: str
+    quantity: int = Field(gt=0)
+    unit_price: Money  # the price charged per unit, after any line discount
+    line_total: Money
+    # Additive (still v1): set only on a discounted line. list_price is the catalog
+    # price, discount the money taken off the whole line; unit_price is already net, so
+    # consumers that know nothing of discounts charge the right amount.
+    list_price: Money | None = Field(default=None, exclude_if=_absent)
+    discount_percent: Decimal | None = Field(default=None, exclude_if=_absent)
+    discount: Money | None = Field(default=None, exclude_if=_absent)
+    discount_reason: str | None = Field(default=None, exclude_if=_absent)
+
+
+class EventTotals(BaseModel):
+    items: int
+    subtotal: Money
+    discount: Money
+    total: Money  # what the customer pays: the lines, plus the tax when it is added on top
+    # Additive (still v1): the commercial tax in (included) or on (added) the total.
+    tax: Money | None = Field(default=None, exclude_if=_absent)
+
+    @classmethod
+    def of(cls, lines: list[EventLine]) -> EventTotals:
+        """The totals of lines: subtotal at list prices, the discounts, what is charged."""
+        total = sum((line.line_total for line in lines), Decimal(0))
+        discount = sum((line.discount or Decimal(0) for line in lines), Decimal(0))
+        return cls(
+            items=sum(line.quantity for line in lines),
+            subtotal=total + discount,
+            discount=discount,
+            total=total,
+        )
+
+
+class EventPayment(BaseModel):
+    method: str
+    amount: Money
+    tendered: Money | None = None
+    change: Money | None = None
+    # Additive (still v1): the wallet's or card terminal's transaction id, typed or
+    # scanned at the counter; the stream job books it with the payment.
+    reference: str | None = Field(default=None, max_length=64, exclude_if=_absent)
+
+
+class EventTax(BaseModel):
+    """Additive (still v1): the shop's commercial tax as applied (pos_app/tax.py): once
+    per receipt, on what the lines charge (`base`), half up to the kyat."""
+
+    mode: Literal["included", "added"]
+    rate: Decimal  # percent
+    base: Money
+    amount: Money  # the tax
+
+
+class SaleCompleted(BaseModel):
+    """`sale.completed`, version 1: a sale rung up."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_type: Literal["sale.completed"] = SALE_COMPLETED
+    schema_version: Literal[1] = SCHEMA_VERSION
+    event_id: str
+    sale_id: str
+    store_id: str
+    register_id: str
+    cashier: str
+    occurred_at: datetime  # shop-local time with its offset
+    currency: str
+    lines: list[EventLine] = Field(min_length=1)
+    totals: EventTotals
+    payment: EventPayment
+    # Additive (still v1): every tender of the sale. A split sale has two, and `payment`
+    # then says method "split" with the whole amount (and the cash part's tendered/change).
+    payments: list[EventPayment] | None = Field(default=None, exclude_if=_absent)
+    tax: EventTax | None = Field(default=None, exclude_if=_absent)
+
+    def to_kafka(self) -> tuple[bytes, bytes]:
+        """(key, value) for the sales topic: keyed by sale id, so a sale stays in order."""
+        return self.sale_id.encode(), self.model_dump_json().encode()
+
+
+class ReturnLine(BaseModel):
+    line_no: int = Field(ge=1)  # the line of the original sale
+    sku: str
+    name: str
+    quantity: int = Field(gt=0)
+    unit_price: Money  # refunded per unit: the price the sale charged
+    line_total: Money
+
+
+class ReturnTotals(BaseModel):
+    items: int
+    refund: Money
+
+
+class SaleReturned(BaseModel):
+    """`sale.returned`, version 1: goods brought back from an earlier sale. It travels on
+    the sales topic keyed by the original sale id, so it reaches the stream job after the
+    sale it returns from (same partition, in order)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_type: Literal["sale.returned"] = SALE_RETURNED
+    schema_version: Literal[1] = SCHEMA_VERSION
+    event_id: str
+    return_id: str
+    sale_id: str
+    store_id: str
+    register_id: str
+    cashier: str
+    occurred_at: datetime  # shop-local time with its offset
+    currency: str
+    reason: str
+    lines: list[ReturnLine] = Field(min_length=1)
+    totals: ReturnTotals
+    # Additive (still v1): how the refund was paid out; events without it were cash.
+    refund_method: str | None = Field(default=None, exclude_if=_absent)
+    # Additive (still v1): the sale's tax on what comes back; totals.refund includes it
+    # when the tax was added on top.
+    tax: EventTax | None = Field(default=None, exclude_if=_absent)
+
+    def to_kafka(self) -> tuple[bytes, bytes]:
+        return self.sale_id.encode(), self.model_dump_json().encode()
+
+
+class MovementLine(BaseModel):
+    line_no: int = Field(ge=1)
+    sku: str
+    quantity: int  # received: > 0; adjusted: signed, never 0
+
+
+class _InventoryEvent(BaseModel):
+    """Inventory events, version 1; they travel on the inventory topic keyed by store."""
+
+    model_config = ConfigDict(frozen=True)
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    event_id: str
+    store_id: str
+    recorded_by: str
+    occurred_at: datetime  # shop-local time with its offset
+    note: str = ""
+    lines: list[MovementLine] = Field(min_length=1)
+
+    def to_kafka(self) -> tuple[bytes, bytes]:
+        return self.store_id.encode(), self.model_dump_json().encode()
+
+
+class StockReceived(_InventoryEvent):
+    """`stock.received`: goods in from a supplier."""
+
+    event_type: Literal["stock.received"] = STOCK_RECEIVED
+    receipt_id: str
+    supplier: str = ""
+
+
+class StockAdjusted(_InventoryEvent):
+    """`stock.adjusted`: a stock correction, signed per line."""
+
+    event_type: Literal["stock.adjusted"] = STOCK_ADJUSTED
+    adjustment_id: str
+    reason: AdjustmentReason
+
+
+Event = SaleCompleted | SaleReturned | StockReceived | StockAdjusted
+EVENT_MODELS: Final[Mapping[str, type[BaseModel]]] = {
+    SALE_COMPLETED: SaleCompleted,
+    SALE_RETURNED: SaleReturned,
+    STOCK_RECEIVED: StockReceived,
+    STOCK_ADJUSTED: StockAdjusted,
+}
+
+
+def document_id(event: Event) -> str:
+    """The id of the document the event records (sale, return, receipt, adjustment)."""
+    value: str = getattr(event, DOCUMENT_FIELD[event.event_type])
+    return value
+
+
+# --- the low-stock rule ------------------------------------------------------------------
+
+
+@overload
+def is_low(on_hand: int, reorder_point: int) -> bool: ...
+@overload
+def is_low(
+    on_hand: ColumnElement[int], reorder_point: ColumnElement[int]
+) -> ColumnElement[bool]: ...
+def is_low(on_hand: object, reorder_point: object) -> object:
+    """Stock is low at or below the reorder point. Works on numbers and on SQL columns
+    (the comparison builds the SQL expression), so the app's queries use it too."""
+    return on_hand <= reorder_point  # type: ignore[operator]
+
+
+def crossed_reorder_point(before: int | None, after: int, reorder_point: int) -> bool:
+    """An alert is due when on hand goes from above the reorder point to at or below it;
+    a product without a stock row yet (before None) counts as above."""
+    was_low = before is not None and is_low(before, reorder_point)
+    return is_low(after, reorder_point) and not was_low
+
+
+# --- how much of a sale can come back ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReturnableLine:
+    """A line of a recorded sale and how many of it earlier returns already took back."""
+
+    line_no: int
+    sku: str
+    sold: int
+    returned: int
+
+    @property
+    def returnable(self) -> int:
+        return self.sold - self.returned
+
+
+@dataclass(frozen=True)
+class WantedBack:
+    """A line of a return: which line of the sale, its SKU if the return names one."""
+
+    line_no: int
+    quantity: int
+    sku: str | None = None
+
+
+ReturnProblemKind = Literal["line named twice", "no such line", "more than returnable"]
+
+
+@dataclass(frozen=True)
+class ReturnProblem:
+    kind: ReturnProblemKind
+    wanted: WantedBack
+    line: ReturnableLine | None = None  # the sale's line, for "more than returnable"
+
+
+def return_problem(
+    sale: Mapping[int, ReturnableLine], wanted: Sequence[WantedBack]
+) -> ReturnProblem | None:
+    """Why a return is impossible, or None: each line names a line of the sale once
+    (with its SKU, when given) and takes back no more than was sold less what earlier
+    returns took. The app checks this before recording a return; the stream job again
+    against the stored sale, so stock never comes back that was not sold."""
+    named: set[int] = set()
+    for back in wanted:
+        if back.line_no in named:
+            return ReturnProblem("line named twice", back)
+        named.add(back.line_no)
+    for back in wanted:
+        line = sale.get(back.line_no)
+        if line is None or (back.sku is not None and back.sku != line.sku):
+            return ReturnProblem("no such line", back)
+        if back.quantity > line.returnable:
+            return ReturnProblem("more than returnable", back, line)
+    return None

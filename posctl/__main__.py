@@ -1,0 +1,5 @@
+import sys
+
+from posctl.cli import main
+
+sys.exit(main())
