@@ -218,7 +218,7 @@ def users(settings: Settings) -> dict[str, str]:
 
 
 def log_in(client: httpx.Client, username: str, password: str) -> str:
-    """Sign in through the login form; returns the CSRF token for later form posts."""
+    """Sign in through the login form; returns the CSRF token of the new session."""
     page = client.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert token is not None, page.text[:500]
@@ -232,7 +232,11 @@ def log_in(client: httpx.Client, username: str, password: str) -> str:
         },
     )
     assert response.status_code == 303, response.text[:500]
-    return token.group(1)
+    # The token is bound to the session: a page of the signed-in session gives the new one.
+    page = client.get("/")
+    fresh = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert fresh is not None, page.text[:500]
+    return fresh.group(1)
 
 
 @pytest.fixture

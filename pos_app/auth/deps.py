@@ -20,7 +20,7 @@ from pos_app.auth.service import resolve_api_key, session_user
 from pos_app.deps import ConnectionDep, SettingsDep
 from pos_app.security import csrf
 
-SESSION_COOKIE = "pos_session"
+SESSION_COOKIE = csrf.SESSION_COOKIE
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 AUTH_REQUIRED = "authentication required: send an API key (Authorization: Bearer …) or log in"
 INVALID_KEY = "invalid or revoked API key"

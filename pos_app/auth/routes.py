@@ -128,6 +128,7 @@ async def login(request: Request, conn: ConnectionDep, settings: SettingsDep) ->
         samesite="lax",
         secure=request.url.scheme == "https",
     )
+    csrf.rotate(request, response)
     return response
 
 
@@ -144,6 +145,7 @@ async def logout(request: Request, conn: ConnectionDep, settings: SettingsDep) -
     response.delete_cookie(
         SESSION_COOKIE, httponly=True, samesite="lax", secure=request.url.scheme == "https"
     )
+    csrf.rotate(request, response)
     return response
 
 

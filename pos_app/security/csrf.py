@@ -1,8 +1,12 @@
-"""CSRF protection for browser forms: a signed double-submit token.
+"""CSRF protection for browser forms: a signed double-submit token, bound to the session.
 
 The page sets a random nonce in an HttpOnly, SameSite=Strict cookie and embeds
-`nonce.signature` in its forms (and htmx's X-CSRF-Token header). A form post is
-accepted only when the token's signature is ours and its nonce is the cookie's.
+`nonce.signature` in its forms (and htmx's X-CSRF-Token header); the signature covers
+the nonce and the session cookie. A form post is accepted only when the token's
+signature is ours for the nonce in the cookie and the session the browser sends now, so
+a token taken from one session (or from before sign-in) is worth nothing in another.
+Signing in and out draws a new nonce. Over https the cookie is `__Host-` prefixed: only
+this host, over TLS, on every path, can set it.
 """
 
 from __future__ import annotations
@@ -13,28 +17,47 @@ import secrets
 
 from fastapi import HTTPException, Request, Response, status
 
-COOKIE = "pos_csrf"
+SESSION_COOKIE = "pos_session"
 HEADER = "X-CSRF-Token"
 FIELD = "csrf_token"
 
 
-def _sign(secret: str, nonce: str) -> str:
-    return hmac.new(secret.encode(), nonce.encode(), hashlib.sha256).hexdigest()
+def cookie_name(request: Request) -> str:
+    return "__Host-pos_csrf" if request.url.scheme == "https" else "pos_csrf"
+
+
+def _sign(secret: str, nonce: str, session: str) -> str:
+    message = f"{nonce}|{session}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _expected(request: Request, secret: str, nonce: str) -> str:
+    return f"{nonce}.{_sign(secret, nonce, request.cookies.get(SESSION_COOKIE, ''))}"
 
 
 def page_token(request: Request, secret: str) -> tuple[str, str | None]:
     """The token for a page's forms, and the nonce to set as cookie if the browser has none."""
-    nonce = request.cookies.get(COOKIE, "")
+    nonce = request.cookies.get(cookie_name(request), "")
     fresh = None
     if len(nonce) != 32:
         nonce = fresh = secrets.token_hex(16)
-    return f"{nonce}.{_sign(secret, nonce)}", fresh
+    return _expected(request, secret, nonce), fresh
 
 
 def set_cookie(request: Request, response: Response, nonce: str) -> None:
     response.set_cookie(
-        COOKIE, nonce, httponly=True, samesite="strict", secure=request.url.scheme == "https"
+        cookie_name(request),
+        nonce,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
     )
+
+
+def rotate(request: Request, response: Response) -> None:
+    """A new nonce: at sign-in and sign-out, so no token of the session before survives."""
+    set_cookie(request, response, secrets.token_hex(16))
 
 
 async def require_token(request: Request, secret: str) -> None:
@@ -43,7 +66,10 @@ async def require_token(request: Request, secret: str) -> None:
         form = await request.form()
         value = form.get(FIELD)
         token = value if isinstance(value, str) else None
-    nonce = request.cookies.get(COOKIE, "")
-    expected = f"{nonce}.{_sign(secret, nonce)}"
-    if not token or not nonce or not hmac.compare_digest(token, expected):
+    nonce = request.cookies.get(cookie_name(request), "")
+    if (
+        not token
+        or len(nonce) != 32
+        or not hmac.compare_digest(token, _expected(request, secret, nonce))
+    ):
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="missing or invalid CSRF token")

@@ -64,6 +64,34 @@ def test_a_forged_token_is_refused(cashier: httpx.Client) -> None:
     assert cashier.post("/counter/scan", data=forged).status_code == 403
 
 
+def test_a_token_is_worth_nothing_in_another_session(
+    app_url: str, cashier: httpx.Client, users: dict[str, str]
+) -> None:
+    """A token read before sign-in, or taken from another person's session, is refused."""
+    with httpx.Client(base_url=app_url, timeout=15) as browser:
+        login = browser.get("/login")
+        before = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
+        assert before is not None
+        log_in(browser, "manager", users["manager"])
+        assert browser.cookies["pos_csrf"] != before.group(1).split(".")[0]  # a new nonce
+        stale = browser.post(
+            "/counter/scan", data={"code": "TKP-BLK-M", "csrf_token": before.group(1)}
+        )
+        assert stale.status_code == 403
+        # The cashier's token and nonce, sent with the manager's session: refused too.
+        stolen = token_of(cashier)
+        mixed = {
+            "pos_session": browser.cookies["pos_session"],
+            "pos_csrf": cashier.cookies["pos_csrf"],
+        }
+    with httpx.Client(base_url=app_url, timeout=15, cookies=mixed) as thief:
+        other = thief.post("/counter/scan", data={"code": "TKP-BLK-M", "csrf_token": stolen})
+        assert other.status_code == 403
+    own = cashier.post("/counter/scan", data={"code": "TKP-BLK-M", "csrf_token": stolen})
+    assert own.status_code == 200
+    cashier.post("/counter/cart/void", headers={"X-CSRF-Token": stolen})
+
+
 def test_the_cashier_rings_up_a_sale_and_sees_the_stock_move(
     cashier: httpx.Client, api: httpx.Client, stream_job: ChildProcess
 ) -> None:
