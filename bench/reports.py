@@ -139,7 +139,7 @@ async def time_plan(settings: Settings) -> float:
     engine = make_async_engine(settings)
     started = time.monotonic()
     try:
-        async with engine.connect() as conn:
+        async with engine.begin() as conn:
             await compute_plan(conn, store_id=settings.store_id, today=settings.today(), months=3)
     finally:
         await engine.dispose()

@@ -84,7 +84,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     async def run() -> None:
         engine = make_async_engine(settings)
         try:
-            async with engine.connect() as conn:
+            async with engine.begin() as conn:
                 plan = await compute_plan(
                     conn, store_id=store, today=settings.today(), months=args.months
                 )
@@ -110,11 +110,30 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_catalog(args: argparse.Namespace) -> int:
+    from pos_app.catalog.cli import export_catalog, import_catalog
+
+    settings = get_settings()
+    if args.action == "export":
+        return export_catalog(settings, Path(args.file))
+    return import_catalog(settings, Path(args.file), apply=args.yes)
+
+
 def cmd_user(args: argparse.Namespace) -> int:
     import getpass
 
-    from pos_app.auth.cli import create_user_sync
+    from pos_app.auth.cli import create_user_sync, unlock_user_sync
 
+    if args.action == "unlock":
+        addresses = unlock_user_sync(get_settings(), username=args.username)
+        if addresses is None:
+            print(f"no user {args.username!r}", file=sys.stderr)
+            return 1
+        print(f"user {args.username} may sign in again ({addresses} address(es) were held back)")
+        return 0
+    if args.role is None:
+        print("posctl user create needs --role", file=sys.stderr)
+        return 2
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -248,6 +267,14 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     return 1 if verifying and outcome.differences else 0
 
 
+def cmd_i18n(args: argparse.Namespace) -> int:
+    from pos_app.i18n.catalogs import update_catalogs
+
+    for locale, count in update_catalogs().items():
+        print(f"{locale}: {count} message(s) to translate")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -279,9 +306,9 @@ def add_commands(
     seed.set_defaults(func=cmd_seed)
 
     user = sub.add_parser("user", help="users of the app (the first admin, cashiers, managers)")
-    user.add_argument("action", choices=["create"])
+    user.add_argument("action", choices=["create", "unlock"])
     user.add_argument("username")
-    user.add_argument("--role", choices=["cashier", "manager", "admin"], required=True)
+    user.add_argument("--role", choices=["cashier", "manager", "admin"], help="for create")
     user.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     user.set_defaults(func=cmd_user)
 
@@ -322,6 +349,14 @@ def add_commands(
     )
     imports.set_defaults(func=cmd_import)
 
+    catalog = sub.add_parser("catalog", help="the catalogue as .csv or .xlsx")
+    catalog.add_argument("action", choices=["import", "export"])
+    catalog.add_argument("file", help="a .csv or .xlsx file")
+    catalog.add_argument(
+        "--yes", action="store_true", help="import: apply the good rows (default: preview only)"
+    )
+    catalog.set_defaults(func=cmd_catalog)
+
     plan = sub.add_parser("plan", help="the refill plan (forecast and suggested orders)")
     plan.add_argument("what", choices=["refill"])
     plan.add_argument("--months", type=int, choices=range(1, 12), default=3, metavar="1-11")
@@ -344,6 +379,10 @@ def add_commands(
         if name == "rebuild":
             command.add_argument("--dry-run", action="store_true", help="compare, do not swap")
         command.set_defaults(func=cmd_rebuild, command=name, dry_run=False)
+
+    i18n = sub.add_parser("i18n", help="the people's pages in English and Burmese")
+    i18n.add_argument("action", choices=["extract"], help="add new messages to each catalog")
+    i18n.set_defaults(func=cmd_i18n)
 
     serve = sub.add_parser("serve", help="the web app")
     serve.add_argument("--host", default="127.0.0.1")

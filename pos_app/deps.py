@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from pymongo import AsyncMongoClient
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from pos_app.db.unit_of_work import unit_of_work
 from pos_app.events.relay import OutboxRelay
 from pos_app.settings import Settings
 
@@ -26,19 +27,17 @@ async def get_engine(request: Request) -> AsyncEngine:
     return engine
 
 
-async def get_connection(
-    engine: Annotated[AsyncEngine, Depends(get_engine)],
-) -> AsyncIterator[AsyncConnection]:
-    async with engine.connect() as conn:
-        yield conn
-
-
 async def get_transaction(
     engine: Annotated[AsyncEngine, Depends(get_engine)],
 ) -> AsyncIterator[AsyncConnection]:
     """One request, one unit of work: commits when the route returns, rolls back if it
-    raises. Services take this connection and never commit themselves."""
-    async with engine.begin() as conn:
+    raises. Services take this connection and never commit themselves.
+
+    Used with `scope="function"` (TransactionDep): the commit runs when the route function
+    returns and before the response is sent, so a commit that fails answers 500, never a
+    2xx for work that was lost. (The default "request" scope would run it after sending.)
+    """
+    async with unit_of_work(engine) as conn:
         yield conn
 
 
@@ -54,7 +53,6 @@ async def get_mongo(request: Request) -> AsyncMongoClient[dict[str, Any]]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
-ConnectionDep = Annotated[AsyncConnection, Depends(get_connection)]
-TransactionDep = Annotated[AsyncConnection, Depends(get_transaction)]
+TransactionDep = Annotated[AsyncConnection, Depends(get_transaction, scope="function")]
 RelayDep = Annotated[OutboxRelay, Depends(get_relay)]
 MongoDep = Annotated[AsyncMongoClient[dict[str, Any]], Depends(get_mongo)]

@@ -14,18 +14,23 @@ from pymongo import AsyncMongoClient
 
 from pos_app import health
 from pos_app.alerts import routes as alert_routes
+from pos_app.auth import language_routes
 from pos_app.auth import routes as auth_routes
 from pos_app.auth.deps import LoginRequired, login_required_handler
+from pos_app.catalog import import_pages, label_pages
+from pos_app.catalog import pages as catalog_pages
 from pos_app.catalog import routes as catalog_routes
 from pos_app.counter import receipt_routes
 from pos_app.counter import routes as counter_routes
 from pos_app.db.engine import make_async_engine
 from pos_app.errors import install_error_handlers
 from pos_app.events.relay import OutboxRelay
-from pos_app.inventory import movement_routes
+from pos_app.i18n import LocaleMiddleware
+from pos_app.inventory import count_api, count_pages, movement_routes
 from pos_app.inventory import routes as inventory_routes
 from pos_app.pipeline import routes as pipeline_routes
 from pos_app.planning import routes as planning_routes
+from pos_app.purchasing import pages as purchasing_pages
 from pos_app.reports import routes as reports_routes
 from pos_app.reports import till_routes
 from pos_app.returns import routes as return_routes
@@ -77,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     app.add_exception_handler(LoginRequired, login_required_handler)
+    app.add_middleware(LocaleMiddleware, default_locale=settings.shop_locale)
     # Added last = outermost: even a 413 carries the security headers.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(SecurityHeadersMiddleware)
@@ -84,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = (
         health,
         auth_routes,
+        language_routes,
         catalog_routes,
         sales_routes,
         return_routes,
@@ -97,6 +104,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         planning_routes,
         counter_routes,
         receipt_routes,
+        catalog_pages,
+        label_pages,
+        import_pages,
+        purchasing_pages,
+        count_pages,
+        count_api,
     )
     for module in routers:
         app.include_router(module.router)

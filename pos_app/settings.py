@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     shop_address: str = "No. 42, Bogyoke Aung San Road, Yangon"
     shop_timezone: str = "Asia/Yangon"
     currency: str = "MMK"
+    # The shop's language: a new user starts in it, and so does the sign-in page when the
+    # browser asks for none we have ("en" or "my").
+    shop_locale: Literal["en", "my"] = "en"
+    # Digits on Burmese pages: Myanmar (၄၅,၀၀၀) or Latin (45,000).
+    shop_digits: Literal["myanmar", "latin"] = "myanmar"
+    # Reports show amounts of a lakh (100,000 Ks, သိန်း) and more in lakh.
+    report_amounts_in_lakh: bool = False
     store_id: str = "yangon-1"
     register_id: str = "counter-1"
     # Commercial tax (pos_app/tax.py): none, included in prices, or added on top; percent.
@@ -60,6 +67,10 @@ class Settings(BaseSettings):
     kafka_min_insync_replicas: int = 1
     # How many brokers `posctl stack up` runs on this machine (KRaft, each also a controller).
     kafka_brokers: int = 1
+
+    # How long the relay keeps a published outbox row: receipts and returns read the sales
+    # documents the pipeline stores, and the outbox only until then (a week is far more).
+    outbox_retention_hours: float = Field(default=168, ge=0)
 
     mongo_url: str = "mongodb://127.0.0.1:27017/"
     mongo_database: str = "pos"

@@ -39,6 +39,7 @@ from pos_app.db.tables import (
     processed_events,
     product_monthly_sales,
     products,
+    sale_documents,
     sale_payments,
     sale_returns,
     sale_totals,
@@ -61,6 +62,7 @@ BATCH_EVENTS = 20_000
 REBUILT: tuple[Table, ...] = (
     sales,
     sale_returns,
+    sale_documents,
     sale_payments,
     sale_totals,
     stock_movements,

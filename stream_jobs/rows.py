@@ -244,3 +244,20 @@ class StockAlert:
 
     def as_row(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class SaleDocument:
+    """A `sale_documents` row: a sale or a return as recorded, for receipts and returns."""
+
+    event_type: str
+    document_id: str
+    sale_id: str
+    event_id: str
+    store_id: str
+    local_date: str
+    occurred_at: str  # UTC
+    document: str  # the event's JSON, keys sorted, no spaces
+
+    def as_row(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}

@@ -6,12 +6,14 @@ from MySQL, calls them, and writes what they return, in one transaction."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pos_app.contract import (
     DOCUMENT_NAME,
+    SALE_COMPLETED,
     SALE_RETURNED,
     STOCK_ADJUSTED,
     STOCK_RECEIVED,
@@ -26,6 +28,7 @@ from stream_jobs.rows import (
     MovementLine,
     Refusal,
     ReturnedLine,
+    SaleDocument,
     SaleLine,
     SoldQuantity,
     StockAlert,
@@ -253,3 +256,47 @@ class StockDeltas:
                 before.get((level.store_id, level.sku)), level.on_hand, level.reorder_point
             )
         ]
+
+
+# --- the sales documents' read model -----------------------------------------------------
+
+
+def canonical_json(value: str) -> str:
+    """The event's JSON with sorted keys and no spaces: the same text from the Kafka
+    message as from its copy in MongoDB (which a rebuild reads), so both write one row."""
+    return json.dumps(json.loads(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def sale_documents(
+    new: Mapping[str, EventRecord],
+    lines: Iterable[SaleLine],
+    returned: Iterable[ReturnedLine],
+) -> list[SaleDocument]:
+    """The `sale_documents` rows of the new sales and of the returns accepted: each as
+    recorded. The store, local date and UTC time come from its first line, as Spark
+    read them (every applied event has a line)."""
+    first_line: dict[str, SaleLine | ReturnedLine] = {}
+    for sold in lines:
+        first_line.setdefault(sold.event_id, sold)
+    for back in returned:
+        first_line.setdefault(back.event_id, back)
+    found: list[SaleDocument] = []
+    for event_id, event in new.items():
+        line = first_line.get(event_id)
+        if event.event_type not in (SALE_COMPLETED, SALE_RETURNED) or line is None:
+            continue
+        if event.value is None:
+            raise ValueError(f"event {event_id} has no JSON to record")
+        found.append(
+            SaleDocument(
+                event_type=event.event_type,
+                document_id=event.document_id,
+                sale_id=line.sale_id,
+                event_id=event_id,
+                store_id=line.store_id,
+                local_date=line.sale_date if isinstance(line, SaleLine) else line.return_date,
+                occurred_at=line.occurred_at,
+                document=canonical_json(event.value),
+            )
+        )
+    return found

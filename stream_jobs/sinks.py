@@ -5,6 +5,10 @@ to MySQL. Every write is idempotent, so a replayed micro-batch changes nothing:
   inserted once;
 - MySQL applies an event in the same transaction that records its id in
   `processed_events`, and skips ids already there.
+
+The rules (which events are new, which returns are possible, how stock moves, what the
+periods add up to) are pure functions in `rules.py` and `aggregates.py`; this module
+reads what they need from MySQL and writes what they return.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from pos_app.db.tables import (
     processed_events,
     product_monthly_sales,
     products,
+    sale_documents,
     sale_returns,
     sales,
     sales_daily,
@@ -254,6 +259,11 @@ class Sinks:
         returned = accepted.lines
         if returned:
             conn.execute(insert(sale_returns), [back.as_row() for back in returned])
+        documents = rules.sale_documents(new, new_lines, returned)
+        if documents:
+            conn.execute(
+                insert(sale_documents).prefix_with("IGNORE"), [d.as_row() for d in documents]
+            )
         movement_rows = rules.stock_movements(new, moved)
         if movement_rows:
             conn.execute(insert(stock_movements), [row.as_row() for row in movement_rows])

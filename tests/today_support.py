@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Engine, bindparam, text
 
-from tests.stack_fixtures import wait_for
+from tests.stack_support import wait_for
 
 
 def unprocessed(mysql: Engine) -> int:

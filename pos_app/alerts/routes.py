@@ -4,18 +4,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 
-from pos_app.alerts.service import StockAlert, acknowledge, list_alerts
+from pos_app.alerts.flows import acknowledge_alert
+from pos_app.alerts.service import StockAlert, list_alerts
 from pos_app.auth.deps import Principal, require_scope
 from pos_app.auth.roles import INVENTORY_WRITE, STOCK_READ
-from pos_app.auth.service import audit
-from pos_app.deps import ConnectionDep
+from pos_app.deps import TransactionDep
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 
 
 @router.get("/alerts", response_model=list[StockAlert])
 async def get_alerts(
-    conn: ConnectionDep,
+    conn: TransactionDep,
     _: Annotated[Principal, Depends(require_scope(STOCK_READ))],
     store_id: str | None = None,
     open_only: bool = Query(False, alias="open", description="only unacknowledged alerts"),
@@ -28,14 +28,8 @@ async def get_alerts(
 @router.post("/alerts/{alert_id}/acknowledge", status_code=status.HTTP_204_NO_CONTENT)
 async def post_acknowledge(
     alert_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
-    conn: ConnectionDep,
+    conn: TransactionDep,
     principal: Annotated[Principal, Depends(require_scope(INVENTORY_WRITE))],
 ) -> None:
-    done = await acknowledge(conn, alert_id, by=principal.name)
-    if done is None:
+    if await acknowledge_alert(conn, alert_id, by=principal.name, actor=principal.actor) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no alert {alert_id}")
-    if done:
-        await audit(
-            conn, actor=principal.actor, action="alert.acknowledged", target=f"alert:{alert_id}"
-        )
-    await conn.commit()

@@ -5,18 +5,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import insert
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from pos_app.auth.roles import Role
 from pos_app.auth.service import UserExists, audit_values, new_api_key_values, new_user_values
-from pos_app.auth.tables import api_keys, audit_log, users
+from pos_app.auth.tables import api_keys, audit_log, login_throttles, users
 from pos_app.db.engine import make_sync_engine
 from pos_app.settings import Settings
 
 
-def create_user_sync(settings: Settings, *, username: str, password: str, role: Role | str) -> None:
-    values = new_user_values(username=username, password=password, role=role)
+def create_user_sync(
+    settings: Settings,
+    *,
+    username: str,
+    password: str,
+    role: Role | str,
+    locale: str | None = None,
+) -> None:
+    """`locale` None: the shop's language, as for anyone new."""
+    values = new_user_values(
+        username=username, password=password, role=role, locale=locale or settings.shop_locale
+    )
     engine = make_sync_engine(settings)
     try:
         with engine.begin() as conn:
@@ -31,6 +41,29 @@ def create_user_sync(settings: Settings, *, username: str, password: str, role: 
                 details={"role": values["role"], "via": "posctl"},
             )
             conn.execute(insert(audit_log).values(audit_row))
+    finally:
+        engine.dispose()
+
+
+def unlock_user_sync(settings: Settings, *, username: str) -> int | None:
+    """Forget the user's failed sign-ins from every address; None if there is no such user."""
+    name = username.strip().lower()
+    engine = make_sync_engine(settings)
+    try:
+        with engine.begin() as conn:
+            if conn.scalar(select(users.c.id).where(users.c.username == name)) is None:
+                return None
+            addresses = conn.execute(
+                delete(login_throttles).where(login_throttles.c.username == name)
+            ).rowcount
+            audit_row = audit_values(
+                actor="system",
+                action="user.unlocked",
+                target=f"user:{name}",
+                details={"addresses": addresses, "via": "posctl"},
+            )
+            conn.execute(insert(audit_log).values(audit_row))
+            return int(addresses)
     finally:
         engine.dispose()
 

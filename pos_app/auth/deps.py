@@ -16,8 +16,9 @@ from fastapi.responses import RedirectResponse
 
 from pos_app.auth.navigation import pages_for
 from pos_app.auth.roles import ALL_SCOPES, Role, role_allows, scopes_for
-from pos_app.auth.service import resolve_api_key, session_user
-from pos_app.deps import ConnectionDep, SettingsDep
+from pos_app.auth.service import bookkeeping, resolve_api_key, session_user
+from pos_app.deps import EngineDep, SettingsDep
+from pos_app.i18n import set_request_locale
 from pos_app.security import csrf
 
 SESSION_COOKIE = csrf.SESSION_COOKIE
@@ -32,6 +33,7 @@ class Principal:
     name: str  # the username, or the key's prefix
     role: Role | None  # None for API keys: they carry scopes only
     scopes: frozenset[str]
+    locale: str | None = None  # a person's language; API keys have none
 
     @property
     def actor(self) -> str:
@@ -54,12 +56,13 @@ def presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key", "").strip() or None
 
 
-async def current_principal(request: Request, conn: ConnectionDep) -> Principal | None:
+async def current_principal(request: Request, engine: EngineDep) -> Principal | None:
     key = presented_key(request)
     if key is not None:
-        # It commits its own bookkeeping (last_used_at), only when it writes any: most
-        # requests go on in the transaction this read began, and save a round trip.
-        api_key = await resolve_api_key(conn, key=key)
+        # Its own short transaction: it may write last_used_at, and must not begin the
+        # request's unit of work (whose snapshot then starts with the route's first read).
+        async with bookkeeping(engine) as conn:
+            api_key = await resolve_api_key(conn, key=key)
         if api_key is None:
             # A wrong key is an error even where anonymous access would do: say so.
             raise HTTPException(
@@ -71,10 +74,13 @@ async def current_principal(request: Request, conn: ConnectionDep) -> Principal 
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    user = await session_user(conn, token=token)  # commits its own bookkeeping, likewise
+    async with bookkeeping(engine) as conn:  # last_seen_at, likewise
+        user = await session_user(conn, token=token)
     if user is None:
         return None
-    return Principal("user", user.username, user.role, scopes_for(user.role))
+    # The person's language wins over the browser's for this request's pages.
+    set_request_locale(request.scope.setdefault("state", {}), user.locale)
+    return Principal("user", user.username, user.role, scopes_for(user.role), user.locale)
 
 
 PrincipalDep = Annotated[Principal | None, Depends(current_principal)]
@@ -82,8 +88,16 @@ PrincipalDep = Annotated[Principal | None, Depends(current_principal)]
 
 def require_scope(scope: str) -> Callable[..., Awaitable[Principal]]:
     """For REST routes: a principal (key or login) holding `scope`, else 401/403."""
-    if scope not in ALL_SCOPES:
-        raise ValueError(f"unknown scope {scope!r}")  # a typo must fail at import, not at 403
+    return require_any_scope(scope)
+
+
+def require_any_scope(*scopes: str) -> Callable[..., Awaitable[Principal]]:
+    """For REST routes: a principal holding at least one of `scopes`, else 401/403 (the
+    route may then ask more of it, e.g. a reorder point alone needs less than a price)."""
+    unknown = [scope for scope in scopes if scope not in ALL_SCOPES]
+    if unknown or not scopes:
+        raise ValueError(f"unknown scope {unknown!r}")  # a typo must fail at import, not at 403
+    needed = scopes[0] if len(scopes) == 1 else f"one of {', '.join(scopes)}"
 
     async def dependency(
         request: Request, principal: PrincipalDep, settings: SettingsDep
@@ -94,8 +108,8 @@ def require_scope(scope: str) -> Callable[..., Awaitable[Principal]]:
                 detail=AUTH_REQUIRED,
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        if scope not in principal.scopes:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"this needs the scope {scope}")
+        if not principal.scopes.intersection(scopes):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"this needs the scope {needed}")
         if principal.kind == "user" and request.method not in SAFE_METHODS:
             # A browser sends the session cookie by itself: writes need the CSRF token too.
             await csrf.require_token(request, settings.secret_key)

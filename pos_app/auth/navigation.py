@@ -4,22 +4,26 @@ list on the request; the templates only show it, so templating needs nothing fro
 from __future__ import annotations
 
 from pos_app.auth.roles import Role, role_allows
+from pos_app.i18n import N_
 
 # The top bar's pages, each with the role it needs: a person sees only what opens.
+# Labels are translated where the top bar shows them.
 NAV_PAGES = [
-    ("/", "Counter", Role.cashier),
-    ("/counter/shift", "Shift", Role.cashier),
-    ("/manager/today", "Today", Role.manager),
-    ("/manager/dashboard", "Sales", Role.manager),
-    ("/manager/top-products", "Top products", Role.manager),
-    ("/manager/payments", "Payments", Role.manager),
-    ("/manager/tax", "Tax", Role.manager),
-    ("/manager/shifts", "Shifts", Role.manager),
-    ("/manager/low-stock", "Low stock", Role.manager),
-    ("/manager/refill-plan", "Refill plan", Role.manager),
-    ("/manager/stock-movements", "Receive", Role.manager),
-    ("/manager/pipeline", "Pipeline", Role.manager),
-    ("/admin/audit", "Admin", Role.admin),
+    ("/", N_("Counter"), Role.cashier),
+    ("/counter/shift", N_("Shift"), Role.cashier),
+    ("/manager/today", N_("Today"), Role.manager),
+    ("/manager/dashboard", N_("Sales"), Role.manager),
+    ("/manager/top-products", N_("Top products"), Role.manager),
+    ("/manager/payments", N_("Payments"), Role.manager),
+    ("/manager/tax", N_("Tax"), Role.manager),
+    ("/manager/shifts", N_("Shifts"), Role.manager),
+    ("/manager/low-stock", N_("Low stock"), Role.manager),
+    ("/manager/refill-plan", N_("Refill plan"), Role.manager),
+    ("/manager/products", N_("Products"), Role.manager),
+    ("/manager/purchase-orders", N_("Orders"), Role.manager),
+    ("/manager/stock-movements", N_("Receive"), Role.manager),
+    ("/manager/pipeline", N_("Pipeline"), Role.manager),
+    ("/admin/audit", N_("Admin"), Role.admin),
 ]
 
 

@@ -15,6 +15,7 @@ SALES_WRITE = "sales:write"
 SALES_READ = "sales:read"
 STOCK_READ = "stock:read"
 CATALOG_READ = "catalog:read"
+CATALOG_WRITE = "catalog:write"  # add and edit products, prices, import the catalogue
 REPORTS_READ = "reports:read"
 INVENTORY_WRITE = "inventory:write"
 EVENTS_READ = "events:read"
@@ -28,6 +29,7 @@ ALL_SCOPES: frozenset[str] = frozenset(
         SALES_READ,
         STOCK_READ,
         CATALOG_READ,
+        CATALOG_WRITE,
         REPORTS_READ,
         INVENTORY_WRITE,
         EVENTS_READ,
@@ -38,7 +40,7 @@ ALL_SCOPES: frozenset[str] = frozenset(
 )
 
 _CASHIER = frozenset({SALES_WRITE, SALES_READ, STOCK_READ, CATALOG_READ})
-_MANAGER = _CASHIER | {REPORTS_READ, INVENTORY_WRITE, EVENTS_READ}
+_MANAGER = _CASHIER | {REPORTS_READ, INVENTORY_WRITE, EVENTS_READ, CATALOG_WRITE}
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.cashier: _CASHIER,

@@ -19,7 +19,7 @@ from pos_app.auth.service import (
     LoginFailed,
     LoginLocked,
     audit,
-    authenticate,
+    check_login,
     create_api_key,
     create_user,
     end_session,
@@ -30,8 +30,11 @@ from pos_app.auth.service import (
     session_user,
     set_user_active,
     start_session,
+    unlock_user,
+    user_exists,
 )
-from pos_app.deps import ConnectionDep, SettingsDep
+from pos_app.deps import EngineDep, SettingsDep, TransactionDep
+from pos_app.i18n import gettext
 from pos_app.security import csrf
 from pos_app.templating import render_page
 
@@ -87,7 +90,9 @@ async def login_page(
 
 
 @router.post("/login", response_class=HTMLResponse, include_in_schema=False)
-async def login(request: Request, conn: ConnectionDep, settings: SettingsDep) -> Response:
+async def login(
+    request: Request, conn: TransactionDep, engine: EngineDep, settings: SettingsDep
+) -> Response:
     await csrf.require_token(request, settings.secret_key)
     form = await request.form()
     username = _form_text(form, "username").strip()
@@ -96,21 +101,32 @@ async def login(request: Request, conn: ConnectionDep, settings: SettingsDep) ->
     # Who tries is not known yet: the actor is the system, the target the name tried.
     tried, details = f"user:{username}", {"ip": _client(request)}
     try:
-        user = await authenticate(conn, username=username, password=_form_text(form, "password"))
+        user = await check_login(
+            engine,
+            username=username,
+            password=_form_text(form, "password"),
+            client=_client(request) or "",
+        )
     except LoginLocked as locked:
         await audit(conn, actor="system", action="login.locked", target=tried, details=details)
-        await conn.commit()
         page = render_page(
-            request, "login.html", {**context, "error": str(locked)}, settings=settings
+            request,
+            "login.html",
+            {
+                **context,
+                "error": gettext(
+                    "too many failed logins: try again in %(s)s s", s=locked.retry_after_seconds
+                ),
+            },
+            settings=settings,
         )
         page.status_code = status.HTTP_429_TOO_MANY_REQUESTS
         page.headers["Retry-After"] = str(locked.retry_after_seconds)
         return page
     except LoginFailed as failed:
         await audit(conn, actor="system", action="login.failed", target=tried, details=details)
-        await conn.commit()
         page = render_page(
-            request, "login.html", {**context, "error": failed.message}, settings=settings
+            request, "login.html", {**context, "error": gettext(failed.message)}, settings=settings
         )
         page.status_code = status.HTTP_401_UNAUTHORIZED
         return page
@@ -118,7 +134,6 @@ async def login(request: Request, conn: ConnectionDep, settings: SettingsDep) ->
         await end_session(conn, token=old)
     token = await start_session(conn, user_id=user.id, ttl=SESSION_TTL)
     await audit(conn, actor=f"user:{user.username}", action="login.succeeded", details=details)
-    await conn.commit()
     response = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
     response.set_cookie(
         SESSION_COOKIE,
@@ -133,14 +148,13 @@ async def login(request: Request, conn: ConnectionDep, settings: SettingsDep) ->
 
 
 @router.post("/logout", include_in_schema=False)
-async def logout(request: Request, conn: ConnectionDep, settings: SettingsDep) -> Response:
+async def logout(request: Request, conn: TransactionDep, settings: SettingsDep) -> Response:
     await csrf.require_token(request, settings.secret_key)
     if token := request.cookies.get(SESSION_COOKIE):
         user = await session_user(conn, token=token)
         await end_session(conn, token=token)
         if user is not None:
             await audit(conn, actor=f"user:{user.username}", action="logout")
-        await conn.commit()
     response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
     response.delete_cookie(
         SESSION_COOKIE, httponly=True, samesite="lax", secure=request.url.scheme == "https"
@@ -154,7 +168,7 @@ async def logout(request: Request, conn: ConnectionDep, settings: SettingsDep) -
 
 async def _users_page(
     request: Request,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     settings: SettingsDep,
     admin: Principal,
     **extra: Any,
@@ -175,18 +189,20 @@ async def _users_page(
 
 @router.get("/admin/users", response_class=HTMLResponse, include_in_schema=False)
 async def users_page(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, admin: AdminDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, admin: AdminDep
 ) -> HTMLResponse:
     return await _users_page(request, conn, settings, admin)
 
 
 @router.post("/admin/users", response_class=HTMLResponse, include_in_schema=False)
 async def users_create(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, admin: AdminDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, admin: AdminDep
 ) -> Response:
     await csrf.require_token(request, settings.secret_key)
     form = await request.form()
-    fields = {name: _form_text(form, name) for name in ("username", "display_name", "role")}
+    fields = {
+        name: _form_text(form, name) for name in ("username", "display_name", "role", "locale")
+    }
     try:
         user = await create_user(
             conn,
@@ -194,6 +210,7 @@ async def users_create(
             password=_form_text(form, "password"),
             role=fields["role"],
             display_name=fields["display_name"] or None,
+            locale=fields["locale"] or settings.shop_locale,
         )
     except ValueError as error:  # UserExists, WeakPassword, a bad name or role
         page = await _users_page(request, conn, settings, admin, error=str(error), form=fields)
@@ -206,7 +223,6 @@ async def users_create(
         target=f"user:{user.username}",
         details={"role": user.role},
     )
-    await conn.commit()
     return RedirectResponse(
         f"/admin/users?created={quote(user.username)}", status_code=status.HTTP_303_SEE_OTHER
     )
@@ -214,22 +230,41 @@ async def users_create(
 
 @router.post("/admin/users/{username}/active", include_in_schema=False)
 async def users_set_active(
-    username: str, request: Request, conn: ConnectionDep, settings: SettingsDep, admin: AdminDep
+    username: str, request: Request, conn: TransactionDep, settings: SettingsDep, admin: AdminDep
 ) -> Response:
     await csrf.require_token(request, settings.secret_key)
     active = _form_text(await request.form(), "active") == "1"
-    if not active and username == admin.name:
+    # Case-blind, as usernames are: "ADMIN" is the admin too (and may be the last one).
+    if not active and username.strip().lower() == admin.name.lower():
         raise HTTPException(status.HTTP_409_CONFLICT, detail="you cannot deactivate yourself")
     if not await set_user_active(conn, username=username, active=active):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no user {username!r}")
     action = "user.activated" if active else "user.deactivated"
     await audit(conn, actor=admin.actor, action=action, target=f"user:{username}")
-    await conn.commit()
+    return RedirectResponse("/admin/users", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/admin/users/{username}/unlock", include_in_schema=False)
+async def users_unlock(
+    username: str, request: Request, conn: TransactionDep, settings: SettingsDep, admin: AdminDep
+) -> Response:
+    """Let a person held back by failed sign-ins in again, from every address."""
+    await csrf.require_token(request, settings.secret_key)
+    if not await user_exists(conn, username=username):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no user {username!r}")
+    addresses = await unlock_user(conn, username=username)
+    await audit(
+        conn,
+        actor=admin.actor,
+        action="user.unlocked",
+        target=f"user:{username.strip().lower()}",
+        details={"addresses": addresses},
+    )
     return RedirectResponse("/admin/users", status_code=status.HTTP_303_SEE_OTHER)
 
 
 async def _keys_page(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, **extra: Any
+    request: Request, conn: TransactionDep, settings: SettingsDep, **extra: Any
 ) -> HTMLResponse:
     context = {
         "keys": await list_api_keys(conn),
@@ -243,14 +278,14 @@ async def _keys_page(
 
 @router.get("/admin/api-keys", response_class=HTMLResponse, include_in_schema=False)
 async def api_keys_page(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, admin: AdminDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, admin: AdminDep
 ) -> HTMLResponse:
     return await _keys_page(request, conn, settings)
 
 
 @router.post("/admin/api-keys", response_class=HTMLResponse, include_in_schema=False)
 async def api_keys_create(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, admin: AdminDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, admin: AdminDep
 ) -> HTMLResponse:
     await csrf.require_token(request, settings.secret_key)
     form = await request.form()
@@ -265,7 +300,6 @@ async def api_keys_create(
         page.status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
         return page
     await _audit_key_created(conn, admin, api_key)
-    await conn.commit()
     page = await _keys_page(request, conn, settings, new_key=key, new_key_name=api_key.name)
     page.status_code = status.HTTP_201_CREATED
     page.headers["Cache-Control"] = "no-store"  # the page holds the full key
@@ -274,19 +308,18 @@ async def api_keys_create(
 
 @router.post("/admin/api-keys/{prefix}/revoke", include_in_schema=False)
 async def api_keys_revoke(
-    prefix: str, request: Request, conn: ConnectionDep, settings: SettingsDep, admin: AdminDep
+    prefix: str, request: Request, conn: TransactionDep, settings: SettingsDep, admin: AdminDep
 ) -> Response:
     await csrf.require_token(request, settings.secret_key)
     if not await revoke_api_key(conn, prefix=prefix, by=admin.actor):  # audits the revocation
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no active API key {prefix!r}")
-    await conn.commit()
     return RedirectResponse("/admin/api-keys", status_code=status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/admin/audit", response_class=HTMLResponse, include_in_schema=False)
 async def audit_page(
     request: Request,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     settings: SettingsDep,
     admin: AdminDep,
     before_id: int | None = None,
@@ -314,7 +347,7 @@ async def _audit_key_created(conn: AsyncConnection, by: Principal, api_key: ApiK
 
 @router.get("/api/v1/audit", response_model=list[AuditEntry], tags=["auth"])
 async def get_audit(
-    conn: ConnectionDep,
+    conn: TransactionDep,
     principal: AuditReader,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     before_id: int | None = None,
@@ -324,7 +357,7 @@ async def get_audit(
 
 
 @router.get("/api/v1/api-keys", response_model=list[ApiKey], tags=["auth"])
-async def get_api_keys(conn: ConnectionDep, principal: KeyAdmin) -> list[ApiKey]:
+async def get_api_keys(conn: TransactionDep, principal: KeyAdmin) -> list[ApiKey]:
     return await list_api_keys(conn)
 
 
@@ -334,7 +367,7 @@ async def get_api_keys(conn: ConnectionDep, principal: KeyAdmin) -> list[ApiKey]
     status_code=status.HTTP_201_CREATED,
     tags=["auth"],
 )
-async def post_api_key(body: ApiKeyIn, conn: ConnectionDep, principal: KeyAdmin) -> ApiKeyCreated:
+async def post_api_key(body: ApiKeyIn, conn: TransactionDep, principal: KeyAdmin) -> ApiKeyCreated:
     """Create a key. The answer holds the full key: it is shown this once."""
     try:
         api_key, key = await create_api_key(
@@ -343,13 +376,11 @@ async def post_api_key(body: ApiKeyIn, conn: ConnectionDep, principal: KeyAdmin)
     except ValueError as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
     await _audit_key_created(conn, principal, api_key)
-    await conn.commit()
     return ApiKeyCreated(api_key=api_key, key=key)
 
 
 @router.delete("/api/v1/api-keys/{prefix}", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"])
-async def delete_api_key(prefix: str, conn: ConnectionDep, principal: KeyAdmin) -> Response:
+async def delete_api_key(prefix: str, conn: TransactionDep, principal: KeyAdmin) -> Response:
     if not await revoke_api_key(conn, prefix=prefix, by=principal.actor):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no active API key {prefix!r}")
-    await conn.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

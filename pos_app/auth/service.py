@@ -3,6 +3,9 @@
 Every function works on the caller's connection and leaves the commit to the caller,
 so an audit row shares the transaction of what it records. Even a failed login writes
 (the failure counter): commit after catching `LoginFailed` / `LoginLocked` too.
+Session bookkeeping (who is asking, last seen, failure counts) runs in a short
+transaction of its own, `bookkeeping(engine)`, so a request's own work is not begun by it
+and its counters stay written whatever the request does next.
 """
 
 from __future__ import annotations
@@ -15,21 +18,24 @@ import math
 import re
 import secrets
 import string
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from pos_app.auth.passwords import hash_password, needs_rehash, verify_dummy, verify_password
 from pos_app.auth.roles import ALL_SCOPES, Role
-from pos_app.auth.tables import api_keys, audit_log, login_sessions, users
+from pos_app.auth.tables import api_keys, audit_log, login_sessions, login_throttles, users
+from pos_app.i18n import DEFAULT_LOCALE, LANGUAGES, N_
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,59}")
-BAD_CREDENTIALS = "wrong username or password"
+BAD_CREDENTIALS = N_("wrong username or password")  # translated on the sign-in page
 MAX_FAILURES = 5
 FIRST_LOCK = timedelta(seconds=30)
 MAX_LOCK = timedelta(minutes=15)
@@ -46,10 +52,11 @@ class User(BaseModel):
     username: str
     display_name: str
     role: Role
+    locale: str
     active: bool
-    failed_logins: int
-    locked_until: datetime | None
     created_at: datetime
+    # Until when sign-ins from some address are held back after failures (None: nowhere).
+    locked_until: datetime | None = None
 
 
 class ApiKey(BaseModel):
@@ -154,8 +161,19 @@ def lock_duration(failures: int) -> timedelta | None:
     return min(FIRST_LOCK * (1 << doublings), MAX_LOCK)
 
 
+def check_locale(locale: str) -> str:
+    if locale not in LANGUAGES:
+        raise ValueError(f"unknown language {locale!r}: one of {', '.join(LANGUAGES)}")
+    return locale
+
+
 def new_user_values(
-    *, username: str, password: str, role: Role | str, display_name: str | None = None
+    *,
+    username: str,
+    password: str,
+    role: Role | str,
+    display_name: str | None = None,
+    locale: str = DEFAULT_LOCALE,
 ) -> dict[str, Any]:
     """The row for a new user (checks and hashes; slow: argon2)."""
     name = normalise_username(username)
@@ -168,6 +186,7 @@ def new_user_values(
         "display_name": (display_name or "").strip()[:120] or name,
         "password_hash": hash_password(password),
         "role": checked_role.value,
+        "locale": check_locale(locale),
     }
 
 
@@ -190,6 +209,14 @@ def new_api_key_values(
     return row, key
 
 
+@asynccontextmanager
+async def bookkeeping(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A short transaction of its own for session bookkeeping (last seen, last used,
+    failure counts): it commits on leaving, apart from the request's unit of work."""
+    async with engine.begin() as conn:
+        yield conn
+
+
 # --- Users ---------------------------------------------------------------------------
 
 _USER_COLUMNS = [c for c in users.c if c.name != "password_hash"]
@@ -207,9 +234,15 @@ async def create_user(
     password: str,
     role: Role | str,
     display_name: str | None = None,
+    locale: str = DEFAULT_LOCALE,
 ) -> User:
     values = await asyncio.to_thread(
-        new_user_values, username=username, password=password, role=role, display_name=display_name
+        new_user_values,
+        username=username,
+        password=password,
+        role=role,
+        display_name=display_name,
+        locale=locale,
     )
     try:
         result = await conn.execute(insert(users).values(values))
@@ -218,9 +251,34 @@ async def create_user(
     return await _user(conn, result.lastrowid)
 
 
-async def list_users(conn: AsyncConnection) -> list[User]:
-    rows = (await conn.execute(select(*_USER_COLUMNS).order_by(users.c.username))).mappings()
+async def list_users(conn: AsyncConnection, *, now: datetime | None = None) -> list[User]:
+    blocked = (
+        select(
+            login_throttles.c.username,
+            func.max(login_throttles.c.blocked_until).label("locked_until"),
+        )
+        .where(login_throttles.c.blocked_until > utcnow(now))
+        .group_by(login_throttles.c.username)
+        .subquery()
+    )
+    rows = (
+        await conn.execute(
+            select(*_USER_COLUMNS, blocked.c.locked_until)
+            .outerjoin(blocked, blocked.c.username == users.c.username)
+            .order_by(users.c.username)
+        )
+    ).mappings()
     return [User.model_validate(dict(row)) for row in rows]
+
+
+async def set_user_locale(conn: AsyncConnection, *, username: str, locale: str) -> bool:
+    """The language of someone's pages; False when there is no such user."""
+    result = await conn.execute(
+        update(users)
+        .where(users.c.username == normalise_username(username))
+        .values(locale=check_locale(locale), updated_at=utcnow())
+    )
+    return result.rowcount > 0
 
 
 async def set_user_active(conn: AsyncConnection, *, username: str, active: bool) -> bool:
@@ -239,52 +297,104 @@ async def set_user_active(conn: AsyncConnection, *, username: str, active: bool)
 
 
 async def authenticate(
-    conn: AsyncConnection, *, username: str, password: str, now: datetime | None = None
+    conn: AsyncConnection,
+    *,
+    username: str,
+    password: str,
+    client: str = "",
+    now: datetime | None = None,
 ) -> User:
+    """Check a sign-in from `client` (its address). Failures are counted per username and
+    address; the count's row is locked first, so parallel guesses wait for each other and
+    each sees the block the one before it earned: none gets its password checked then."""
     now = utcnow(now)
-    row = (
-        (await conn.execute(select(users).where(users.c.username == username.strip().lower())))
-        .mappings()
-        .first()
-    )
+    name = username.strip().lower()
+    key = {"username": name[:60], "client": client[:64]}
+    # Takes the row's write lock at once (INSERT IGNORE would take a shared one first, and
+    # two waiting guesses would then deadlock on the upgrade).
+    upsert = mysql_insert(login_throttles).values(**key)
+    await conn.execute(upsert.on_duplicate_key_update(failures=login_throttles.c.failures))
+    throttle = (
+        await conn.execute(
+            select(login_throttles.c.failures, login_throttles.c.blocked_until)
+            .where(
+                login_throttles.c.username == key["username"],
+                login_throttles.c.client == key["client"],
+            )
+            .with_for_update()
+        )
+    ).one()
+    if throttle.blocked_until is not None and throttle.blocked_until > now:
+        raise LoginLocked(math.ceil((throttle.blocked_until - now).total_seconds()))
+    row = (await conn.execute(select(users).where(users.c.username == name))).mappings().first()
+    failures = throttle.failures + 1
     if row is None:
         # Same argon2 work as for a real user, so timing does not tell which names exist.
         await asyncio.to_thread(verify_dummy, password)
-        raise LoginFailed()
-    if row["locked_until"] is not None and row["locked_until"] > now:
-        raise LoginLocked(math.ceil((row["locked_until"] - now).total_seconds()))
+        await _record_failure(conn, key=key, failures=failures, now=now)
     if not await asyncio.to_thread(verify_password, row["password_hash"], password):
-        await _record_failure(conn, user_id=row["id"], now=now)
+        await _record_failure(conn, key=key, failures=failures, now=now)
     if not row["active"]:
         raise LoginFailed("this account is disabled: ask an admin")
-    changes: dict[str, Any] = {}
-    if row["failed_logins"] or row["locked_until"] is not None:
-        changes |= {"failed_logins": 0, "locked_until": None}
+    await conn.execute(
+        delete(login_throttles).where(
+            login_throttles.c.username == key["username"],
+            login_throttles.c.client == key["client"],
+        )
+    )
     if needs_rehash(row["password_hash"]):
-        changes["password_hash"] = await asyncio.to_thread(hash_password, password)
-    if changes:
         await conn.execute(
-            update(users).where(users.c.id == row["id"]).values(**changes, updated_at=now)
+            update(users)
+            .where(users.c.id == row["id"])
+            .values(password_hash=await asyncio.to_thread(hash_password, password), updated_at=now)
         )
     return await _user(conn, row["id"])
 
 
-async def _record_failure(conn: AsyncConnection, *, user_id: int, now: datetime) -> None:
-    """Count the failure (row-locked, so parallel guesses all count); raise the outcome."""
-    failures = (
-        await conn.execute(
-            select(users.c.failed_logins).where(users.c.id == user_id).with_for_update()
-        )
-    ).scalar_one() + 1
+async def check_login(
+    engine: AsyncEngine, *, username: str, password: str, client: str = ""
+) -> User:
+    """`authenticate` as bookkeeping: the failure count (and the block) is committed even
+    when the sign-in is refused, and the refusal is raised after that commit."""
+    refused: LoginFailed | LoginLocked
+    async with bookkeeping(engine) as conn:
+        try:
+            return await authenticate(conn, username=username, password=password, client=client)
+        except (LoginFailed, LoginLocked) as error:
+            refused = error
+    raise refused
+
+
+async def _record_failure(
+    conn: AsyncConnection, *, key: dict[str, str], failures: int, now: datetime
+) -> NoReturn:
+    """Count the failure on the (row-locked) throttle; raise the outcome."""
     lock = lock_duration(failures)
     await conn.execute(
-        update(users)
-        .where(users.c.id == user_id)
-        .values(failed_logins=failures, locked_until=now + lock if lock else None)
+        update(login_throttles)
+        .where(
+            login_throttles.c.username == key["username"],
+            login_throttles.c.client == key["client"],
+        )
+        .values(failures=failures, blocked_until=now + lock if lock else None, updated_at=now)
     )
     if lock:
         raise LoginLocked(int(lock.total_seconds()))
     raise LoginFailed()
+
+
+async def user_exists(conn: AsyncConnection, *, username: str) -> bool:
+    name = username.strip().lower()
+    return await conn.scalar(select(users.c.id).where(users.c.username == name)) is not None
+
+
+async def unlock_user(conn: AsyncConnection, *, username: str) -> int:
+    """Let the user sign in again from everywhere at once (an admin's decision): forget
+    their failed sign-ins. Returns how many addresses were held back."""
+    result = await conn.execute(
+        delete(login_throttles).where(login_throttles.c.username == username.strip().lower())
+    )
+    return int(result.rowcount)
 
 
 # --- Login sessions ------------------------------------------------------------------
@@ -332,7 +442,6 @@ async def session_user(
         return None
     if row["expires_at"] <= now:
         await conn.execute(delete(login_sessions).where(login_sessions.c.token_hash == token_hash))
-        await conn.commit()
         return None
     if not row["active"]:
         return None
@@ -342,7 +451,6 @@ async def session_user(
             .where(login_sessions.c.token_hash == token_hash)
             .values(last_seen_at=now)
         )
-        await conn.commit()  # bookkeeping, on its own: the request's work is not begun yet
     return User.model_validate(dict(row))
 
 
@@ -390,7 +498,6 @@ async def resolve_api_key(
         await conn.execute(
             update(api_keys).where(api_keys.c.id == row["id"]).values(last_used_at=now)
         )
-        await conn.commit()  # bookkeeping, on its own: the request's work is not begun yet
         return _api_key({**row, "last_used_at": now})
     return _api_key(row)
 

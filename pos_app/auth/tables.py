@@ -28,10 +28,21 @@ users = Table(
     Column("display_name", String(120), nullable=False),
     Column("password_hash", String(255), nullable=False),
     Column("role", String(20), nullable=False),
+    Column("locale", String(8), nullable=False, server_default="en"),  # "en" or "my"
     Column("active", Boolean, nullable=False, server_default="1"),
-    Column("failed_logins", Integer, nullable=False, server_default="0"),
-    Column("locked_until", DATETIME(fsp=3)),
     Column("created_at", DATETIME(fsp=3), nullable=False, server_default=NOW),
+    Column("updated_at", DATETIME(fsp=3), nullable=False, server_default=NOW),
+)
+
+# Failed sign-ins per username and client address: a guesser elsewhere cannot keep the
+# real person out. Unknown usernames are counted alike, so a 429 tells nothing.
+login_throttles = Table(
+    "login_throttles",
+    metadata,
+    Column("username", String(60), primary_key=True),
+    Column("client", String(64), primary_key=True),  # the address the attempts came from
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("blocked_until", DATETIME(fsp=3)),
     Column("updated_at", DATETIME(fsp=3), nullable=False, server_default=NOW),
 )
 

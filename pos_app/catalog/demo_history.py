@@ -27,7 +27,14 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from pos_app.catalog.seed import CatalogRow
-from pos_app.contract import EventLine, EventPayment, EventTotals, SaleCompleted
+from pos_app.contract import (
+    SCHEMA_VERSION,
+    STOCK_RECEIVED,
+    EventLine,
+    EventPayment,
+    EventTotals,
+    SaleCompleted,
+)
 
 NAMESPACE = uuid.UUID("9d3f6c1e-2b7a-4e55-8c61-d3e0a1f00d42")
 BASE_SALES_PER_DAY = 9.0
@@ -193,8 +200,8 @@ def build(
             at = datetime(year, month, 1, 8, 0, tzinfo=zone)
             receipts.append(
                 {
-                    "event_type": "stock.received",
-                    "schema_version": 1,
+                    "event_type": STOCK_RECEIVED,
+                    "schema_version": SCHEMA_VERSION,
                     "event_id": str(uuid.uuid5(NAMESPACE, f"{store_id}/receipt/{receipt_id}")),
                     "receipt_id": receipt_id,
                     "store_id": store_id,

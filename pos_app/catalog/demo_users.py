@@ -14,6 +14,9 @@ from pos_app.auth.service import UserExists
 from pos_app.settings import Settings
 
 DEMO_ROLES = ("cashier", "manager", "admin")
+# The cashier works in Burmese and the manager in English, so both can be seen at once;
+# the admin starts in the shop's language.
+DEMO_LOCALES = {"cashier": "my", "manager": "en"}
 
 
 def ensure_demo_users(settings: Settings) -> str:
@@ -28,7 +31,13 @@ def ensure_demo_users(settings: Settings) -> str:
             continue
         password = secrets.token_urlsafe(9)
         try:
-            create_user_sync(settings, username=role, password=password, role=role)
+            create_user_sync(
+                settings,
+                username=role,
+                password=password,
+                role=role,
+                locale=DEMO_LOCALES.get(role),
+            )
         except UserExists:
             continue  # made earlier with a password this file does not know
         known[role] = password

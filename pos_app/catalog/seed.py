@@ -6,7 +6,6 @@ has never stocked, so seeding again never resets what the stream job counted.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -14,9 +13,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.dialects.mysql import insert
 
+from pos_app.catalog.barcodes import ean13_check_digit, ean13_for_sku
 from pos_app.csvfile import UnreadableFile, clean_header, read_csv
 from pos_app.db.engine import make_sync_engine
 from pos_app.db.tables import product_stores, products, stocks
+from pos_app.i18n.zawgyi import to_unicode
 from pos_app.settings import Settings
 
 COLUMNS = (
@@ -36,17 +37,7 @@ class CatalogError(ValueError):
     pass
 
 
-def ean13_check_digit(first12: str) -> str:
-    weighted = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
-    return str((10 - weighted % 10) % 10)
-
-
-def ean13_for_sku(sku: str) -> str:
-    """A stable in-store EAN-13 for a SKU: prefix 200-299 is GS1's range for a shop's own
-    codes, so it never clashes with a manufacturer's barcode."""
-    digits = int(hashlib.sha256(sku.encode()).hexdigest(), 16) % 10**9
-    first12 = f"200{digits:09d}"
-    return first12 + ean13_check_digit(first12)
+__all__ = ["CatalogError", "CatalogRow", "ean13_check_digit", "ean13_for_sku", "parse_catalog"]
 
 
 @dataclass(frozen=True)
@@ -97,8 +88,8 @@ def parse_catalog(path: Path) -> list[CatalogRow]:
         rows.append(
             CatalogRow(
                 sku=record["sku"].strip(),
-                name=record["name"].strip(),
-                name_my=record["name_my"].strip() or None,
+                name=to_unicode(record["name"].strip()),
+                name_my=to_unicode(record["name_my"].strip()) or None,
                 category=record["category"].strip(),
                 size=record["size"].strip() or None,
                 colour=record["colour"].strip() or None,

@@ -23,6 +23,8 @@ class Product(BaseModel):
     reorder_point: int
     active: bool
     barcode: str | None = None
+    style: str | None = None
+    cost_price: Decimal | None = None
 
 
 def sold_at(store_id: str | ColumnElement[str]) -> ColumnElement[bool]:

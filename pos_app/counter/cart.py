@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.auth.service import audit
 from pos_app.db.tables import NOW, carts
+from pos_app.i18n import gettext
 from pos_app.sales.schemas import MAX_LINES, MAX_QUANTITY
 
 
@@ -44,7 +45,7 @@ class Cart:
         line = self.line(sku)
         if line is None:
             if len(self.lines) >= MAX_LINES:
-                raise CartError(f"a sale holds at most {MAX_LINES} lines")
+                raise CartError(gettext("a sale holds at most %(n)s lines", n=MAX_LINES))
             self.lines.append(CartLine(sku=sku, quantity=check_quantity(quantity)))
         else:
             line.quantity = check_quantity(line.quantity + quantity)
@@ -59,15 +60,19 @@ class Cart:
     def _existing(self, sku: str) -> CartLine:
         line = self.line(sku)
         if line is None:
-            raise CartError(f"{sku} is not in the cart")
+            raise CartError(gettext("%(sku)s is not in the cart", sku=sku))
         return line
 
 
 def check_quantity(quantity: int) -> int:
     if not 1 <= quantity <= MAX_QUANTITY:
+        most, got = f"{MAX_QUANTITY:,}", f"{quantity:,}"
         raise CartError(
-            f"quantity must be from 1 to {MAX_QUANTITY:,} (got {quantity:,}); "
-            "use Remove to take a line out"
+            gettext(
+                "quantity must be from 1 to %(most)s (got %(got)s); use Remove to take a line out",
+                most=most,
+                got=got,
+            )
         )
     return quantity
 
@@ -96,7 +101,6 @@ async def open_cart(conn: AsyncConnection, *, store_id: str, cashier: str) -> Ca
     result = await conn.execute(
         insert(carts).values(store_id=store_id, cashier=cashier, status="open", lines="[]")
     )
-    await conn.commit()
     return Cart(id=int(result.inserted_primary_key[0]))  # type: ignore[index]
 
 
@@ -104,13 +108,11 @@ async def save(conn: AsyncConnection, cart: Cart) -> None:
     await conn.execute(
         update(carts).where(carts.c.id == cart.id).values(lines=_dump(cart.lines), updated_at=NOW)
     )
-    await conn.commit()
 
 
 async def discard(conn: AsyncConnection, cart_id: int) -> None:
     """Drop a paid cart (the sale itself is in the audit log)."""
     await conn.execute(delete(carts).where(carts.c.id == cart_id))
-    await conn.commit()
 
 
 def _contents(cart: Cart) -> dict[str, object]:
@@ -124,12 +126,11 @@ async def void(conn: AsyncConnection, cart: Cart, *, actor: str) -> None:
     """Throw the cart away unpaid. The audit log keeps what was in it: a manager checking
     the till against the sales can see every void, and by whom."""
     if not cart.lines:
-        raise CartError("the cart is empty")
+        raise CartError(gettext("the cart is empty"))
     await conn.execute(delete(carts).where(carts.c.id == cart.id))
     await audit(
         conn, actor=actor, action="cart.voided", target=f"cart:{cart.id}", details=_contents(cart)
     )
-    await conn.commit()
 
 
 @dataclass(frozen=True)
@@ -142,14 +143,13 @@ class HeldCart:
 
 async def hold(conn: AsyncConnection, cart: Cart, *, actor: str) -> None:
     if not cart.lines:
-        raise CartError("the cart is empty: there is nothing to hold")
+        raise CartError(gettext("the cart is empty: there is nothing to hold"))
     await conn.execute(
         update(carts).where(carts.c.id == cart.id).values(status="held", updated_at=NOW)
     )
     await audit(
         conn, actor=actor, action="cart.held", target=f"cart:{cart.id}", details=_contents(cart)
     )
-    await conn.commit()
 
 
 async def held_carts(conn: AsyncConnection, *, store_id: str) -> list[HeldCart]:
@@ -178,7 +178,7 @@ async def resume(
         )
     ).one_or_none()
     if found is None:
-        raise CartError(f"no cart {cart_id} on hold")
+        raise CartError(gettext("no cart %(id)s on hold", id=cart_id))
     current = await open_cart(conn, store_id=store_id, cashier=cashier)
     if current.lines:
         await conn.execute(update(carts).where(carts.c.id == current.id).values(status="held"))
@@ -190,4 +190,3 @@ async def resume(
         .values(status="open", cashier=cashier, updated_at=NOW)
     )
     await audit(conn, actor=actor, action="cart.resumed", target=f"cart:{cart_id}")
-    await conn.commit()

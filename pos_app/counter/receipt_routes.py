@@ -14,7 +14,7 @@ from pos_app.counter.receipt_codes import (
     sale_of_token,
 )
 from pos_app.counter.receipts import find_sale
-from pos_app.deps import ConnectionDep, SettingsDep
+from pos_app.deps import SettingsDep, TransactionDep
 from pos_app.settings import Settings
 from pos_app.templating import render_page
 
@@ -36,7 +36,7 @@ def receipt_extras(request: Request, settings: Settings, sale_id: str) -> dict[s
 
 @router.get("/r/{token}", response_class=HTMLResponse, name="shared_receipt")
 async def shared_receipt(
-    token: str, request: Request, conn: ConnectionDep, settings: SettingsDep
+    token: str, request: Request, conn: TransactionDep, settings: SettingsDep
 ) -> HTMLResponse:
     try:
         sale_id = sale_of_token(settings.secret_key, token[:200])

@@ -1,17 +1,15 @@
-"""Receipts of today's sales, read back from the outbox (which keeps every sale's
-event as it was recorded, published or not), for the reprint list."""
+"""Receipts: a sale as recorded (`pos_app.sales.documents`: the pipeline's read model,
+or the outbox for a sale it has not stored yet), for the receipt after Pay and the
+reprint list of today's sales."""
 
 from __future__ import annotations
 
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.contract import SaleCompleted
-from pos_app.db.tables import outbox
+from pos_app.sales.documents import recorded_sale, sales_of_day
 from pos_app.settings import Settings
-
-RECENT_ROWS = 2000  # today's sales at a small shop are far fewer
 
 
 def _parse(payload: str) -> SaleCompleted | None:
@@ -22,31 +20,21 @@ def _parse(payload: str) -> SaleCompleted | None:
 
 
 async def todays_sales(conn: AsyncConnection, *, settings: Settings) -> list[SaleCompleted]:
-    rows = await conn.execute(
-        select(outbox.c.payload)
-        .where(outbox.c.topic == settings.sales_topic)
-        .order_by(outbox.c.id.desc())
-        .limit(RECENT_ROWS)
-    )
     today = settings.today()
-    sales = [_parse(row.payload) for row in rows]
-    return [
+    sales = [_parse(payload) for payload in await sales_of_day(conn, today, settings=settings)]
+    found = [
         s
         for s in sales
         if s is not None and s.store_id == settings.store_id and s.occurred_at.date() == today
     ]
+    return sorted(found, key=lambda sale: sale.occurred_at, reverse=True)
 
 
 async def find_sale(
     conn: AsyncConnection, sale_id: str, *, settings: Settings
 ) -> SaleCompleted | None:
-    rows = await conn.execute(
-        select(outbox.c.payload).where(
-            outbox.c.topic == settings.sales_topic, outbox.c.event_key == sale_id
-        )
-    )
-    for row in rows:
-        sale = _parse(row.payload)
-        if sale is not None and sale.store_id == settings.store_id:
-            return sale
+    payload = await recorded_sale(conn, sale_id, settings=settings)
+    sale = _parse(payload) if payload is not None else None
+    if sale is not None and sale.store_id == settings.store_id:
+        return sale
     return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse
@@ -21,22 +21,25 @@ from pos_app.alerts.service import list_alerts
 from pos_app.auth.deps import CashierDep, Principal
 from pos_app.catalog.service import Product, list_products, products_by_sku, sold_at
 from pos_app.counter import cart as carts
+from pos_app.counter.flows import CounterPayment, checkout
 from pos_app.counter.receipt_routes import receipt_extras
 from pos_app.counter.receipts import find_sale, todays_sales
 from pos_app.db.tables import products
-from pos_app.deps import ConnectionDep, RelayDep, SettingsDep
+from pos_app.db.unit_of_work import after_commit
+from pos_app.deps import RelayDep, SettingsDep, TransactionDep
+from pos_app.i18n import gettext
+from pos_app.i18n.zawgyi import search_forms
 from pos_app.inventory.service import StockLevel, stock_levels
-from pos_app.money import kyat
 from pos_app.returns.schemas import ReturnIn, ReturnLineIn
 from pos_app.returns.service import ReturnRejected, record_return
 from pos_app.returns.service import find_sale as find_returnable
-from pos_app.sales.schemas import PaymentIn, SaleIn, SaleLineIn
+from pos_app.sales.schemas import PAYMENT_METHODS, SaleIn, SaleLineIn
 from pos_app.sales.service import (
     IdempotencyConflict,
     SaleRejected,
+    check_discount,
     discount_limit,
     price_sale,
-    record_sale,
 )
 from pos_app.security import csrf
 from pos_app.settings import Settings
@@ -44,13 +47,6 @@ from pos_app.templating import render_page, templates
 from pos_app.till.service import current_shift
 
 router = APIRouter(include_in_schema=False)
-PAYMENT_METHODS = {
-    "cash": "Cash",
-    "card": "Card",
-    "kbzpay": "KBZPay",
-    "wavepay": "WavePay",
-    "ayapay": "AYA Pay",
-}
 
 
 SIZE_ORDER = {size: rank for rank, size in enumerate(("XS", "S", "M", "L", "XL", "XXL"))}
@@ -76,12 +72,14 @@ def variant_families(items: list[Product]) -> dict[str, list[tuple[str, list[Pro
 
 
 async def _stock(conn: AsyncConnection, settings: Settings) -> dict[str, StockLevel]:
-    return {s.sku: s for s in await stock_levels(conn, store_id=settings.store_id)}
+    return {
+        s.sku: s for s in await stock_levels(conn, store_id=settings.store_id, on_sale_only=True)
+    }
 
 
 @router.get("/", response_class=HTMLResponse)
 async def counter_page(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, cashier: CashierDep
 ) -> HTMLResponse:
     catalog = await list_products(conn, store_id=settings.store_id)
     stock = await _stock(conn, settings)
@@ -108,7 +106,7 @@ async def _cart_context(
         # Priced by the same code as the sale; the discount limit is checked on entry
         # and again at payment, not here.
         preview = await price_sale(conn, sale, settings=settings, max_discount=Decimal(100))
-    levels = await stock_levels(conn, store_id=settings.store_id)
+    levels = await stock_levels(conn, store_id=settings.store_id, on_sale_only=True)
     return {
         "cart": cart,
         "preview": preview,
@@ -147,25 +145,21 @@ def _int(text: str, what: str) -> int:
     try:
         return int(text.replace(",", ""))
     except ValueError:
-        raise carts.CartError(f"{what} must be a whole number (got {text!r})") from None
+        raise carts.CartError(
+            gettext("%(what)s must be a whole number (got %(text)s)", what=what, text=repr(text))
+        ) from None
 
 
-def _money(text: str, what: str) -> Decimal:
-    try:
-        if len(text) > 20:
-            raise InvalidOperation
-        value = Decimal(text.replace(",", "").removesuffix("Ks").strip())
-    except InvalidOperation:
-        raise SaleRejected(f"{what} must be an amount in kyat, e.g. 50000 (got {text!r})") from None
-    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
-        raise SaleRejected(f"{what} must be an amount in kyat, e.g. 50000 (got {text!r})")
-    return value
+def _not_money(what: str, text: str) -> str:
+    return gettext(
+        "%(what)s must be an amount in kyat, e.g. 50000 (got %(text)s)", what=what, text=repr(text)
+    )
 
 
 async def _find_product(conn: AsyncConnection, code: str, *, store_id: str) -> Product:
     """A scanned barcode, a typed SKU, or a search that matches exactly one product."""
     if not code:
-        raise carts.CartError("type or scan a barcode, SKU or product name")
+        raise carts.CartError(gettext("type or scan a barcode, SKU or product name"))
     exact = (
         (
             await conn.execute(
@@ -180,7 +174,8 @@ async def _find_product(conn: AsyncConnection, code: str, *, store_id: str) -> P
         .first()
     )
     if exact is None:
-        pattern = f"%{code.lower()}%"
+        # Typed on a Zawgyi phone, a Burmese name still finds its Unicode product.
+        patterns = [f"%{form.lower()}%" for form in search_forms(code)]
         matches = list(
             (
                 await conn.execute(
@@ -189,8 +184,8 @@ async def _find_product(conn: AsyncConnection, code: str, *, store_id: str) -> P
                         products.c.active.is_(True),
                         sold_at(store_id),
                         or_(
-                            func.lower(products.c.name).like(pattern),
-                            products.c.name_my.like(pattern),
+                            *(func.lower(products.c.name).like(p) for p in patterns),
+                            *(products.c.name_my.like(p) for p in patterns),
                         ),
                     )
                     .limit(2)
@@ -198,9 +193,17 @@ async def _find_product(conn: AsyncConnection, code: str, *, store_id: str) -> P
             ).scalars()
         )
         if len(matches) != 1:
-            found = "no product" if not matches else "more than one product"
             raise carts.CartError(
-                f"unknown barcode or SKU {code!r}: {found} matches it; pick a tile"
+                gettext(
+                    "unknown barcode or SKU %(code)s: no product matches it; pick a tile",
+                    code=repr(code),
+                )
+                if not matches
+                else gettext(
+                    "unknown barcode or SKU %(code)s: more than one product matches it; "
+                    "pick a tile",
+                    code=repr(code),
+                )
             )
         exact = matches[0]
     return (await products_by_sku(conn, [exact], store_id=store_id))[exact]
@@ -214,7 +217,7 @@ async def _change_cart(
     cart = await carts.open_cart(conn, store_id=settings.store_id, cashier=cashier.name)
     try:
         message = await action(cart, form) or ""
-    except (carts.CartError, ValidationError) as error:
+    except (carts.CartError, SaleRejected, ValidationError) as error:
         text = error.errors()[0]["msg"] if isinstance(error, ValidationError) else str(error)
         return await _cart_panel(request, conn, settings, cashier, error=text)
     await carts.save(conn, cart)
@@ -223,59 +226,71 @@ async def _change_cart(
 
 @router.post("/counter/scan", response_class=HTMLResponse)
 async def scan(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, cashier: CashierDep
 ) -> HTMLResponse:
-    async def add(cart: carts.Cart, form: dict[str, str]) -> str:
-        product = await _find_product(conn, form.get("code", ""), store_id=settings.store_id)
-        cart.add(product.sku)
-        return f"Added {product.name}"
-
-    return await _change_cart(request, conn, settings, cashier, add)
+    """A scanned barcode, a typed SKU or a name that matches one product (the search box)."""
+    return await _add_to_cart(request, conn, settings, cashier, field="code")
 
 
 @router.post("/counter/cart/add", response_class=HTMLResponse)
 async def add_to_cart(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, cashier: CashierDep
+) -> HTMLResponse:
+    """A product tile: its SKU."""
+    return await _add_to_cart(request, conn, settings, cashier, field="sku")
+
+
+async def _add_to_cart(
+    request: Request,
+    conn: AsyncConnection,
+    settings: Settings,
+    cashier: Principal,
+    *,
+    field: Literal["code", "sku"],
 ) -> HTMLResponse:
     async def add(cart: carts.Cart, form: dict[str, str]) -> str:
-        sku = form.get("sku", "")
-        found = await products_by_sku(conn, [sku], store_id=settings.store_id)
-        if sku not in found or not found[sku].active:
-            raise carts.CartError(f"unknown SKU {sku!r}")
-        cart.add(sku)
-        return f"Added {found[sku].name}"
+        wanted, store_id = form.get(field, ""), settings.store_id
+        product = await (
+            _find_product(conn, wanted, store_id=store_id)
+            if field == "code"
+            else _tile(conn, wanted, store_id=store_id)
+        )
+        cart.add(product.sku)
+        return gettext("Added %(name)s", name=product.name)
 
     return await _change_cart(request, conn, settings, cashier, add)
 
 
+async def _tile(conn: AsyncConnection, sku: str, *, store_id: str) -> Product:
+    found = await products_by_sku(conn, [sku], store_id=store_id)
+    if sku not in found or not found[sku].active:
+        raise carts.CartError(gettext("unknown SKU %(sku)s", sku=repr(sku)))
+    return found[sku]
+
+
 @router.post("/counter/cart/line", response_class=HTMLResponse)
 async def change_line(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, cashier: CashierDep
 ) -> HTMLResponse:
     """Quantity and discount of one line."""
 
     async def change(cart: carts.Cart, form: dict[str, str]) -> str:
         sku = form.get("sku", "")
-        cart.set_quantity(sku, _int(form.get("quantity", ""), "quantity"))
+        cart.set_quantity(sku, _int(form.get("quantity", ""), gettext("quantity")))
         line = cart.line(sku)
         assert line is not None  # set_quantity checked it
         if "discount_percent" in form:
             try:
                 percent = Decimal(form["discount_percent"] or "0")
             except InvalidOperation:
-                raise carts.CartError("discount must be a percentage, e.g. 5") from None
-            limit = discount_limit(cashier.role)
-            if not 0 <= percent <= 100 or percent != percent.quantize(Decimal("0.01")):
-                raise carts.CartError("discount must be a percentage from 0 to 100")
-            if percent > limit:
-                raise carts.CartError(
-                    f"a discount of {percent:g} % is over your limit of {limit:g} % "
-                    f"({cashier.role}); ask a manager"
-                )
-            reason = form.get("discount_reason", "")[:120]
-            if percent and not reason:
-                raise carts.CartError("a discount needs a reason")
-            line.discount_percent, line.discount_reason = percent, (reason if percent else None)
+                raise carts.CartError(gettext("discount must be a percentage, e.g. 5")) from None
+            reason = check_discount(
+                percent,
+                form.get("discount_reason", "")[:120],
+                limit=discount_limit(cashier.role),
+                who=str(cashier.role),
+            )
+            line.discount_percent, line.discount_reason = percent, reason
         return ""
 
     return await _change_cart(request, conn, settings, cashier, change)
@@ -283,7 +298,7 @@ async def change_line(
 
 @router.post("/counter/cart/remove", response_class=HTMLResponse)
 async def remove_line(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, cashier: CashierDep
 ) -> HTMLResponse:
     async def remove(cart: carts.Cart, form: dict[str, str]) -> str:
         cart.remove(form.get("sku", ""))
@@ -294,7 +309,7 @@ async def remove_line(
 
 @router.post("/counter/cart/void", response_class=HTMLResponse)
 async def void_cart(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, cashier: CashierDep
 ) -> HTMLResponse:
     await _form(request, settings)
     cart = await carts.open_cart(conn, store_id=settings.store_id, cashier=cashier.name)
@@ -302,12 +317,12 @@ async def void_cart(
         await carts.void(conn, cart, actor=cashier.actor)
     except carts.CartError as error:
         return await _cart_panel(request, conn, settings, cashier, error=str(error))
-    return await _cart_panel(request, conn, settings, cashier, message="Cart voided")
+    return await _cart_panel(request, conn, settings, cashier, message=gettext("Cart voided"))
 
 
 @router.post("/counter/cart/hold", response_class=HTMLResponse)
 async def hold_cart(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, cashier: CashierDep
 ) -> HTMLResponse:
     await _form(request, settings)
     cart = await carts.open_cart(conn, store_id=settings.store_id, cashier=cashier.name)
@@ -315,16 +330,18 @@ async def hold_cart(
         await carts.hold(conn, cart, actor=cashier.actor)
     except carts.CartError as error:
         return await _cart_panel(request, conn, settings, cashier, error=str(error))
-    return await _cart_panel(request, conn, settings, cashier, message=f"Cart {cart.id} on hold")
+    return await _cart_panel(
+        request, conn, settings, cashier, message=gettext("Cart %(id)s on hold", id=cart.id)
+    )
 
 
 @router.post("/counter/cart/resume", response_class=HTMLResponse)
 async def resume_cart(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, cashier: CashierDep
 ) -> HTMLResponse:
     form = await _form(request, settings)
     try:
-        cart_id = _int(form.get("cart_id", ""), "cart")
+        cart_id = _int(form.get("cart_id", ""), gettext("cart"))
         await carts.resume(
             conn,
             cart_id=cart_id,
@@ -334,75 +351,27 @@ async def resume_cart(
         )
     except carts.CartError as error:
         return await _cart_panel(request, conn, settings, cashier, error=str(error))
-    return await _cart_panel(request, conn, settings, cashier, message=f"Cart {cart_id} resumed")
+    return await _cart_panel(
+        request, conn, settings, cashier, message=gettext("Cart %(id)s resumed", id=cart_id)
+    )
 
 
 @router.get("/counter/cart", response_class=HTMLResponse)
 async def cart_panel(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, cashier: CashierDep
 ) -> HTMLResponse:
     return await _cart_panel(request, conn, settings, cashier)
-
-
-def _payment(form: dict[str, str], total: Decimal) -> tuple[PaymentIn, list[PaymentIn] | None]:
-    """The payment form: a method (cash with the amount tendered), or a split where
-    the second method pays `split_amount` and the first the rest."""
-    method = form.get("method", "cash")
-    second = form.get("split_method", "")
-    if method not in PAYMENT_METHODS or (second and second not in PAYMENT_METHODS):
-        raise SaleRejected("choose a payment method")
-    cash_due = total
-    split = None
-    if second:
-        amount = _money(form.get("split_amount", ""), "the split amount")
-        if not 0 < amount < total:
-            raise SaleRejected(f"the split amount must be more than 0 and less than {kyat(total)}")
-        split = (total - amount, amount)
-        cash_due = split[0] if method == "cash" else amount
-    tendered = None
-    if "cash" in (method, second):
-        text = form.get("tendered", "")
-        if not text:
-            raise SaleRejected("enter the cash tendered")
-        tendered = _money(text, "cash tendered")
-        if tendered < cash_due:
-            raise SaleRejected(
-                f"cash tendered {kyat(tendered)} is less than the {kyat(cash_due)} due"
-            )
-    # The wallet's or card's transaction id, typed or scanned: it goes with the first
-    # method that is not cash.
-    reference = form.get("reference", "")[:64] or None
-    if reference and method == "cash" and second in ("", "cash"):
-        raise SaleRejected("a cash payment has no transaction reference")
-    if split is None:
-        return PaymentIn(method=method, tendered=tendered, reference=reference), None  # type: ignore[arg-type]
-    referenced = method if method != "cash" else second
-    parts = [
-        PaymentIn(
-            method=m,  # type: ignore[arg-type]
-            amount=a,
-            tendered=tendered if m == "cash" else None,
-            reference=reference if m == referenced else None,
-        )
-        for m, a in zip((method, second), split, strict=True)
-    ]
-    return PaymentIn(), parts
 
 
 @router.post("/counter/pay", response_class=HTMLResponse)
 async def pay(
     request: Request,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     relay: RelayDep,
     settings: SettingsDep,
     cashier: CashierDep,
 ) -> HTMLResponse:
     form = await _form(request, settings)
-    cart = await carts.open_cart(conn, store_id=settings.store_id, cashier=cashier.name)
-    if not cart.lines:
-        return await _cart_panel(
-            request, conn, settings, cashier, error="the cart is empty: add a product first"
-        )
     # The counter takes money only during a shift, so every sale is in some Z report.
     if (
         await current_shift(conn, store_id=settings.store_id, register_id=settings.register_id)
@@ -413,32 +382,16 @@ async def pay(
             conn,
             settings,
             cashier,
-            error="no shift is open at this register: open one (Shift)",
+            error=gettext("no shift is open at this register: open one (Shift)"),
         )
-    lines = [SaleLineIn(**line.model_dump()) for line in cart.lines]
     try:
-        priced = await price_sale(
-            conn, SaleIn(lines=lines), settings=settings, max_discount=Decimal(100)
-        )
-        payment, payments = _payment(form, priced.totals.total)
-        if payments is None:
-            sale = SaleIn(lines=lines, cashier=cashier.name, payment=payment)
-        else:
-            sale = SaleIn(lines=lines, cashier=cashier.name, payments=payments)
-        # The cart id as Idempotency-Key: a double click cannot ring the cart up twice.
-        recorded = await record_sale(
-            conn,
-            sale,
-            settings=settings,
-            client=cashier.actor,
-            idempotency_key=f"cart-{cart.id}",
-            max_discount=discount_limit(cashier.role),
+        recorded = await checkout(
+            conn, settings=settings, cashier=cashier, payment=lambda: CounterPayment.from_form(form)
         )
     except (SaleRejected, IdempotencyConflict, ValidationError) as error:
         text = error.errors()[0]["msg"] if isinstance(error, ValidationError) else str(error)
         return await _cart_panel(request, conn, settings, cashier, error=text)
-    await carts.discard(conn, cart.id)
-    relay.wake()
+    after_commit(conn, relay.wake)
     return templates.TemplateResponse(
         request,
         "_paid.html",
@@ -454,10 +407,10 @@ async def pay(
 
 @router.get("/counter/alerts", response_class=HTMLResponse)
 async def alerts(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, _: CashierDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, _: CashierDep
 ) -> HTMLResponse:
     """The alert strip, plus each tile's on-hand figure swapped in out of band."""
-    levels = await stock_levels(conn, store_id=settings.store_id)
+    levels = await stock_levels(conn, store_id=settings.store_id, on_sale_only=True)
     return templates.TemplateResponse(
         request,
         "_alerts.html",
@@ -478,15 +431,15 @@ async def _open_alerts(conn: AsyncConnection, settings: Settings) -> list[Any]:
 
 @router.get("/counter/stock", response_class=HTMLResponse)
 async def stock_partial(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, _: CashierDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, _: CashierDep
 ) -> HTMLResponse:
-    stock = await stock_levels(conn, store_id=settings.store_id)
+    stock = await stock_levels(conn, store_id=settings.store_id, on_sale_only=True)
     return templates.TemplateResponse(request, "_stock_table.html", {"stock": stock})
 
 
 @router.get("/counter/sales", response_class=HTMLResponse)
 async def sales_today(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, cashier: CashierDep
 ) -> HTMLResponse:
     sales = await todays_sales(conn, settings=settings)
     context = {"sales": sales, "cashier": cashier, "methods": PAYMENT_METHODS}
@@ -495,7 +448,7 @@ async def sales_today(
 
 @router.get("/counter/receipts/{sale_id}", response_class=HTMLResponse)
 async def receipt_page(
-    sale_id: str, request: Request, conn: ConnectionDep, settings: SettingsDep, cashier: CashierDep
+    sale_id: str, request: Request, conn: TransactionDep, settings: SettingsDep, cashier: CashierDep
 ) -> HTMLResponse:
     sale = await find_sale(conn, sale_id, settings=settings)
     if sale is None:
@@ -516,14 +469,14 @@ async def receipt_page(
 @router.get("/counter/returns", response_class=HTMLResponse)
 async def returns_page(
     request: Request,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     settings: SettingsDep,
     cashier: CashierDep,
     sale_id: str = "",
 ) -> HTMLResponse:
     sale_id = sale_id.strip()[:40]
     sale = await find_returnable(conn, sale_id, settings=settings) if sale_id else None
-    error = f"no sale {sale_id} at this store" if sale_id and sale is None else ""
+    error = gettext("no sale %(id)s at this store", id=sale_id) if sale_id and sale is None else ""
     context = {
         "sale": sale,
         "sale_id": sale_id,
@@ -539,7 +492,7 @@ async def returns_page(
 @router.post("/counter/returns", response_class=HTMLResponse)
 async def take_return(
     request: Request,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     relay: RelayDep,
     settings: SettingsDep,
     cashier: CashierDep,
@@ -552,26 +505,26 @@ async def take_return(
         lines = []
         for key, value in form.items():
             if key.startswith("qty_") and value not in ("", "0"):
-                quantity = _int(value, "quantity to return")
+                quantity = _int(value, gettext("quantity to return"))
                 lines.append(ReturnLineIn(line_no=int(key.removeprefix("qty_")), quantity=quantity))
         if not lines:
-            raise ReturnRejected("enter how many of at least one line come back")
+            raise ReturnRejected(gettext("enter how many of at least one line come back"))
         if not form.get("reason"):
-            raise ReturnRejected("a return needs a reason")
+            raise ReturnRejected(gettext("a return needs a reason"))
         refund_method = form.get("refund_method") or "cash"
         if refund_method not in PAYMENT_METHODS:
-            raise ReturnRejected("choose how the refund is paid")
-        body = ReturnIn(reason=form["reason"][:200], lines=lines, refund_method=refund_method)  # type: ignore[arg-type]
+            raise ReturnRejected(gettext("choose how the refund is paid"))
+        body = ReturnIn(reason=form["reason"][:200], lines=lines, refund_method=refund_method)
         done = await record_return(
             conn, sale_id, body, settings=settings, cashier=cashier.name, actor=cashier.actor
         )
         if done is None:
-            error = f"no sale {sale_id} at this store"
+            error = gettext("no sale %(id)s at this store", id=sale_id)
     except (ReturnRejected, carts.CartError, ValueError) as problem:
         text = problem.errors()[0]["msg"] if isinstance(problem, ValidationError) else str(problem)
         error = text
     if done is not None:
-        relay.wake()
+        after_commit(conn, relay.wake)
     sale = await find_returnable(conn, sale_id, settings=settings) if sale_id else None
     context = {
         "sale": sale,

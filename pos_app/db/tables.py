@@ -56,6 +56,8 @@ products = Table(
     Column("opening_stock", Integer, nullable=False, server_default="0"),
     Column("active", Boolean, nullable=False, server_default="1"),
     Column("barcode", String(32)),  # EAN-13 the scanner types; unique when set
+    Column("style", String(120)),  # the family a size and colour belong to (migration 0020)
+    Column("cost_price", MONEY),  # what the shop pays; null when not known
     _timestamp("created_at"),
     _timestamp("updated_at"),
     Index("ux_products_barcode", "barcode", unique=True),
@@ -237,6 +239,26 @@ processed_events = Table(
     Index("ix_processed_events_document", "sale_id"),
 )
 
+# The read model of sales documents, written by the stream job with the event it applies:
+# each sale as recorded (lines, prices, discounts, payments, totals, cashier, time) and
+# each return from it, as the JSON the counter sent (keys sorted, no spaces, so a rebuild
+# from the raw events writes the same text). Receipts and returns read it; the outbox
+# answers only for a document the pipeline has not stored yet.
+sale_documents = Table(
+    "sale_documents",
+    metadata,
+    Column("event_type", String(40), primary_key=True),  # sale.completed | sale.returned
+    Column("document_id", String(40), primary_key=True),  # the sale or return id
+    Column("sale_id", String(40), nullable=False),  # the sale (a return's original sale)
+    Column("event_id", String(36), nullable=False),
+    Column("store_id", STORE, nullable=False),
+    Column("local_date", Date, nullable=False),  # shop-local, as the event states it
+    Column("occurred_at", DATETIME(fsp=3), nullable=False),  # UTC
+    Column("document", MEDIUMTEXT, nullable=False),
+    Index("ix_sale_documents_sale_id", "sale_id"),
+    Index("ix_sale_documents_store_date", "store_id", "local_date"),
+)
+
 # One row per micro-batch the stream job committed: for progress and lag reports.
 stream_batches = Table(
     "stream_batches",
@@ -385,4 +407,72 @@ refill_plan_runs = Table(
     Column("baseline_mae", DECIMAL(12, 2)),
     Column("baseline_wape", DECIMAL(10, 4)),
     Column("computed_at", DATETIME(fsp=3), nullable=False),
+)
+
+
+# Every change of a product's selling price (migration 0020): sales keep the price they
+# were rung up at in `sales.price_each`; this says when the catalog's price changed.
+price_history = Table(
+    "price_history",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("sku", SKU, nullable=False),
+    Column("old_price", MONEY),  # null: the product's first price
+    Column("new_price", MONEY, nullable=False),
+    Column("changed_by", String(80), nullable=False),
+    _timestamp("changed_at"),
+    Index("ix_price_history_sku", "sku", "id"),
+)
+
+# A catalogue upload checked and shown to the manager, applied only when confirmed.
+catalog_import_drafts = Table(
+    "catalog_import_drafts",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("filename", String(200), nullable=False),
+    Column("uploaded_by", String(80), nullable=False),
+    Column("rows", MEDIUMTEXT, nullable=False),  # the good rows, as JSON
+    _timestamp("created_at"),
+    Column("applied_at", DATETIME(fsp=3)),
+)
+
+# Suppliers and purchase orders (migration 0021). A line's `received` counts the units
+# recorded against it (each receipt is a `stock.received` event naming the order).
+suppliers = Table(
+    "suppliers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(120), nullable=False, unique=True),
+    Column("phone", String(40)),
+    Column("viber", String(40)),
+    Column("lead_time_days", Integer, nullable=False, server_default="7"),
+    Column("notes", String(500)),
+    _timestamp("created_at"),
+)
+
+purchase_orders = Table(
+    "purchase_orders",
+    metadata,
+    Column("po_id", String(40), primary_key=True),
+    Column("supplier_id", Integer, ForeignKey("suppliers.id"), nullable=False),
+    Column("store_id", STORE, nullable=False),
+    Column(
+        "status", String(20), nullable=False
+    ),  # draft|ordered|partly_received|received|cancelled
+    Column("created_by", String(80), nullable=False),
+    _timestamp("created_at"),
+    Column("ordered_at", DATETIME(fsp=3)),
+    Column("expected_on", Date),  # ordered + the supplier's lead time
+    Index("ix_purchase_orders_store_status", "store_id", "status"),
+)
+
+purchase_order_lines = Table(
+    "purchase_order_lines",
+    metadata,
+    Column("po_id", String(40), ForeignKey("purchase_orders.po_id"), primary_key=True),
+    Column("line_no", SmallInteger, primary_key=True),
+    Column("sku", SKU, ForeignKey("products.sku"), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_cost", MONEY, nullable=False),
+    Column("received", Integer, nullable=False, server_default="0"),
 )

@@ -76,6 +76,26 @@ async def enqueue(conn: AsyncConnection, event: E, *, topic: str) -> E:
     raise RuntimeError(f"no free document id after {DRAWS} draws: {drawn}")
 
 
+PRUNE_BATCH = 500  # rows per delete: short transactions beside the counter's
+
+
+# The oldest first, by the index on (published_at, id); unpublished rows (NULL) never.
+_PRUNE = text(
+    "DELETE FROM outbox WHERE published_at IS NOT NULL "
+    "AND published_at <= CURRENT_TIMESTAMP(3) - INTERVAL :age_us MICROSECOND "
+    "ORDER BY published_at, id LIMIT :batch"
+)
+
+
+async def prune_published(conn: AsyncConnection, *, retention_hours: float) -> int:
+    """Delete up to PRUNE_BATCH published rows older than the retention, in the caller's
+    transaction; returns how many went. Unpublished rows stay whatever their age. The
+    age is the database's, on the clock that stamped them."""
+    age_us = round(retention_hours * 3_600_000_000)
+    result = await conn.execute(_PRUNE, {"age_us": age_us, "batch": PRUNE_BATCH})
+    return int(result.rowcount)
+
+
 async def status(conn: AsyncConnection) -> OutboxStatus:
     # The age is computed by the database, on the clock that stamped created_at.
     oldest_age = func.timestampdiff(

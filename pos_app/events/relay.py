@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select, text, update
@@ -20,11 +21,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from pos_app.db.tables import outbox
+from pos_app.events.outbox import PRUNE_BATCH, prune_published
 from pos_app.events.topics import ensure_topics
 from pos_app.settings import Settings
 
 log = logging.getLogger("pos.relay")
 BATCH = 500
+PRUNE_EVERY_SECONDS = 60.0
+PRUNE_BATCHES_PER_PASS = 20  # up to 10,000 rows a pass; the next pass takes the rest
 SEND_TIMEOUT = 15.0
 BUSY_RETRY_SECONDS = 0.05
 LINGER_SECONDS = 0.01
@@ -39,6 +43,7 @@ class OutboxRelay:
         self.connected = False
         self.last_error: str | None = None
         self._wake = asyncio.Event()
+        self._next_prune = 0.0  # monotonic time of the next prune pass
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -69,6 +74,7 @@ class OutboxRelay:
                 delay = 0.5
                 if sent == BATCH:
                     continue  # more waiting: no pause
+                await self._prune_if_due()
                 if sent is None:  # another worker's relay is publishing; ours may be next
                     await asyncio.sleep(BUSY_RETRY_SECONDS)
                     continue
@@ -86,6 +92,29 @@ class OutboxRelay:
                 await self._close_producer()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
+
+    async def _prune_if_due(self) -> None:
+        """Once a minute, when nothing waits to be sent: delete published rows older than
+        the retention, a small batch per transaction."""
+        if time.monotonic() < self._next_prune:
+            return
+        self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+        pruned = await self.prune()
+        if pruned:
+            log.info("outbox relay: pruned %d published events", pruned)
+
+    async def prune(self) -> int:
+        """Delete published rows older than the retention (`outbox_retention_hours`)."""
+        total = 0
+        for _ in range(PRUNE_BATCHES_PER_PASS):
+            async with self.engine.begin() as conn:
+                gone = await prune_published(
+                    conn, retention_hours=self.settings.outbox_retention_hours
+                )
+            total += gone
+            if gone < PRUNE_BATCH:
+                break
+        return total
 
     async def _producer(self) -> AIOKafkaProducer:
         if self.producer is None:

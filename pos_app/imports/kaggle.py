@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from pos_app.contract import EventLine, EventPayment, EventTotals, SaleCompleted
 from pos_app.csvfile import UnreadableFile, clean_header, read_csv
+from pos_app.i18n.zawgyi import to_unicode
 
 HEADER = ["Order ID", "Product", "Quantity Ordered", "Price Each", "Order Date", "Purchase Address"]
 DATE_FORMAT = "%m/%d/%y %H:%M"
@@ -152,7 +153,10 @@ def _take(
             problem = parsed
         else:
             report.lines.append(
-                KaggleLine(order_id, product, parsed[0], parsed[1], parsed[2], file, line)
+                # A product name in the legacy Zawgyi encoding is kept as Unicode.
+                KaggleLine(
+                    order_id, to_unicode(product), parsed[0], parsed[1], parsed[2], file, line
+                )
             )
             return
     reason = problem.split(":")[0]

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.auth.deps import ManagerDep, Principal, require_scope
 from pos_app.auth.roles import INVENTORY_WRITE
 from pos_app.catalog.service import list_products
 from pos_app.contract import StockAdjusted, StockReceived
-from pos_app.deps import ConnectionDep, RelayDep, SettingsDep
+from pos_app.db.unit_of_work import after_commit
+from pos_app.deps import RelayDep, SettingsDep, TransactionDep
+from pos_app.events.relay import OutboxRelay
+from pos_app.i18n import gettext
 from pos_app.inventory.movements import (
     AdjustmentIn,
     MovementRejected,
@@ -22,10 +27,12 @@ from pos_app.inventory.movements import (
     record_receipt,
 )
 from pos_app.security import csrf
+from pos_app.settings import Settings
 from pos_app.templating import render_page
 
 router = APIRouter(tags=["inventory"])
 InventoryWriter = Annotated[Principal, Depends(require_scope(INVENTORY_WRITE))]
+M = TypeVar("M", StockReceived, StockAdjusted)
 
 
 @router.post(
@@ -35,20 +42,13 @@ InventoryWriter = Annotated[Principal, Depends(require_scope(INVENTORY_WRITE))]
 )
 async def post_receipt(
     body: ReceiptIn,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     relay: RelayDep,
     settings: SettingsDep,
     principal: InventoryWriter,
 ) -> StockReceived:
     """Goods received: on hand goes up once the pipeline applies the event."""
-    try:
-        event = await record_receipt(
-            conn, body, settings=settings, user=principal.name, actor=principal.actor
-        )
-    except MovementRejected as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
-    relay.wake()
-    return event
+    return await _record_movement(record_receipt, body, conn, relay, settings, principal)
 
 
 @router.post(
@@ -58,25 +58,36 @@ async def post_receipt(
 )
 async def post_adjustment(
     body: AdjustmentIn,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     relay: RelayDep,
     settings: SettingsDep,
     principal: InventoryWriter,
 ) -> StockAdjusted:
     """A count correction, damage, loss or find: quantities are signed changes."""
+    return await _record_movement(record_adjustment, body, conn, relay, settings, principal)
+
+
+async def _record_movement(
+    record: Callable[..., Awaitable[M]],
+    body: ReceiptIn | AdjustmentIn,
+    conn: AsyncConnection,
+    relay: OutboxRelay,
+    settings: Settings,
+    principal: Principal,
+) -> M:
     try:
-        event = await record_adjustment(
+        event = await record(
             conn, body, settings=settings, user=principal.name, actor=principal.actor
         )
     except MovementRejected as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
-    relay.wake()
+    after_commit(conn, relay.wake)
     return event
 
 
 @router.get("/manager/stock-movements", response_class=HTMLResponse, include_in_schema=False)
 async def movements_page(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, manager: ManagerDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, manager: ManagerDep
 ) -> HTMLResponse:
     return await _page(request, conn, settings, manager)
 
@@ -84,7 +95,7 @@ async def movements_page(
 @router.post("/manager/stock-movements", response_class=HTMLResponse, include_in_schema=False)
 async def movements_form(
     request: Request,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     relay: RelayDep,
     settings: SettingsDep,
     manager: ManagerDep,
@@ -99,7 +110,7 @@ async def movements_form(
             event: Any = await record_receipt(
                 conn, receipt, settings=settings, user=manager.name, actor=manager.actor
             )
-            message = f"Receipt {event.receipt_id} recorded."
+            message = gettext("Receipt %(id)s recorded.", id=event.receipt_id)
         elif kind == "adjustment":
             adjustment = AdjustmentIn(
                 reason=str(form.get("reason", "")),  # type: ignore[arg-type]
@@ -109,9 +120,9 @@ async def movements_form(
             event = await record_adjustment(
                 conn, adjustment, settings=settings, user=manager.name, actor=manager.actor
             )
-            message = f"Adjustment {event.adjustment_id} recorded."
+            message = gettext("Adjustment %(id)s recorded.", id=event.adjustment_id)
         else:
-            raise MovementRejected("choose a receipt or an adjustment")
+            raise MovementRejected(gettext("choose a receipt or an adjustment"))
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'] if not isinstance(p, int))}: {e['msg']}"
@@ -122,19 +133,19 @@ async def movements_form(
         return await _page(
             request, conn, settings, manager, message=None, error=str(error), code=422
         )
-    relay.wake()
+    after_commit(conn, relay.wake)
     return await _page(
         request,
         conn,
         settings,
         manager,
-        message=message + " On hand changes as soon as the pipeline applies it.",
+        message=message + " " + gettext("On hand changes as soon as the pipeline applies it."),
     )
 
 
 async def _page(
     request: Request,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     settings: SettingsDep,
     manager: Principal,
     *,

@@ -21,14 +21,16 @@ from pos_app.contract import (
     StockReceived,
 )
 from pos_app.db.tables import stock_movements
+from pos_app.events.movements import receipt_event as build_receipt
 from pos_app.events.outbox import enqueue, new_document_id
+from pos_app.i18n.zawgyi import MyanmarText
 from pos_app.settings import Settings
 
 M = TypeVar("M", StockReceived, StockAdjusted)
 
 MAX_MOVE = 100_000
 Sku = Annotated[str, Field(min_length=1, max_length=40)]
-Note = Annotated[str, Field(max_length=200)]
+Note = Annotated[MyanmarText, Field(max_length=200)]
 
 
 class _LineIn(BaseModel):
@@ -102,6 +104,20 @@ def _common(
     }
 
 
+def receipt_event(
+    body: ReceiptIn, *, settings: Settings, user: str, prefix: str = "GR"
+) -> StockReceived:
+    """A receipt's event, not stored yet (the caller enqueues it in its transaction)."""
+    return build_receipt(
+        settings=settings,
+        user=user,
+        supplier=body.supplier,
+        note=body.note,
+        lines=[(line.sku, line.quantity) for line in body.lines],
+        prefix=prefix,
+    )
+
+
 async def _record(
     conn: AsyncConnection,
     event: M,
@@ -110,8 +126,8 @@ async def _record(
     actor: str,
     details: dict[str, Any],
 ) -> M:
-    """The event in the outbox and its audit row, in one transaction; the event as stored
-    (the outbox may have given it a new document id)."""
+    """The event in the outbox and its audit row, in the caller's transaction; the event
+    as stored (the outbox may have given it a new document id)."""
     event = await enqueue(conn, event, topic=settings.inventory_topic)
     target = (
         f"receipt:{event.receipt_id}"
@@ -119,7 +135,6 @@ async def _record(
         else f"adjustment:{event.adjustment_id}"
     )
     await audit(conn, actor=actor, action=event.event_type, target=target, details=details)
-    await conn.commit()
     return event
 
 
@@ -127,8 +142,7 @@ async def record_receipt(
     conn: AsyncConnection, body: ReceiptIn, *, settings: Settings, user: str, actor: str
 ) -> StockReceived:
     await _check_skus(conn, [line.sku for line in body.lines], store_id=settings.store_id)
-    fields = _common(body, settings, user, "GR")
-    event = StockReceived(receipt_id=fields.pop("document_id"), supplier=body.supplier, **fields)
+    event = receipt_event(body, settings=settings, user=user)
     units = sum(line.quantity for line in event.lines)
     return await _record(
         conn,

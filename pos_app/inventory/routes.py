@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
@@ -11,7 +9,7 @@ from pydantic import BaseModel, Field
 from pos_app.auth.deps import ManagerDep, Principal, require_scope
 from pos_app.auth.roles import INVENTORY_WRITE, STOCK_READ
 from pos_app.auth.service import audit
-from pos_app.deps import ConnectionDep, SettingsDep
+from pos_app.deps import SettingsDep, TransactionDep
 from pos_app.inventory.service import (
     LowStockRow,
     LowStockSort,
@@ -20,7 +18,7 @@ from pos_app.inventory.service import (
     set_reorder_point,
     stock_levels,
 )
-from pos_app.reports.export import CSV_RESPONSE, wants_csv
+from pos_app.reports.export import CSV_RESPONSE, csv_response, wants_csv
 from pos_app.security import csrf
 from pos_app.templating import render_page
 
@@ -42,7 +40,7 @@ CSV_COLUMNS = (
 
 @router.get("/api/v1/stock", response_model=list[StockLevel])
 async def get_stock(
-    conn: ConnectionDep,
+    conn: TransactionDep,
     settings: SettingsDep,
     _: StockReader,
     store_id: str | None = None,
@@ -54,7 +52,7 @@ async def get_stock(
 @router.get("/api/v1/stock/low", response_model=list[LowStockRow], responses=CSV_RESPONSE)
 async def get_low_stock(
     request: Request,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     settings: SettingsDep,
     _: StockReader,
     store_id: str | None = None,
@@ -78,7 +76,7 @@ async def get_low_stock(
 
 @router.get("/api/v1/stock/low.csv", response_class=Response)
 async def get_low_stock_csv(
-    conn: ConnectionDep, settings: SettingsDep, _: StockReader, store_id: str | None = None
+    conn: TransactionDep, settings: SettingsDep, _: StockReader, store_id: str | None = None
 ) -> Response:
     rows = await low_stock(conn, store_id=store_id or settings.store_id, today=settings.today())
     return _csv(rows, settings.today().isoformat())
@@ -88,24 +86,10 @@ class ReorderPointIn(BaseModel):
     reorder_point: int = Field(ge=0, le=100_000)
 
 
-class ReorderPointOut(BaseModel):
-    sku: str
-    reorder_point: int
-
-
-@router.patch("/api/v1/products/{sku}", response_model=ReorderPointOut)
-async def patch_product(
-    sku: str, body: ReorderPointIn, conn: ConnectionDep, principal: InventoryWriter
-) -> ReorderPointOut:
-    """Change a product's reorder point."""
-    await _change_reorder_point(conn, sku=sku, value=body.reorder_point, by=principal)
-    return ReorderPointOut(sku=sku, reorder_point=body.reorder_point)
-
-
 @router.get("/manager/low-stock", response_class=HTMLResponse, include_in_schema=False)
 async def low_stock_page(
     request: Request,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     settings: SettingsDep,
     manager: ManagerDep,
     sort: LowStockSort = "days_of_cover",
@@ -127,14 +111,16 @@ async def low_stock_page(
 
 
 @router.get("/manager/low-stock.csv", include_in_schema=False)
-async def low_stock_csv_page(conn: ConnectionDep, settings: SettingsDep, _: ManagerDep) -> Response:
+async def low_stock_csv_page(
+    conn: TransactionDep, settings: SettingsDep, _: ManagerDep
+) -> Response:
     rows = await low_stock(conn, store_id=settings.store_id, today=settings.today())
     return _csv(rows, settings.today().isoformat())
 
 
 @router.post("/manager/products/{sku}/reorder-point", include_in_schema=False)
 async def reorder_point_form(
-    sku: str, request: Request, conn: ConnectionDep, settings: SettingsDep, manager: ManagerDep
+    sku: str, request: Request, conn: TransactionDep, settings: SettingsDep, manager: ManagerDep
 ) -> Response:
     await csrf.require_token(request, settings.secret_key)
     form = await request.form()
@@ -150,7 +136,7 @@ async def reorder_point_form(
 
 
 async def _change_reorder_point(
-    conn: ConnectionDep, *, sku: str, value: int, by: Principal
+    conn: TransactionDep, *, sku: str, value: int, by: Principal
 ) -> None:
     previous = await set_reorder_point(conn, sku=sku, reorder_point=value)
     if previous is None:
@@ -162,17 +148,11 @@ async def _change_reorder_point(
         target=f"product:{sku}",
         details={"from": previous, "to": value},
     )
-    await conn.commit()
 
 
 def _csv(rows: list[LowStockRow], day: str) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        writer.writerow(["" if getattr(row, c) is None else getattr(row, c) for c in CSV_COLUMNS])
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="low-stock-{day}.csv"'},
+    return csv_response(
+        CSV_COLUMNS,
+        ([getattr(row, c) for c in CSV_COLUMNS] for row in rows),
+        f"low-stock-{day}.csv",
     )

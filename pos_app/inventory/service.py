@@ -39,8 +39,10 @@ def stock_status(on_hand: int, reorder_point: int) -> StockStatus:
 
 
 async def stock_levels(
-    conn: AsyncConnection, *, store_id: str, only_alerts: bool = False
+    conn: AsyncConnection, *, store_id: str, only_alerts: bool = False, on_sale_only: bool = False
 ) -> list[StockLevel]:
+    """Stock per SKU at the store; `on_sale_only` leaves retired products out (the
+    counter shows only what it sells)."""
     query = (
         select(
             stocks.c.store_id,
@@ -62,6 +64,8 @@ async def stock_levels(
     )
     if only_alerts:
         query = query.where(is_low(stocks.c.on_hand, products.c.reorder_point))
+    if on_sale_only:
+        query = query.where(products.c.active.is_(True))
     rows = (await conn.execute(query)).mappings()
     return [
         StockLevel(**row, status=stock_status(row["on_hand"], row["reorder_point"])) for row in rows
@@ -126,7 +130,11 @@ async def low_stock(
             products.c.reorder_point,
         )
         .join(products, products.c.sku == stocks.c.sku)
-        .where(stocks.c.store_id == store_id, is_low(stocks.c.on_hand, products.c.reorder_point))
+        .where(
+            stocks.c.store_id == store_id,
+            is_low(stocks.c.on_hand, products.c.reorder_point),
+            products.c.active.is_(True),  # a retired product is not reordered
+        )
     )
     rows = []
     for row in (await conn.execute(query)).mappings():

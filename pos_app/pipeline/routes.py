@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from pos_app.auth.deps import ManagerDep, require_scope
 from pos_app.auth.roles import EVENTS_READ
-from pos_app.deps import ConnectionDep, MongoDep, SettingsDep
+from pos_app.deps import MongoDep, SettingsDep, TransactionDep
 from pos_app.events import outbox
 from pos_app.pipeline.service import RejectedEvent, rejected_events
 from pos_app.templating import render_page
@@ -32,7 +32,7 @@ async def get_rejected_events(
 @router.get("/manager/pipeline", response_class=HTMLResponse, include_in_schema=False)
 async def pipeline_page(
     request: Request,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     mongo: MongoDep,
     settings: SettingsDep,
     manager: ManagerDep,

@@ -10,7 +10,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from pos_app.auth.deps import ManagerDep, require_scope
 from pos_app.auth.roles import REPORTS_READ
-from pos_app.deps import ConnectionDep, EngineDep, SettingsDep
+from pos_app.deps import EngineDep, SettingsDep, TransactionDep
+from pos_app.i18n import N_, current_locale, gettext
+from pos_app.i18n.formatting import short_months
 from pos_app.planning.forecast import MONTH_NAMES
 from pos_app.planning.service import (
     MAX_MONTHS,
@@ -19,6 +21,7 @@ from pos_app.planning.service import (
     refresh_plan,
     store_exists,
 )
+from pos_app.purchasing.service import expected_arrivals, on_order
 from pos_app.reports.charts import grouped_columns
 from pos_app.reports.export import CSV_RESPONSE, csv_response, wants_csv
 from pos_app.settings import Settings
@@ -26,16 +29,18 @@ from pos_app.templating import render_page
 
 router = APIRouter()
 Months = Annotated[int, Query(ge=1, le=MAX_MONTHS, description="months ahead, after this one")]
-CSV_COLUMNS = (
-    "month",
-    "sku",
-    "product",
-    "forecast_units",
-    "expected_start_stock",
-    "safety_stock",
-    "suggested_order",
-    "reason",
+# The plan's columns, in order, as the page heads them; the page and the CSV both follow
+# this list (the page shows the SKU inside the product cell, the CSV in a column of its own).
+PLAN_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("month", N_("Month")),
+    ("product", N_("Product")),
+    ("forecast_units", N_("Forecast")),
+    ("expected_start_stock", N_("Expected at start")),
+    ("safety_stock", N_("Safety")),
+    ("suggested_order", N_("Order")),
+    ("reason", N_("Why")),
 )
+CSV_COLUMNS = ("month", "sku", *(field for field, _ in PLAN_COLUMNS[1:]))
 
 
 @router.get(
@@ -48,7 +53,7 @@ CSV_COLUMNS = (
 async def get_refill_plan(
     request: Request,
     tasks: BackgroundTasks,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     engine: EngineDep,
     settings: SettingsDep,
     months: Months = 3,
@@ -75,7 +80,7 @@ async def get_refill_plan(
 async def refill_plan_page(
     request: Request,
     tasks: BackgroundTasks,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     engine: EngineDep,
     settings: SettingsDep,
     manager: ManagerDep,
@@ -83,12 +88,13 @@ async def refill_plan_page(
 ) -> HTMLResponse:
     plan = await _plan(conn, engine, settings, tasks, settings.store_id, months, False)
     plan_months = sorted({r.month for r in plan.rows})
-    labels = [f"{MONTH_NAMES[m.month - 1][:3]} {m.year}" for m in plan_months]
+    short = short_months(current_locale())
+    labels = [f"{short[m.month - 1]} {m.year}" for m in plan_months]
     totals = [
         [Decimal(sum(getattr(r, field) for r in plan.rows if r.month == m)) for m in plan_months]
         for field in ("forecast_units", "suggested_order")
     ]
-    chart = grouped_columns("Units by month: forecast and suggested order", labels, totals)
+    chart = grouped_columns(gettext("Units by month: forecast and suggested order"), labels, totals)
     to_order = [r for r in plan.rows if r.suggested_order > 0]
     return render_page(
         request,
@@ -97,7 +103,10 @@ async def refill_plan_page(
             "plan": plan,
             "chart": chart,
             "to_order": to_order,
+            "on_order": await on_order(conn, store_id=settings.store_id),
+            "arrivals": await expected_arrivals(conn, store_id=settings.store_id),
             "month_names": MONTH_NAMES,
+            "plan_columns": PLAN_COLUMNS,
             "max_months": MAX_MONTHS,
             "principal": manager,
         },
@@ -106,7 +115,7 @@ async def refill_plan_page(
 
 
 async def _plan(
-    conn: ConnectionDep,
+    conn: TransactionDep,
     engine: EngineDep,
     settings: Settings,
     tasks: BackgroundTasks,

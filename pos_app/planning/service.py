@@ -18,13 +18,15 @@ from sqlalchemy.dialects.mysql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from pos_app.db.tables import products, refill_plan, refill_plan_runs, stocks
+from pos_app.i18n import N_
 from pos_app.planning import forecast as fc
 from pos_app.planning.history import load_history
+from pos_app.purchasing.service import on_order
 
 MAX_AGE = timedelta(minutes=10)
 HISTORY_MONTHS = 36
 MAX_MONTHS = 11  # a year back from the last plan month must be a whole month of history
-METHOD = "seasonal naive: same month of the last two years x the shop's yearly trend"
+METHOD = N_("seasonal naive: same month of the last two years x the shop's yearly trend")
 
 
 class RefillRow(BaseModel):
@@ -60,7 +62,7 @@ class RefillPlan(BaseModel):
     rows: list[RefillRow]
 
 
-SAFETY_RULE = "a quarter of the month's forecast, rounded up (about a week of sales)"
+SAFETY_RULE = N_("a quarter of the month's forecast, rounded up (about a week of sales)")
 
 
 def _first_day(month: fc.Month) -> date:
@@ -86,6 +88,7 @@ async def compute_plan(
             select(stocks.c.sku, stocks.c.on_hand).where(stocks.c.store_id == store_id)
         )
     }
+    ordered = await on_order(conn, store_id=store_id)
     skus = sorted((set(on_hand) | sold_skus) & catalog.keys())
     seen_months = sorted({m for _, m in history})
     first = seen_months[0] if seen_months else None
@@ -98,7 +101,9 @@ async def compute_plan(
             fc.forecast(history, sku, m, origin=origin, first_month=first, growth=growth)
             for m in plan_months
         ]
-        lines = fc.order_plan(on_hand.get(sku, 0), [f.units for f in forecasts], plan_months)
+        # Stock on order is counted as stock: it arrives before the plan's first month.
+        stock = max(on_hand.get(sku, 0), 0) + ordered.get(sku, 0)
+        lines = fc.order_plan(stock, [f.units for f in forecasts], plan_months)
         rows.extend(
             RefillRow(
                 sku=sku,
@@ -130,49 +135,48 @@ async def compute_plan(
 
 
 async def _store(conn: AsyncConnection, plan: RefillPlan) -> None:
-    """Replace the store's plan and run row in one transaction."""
-    await conn.rollback()  # end the read transaction the queries above opened
-    async with conn.begin():
-        await conn.execute(delete(refill_plan).where(refill_plan.c.store_id == plan.store_id))
-        if plan.rows:
-            await conn.execute(
-                insert(refill_plan),
-                [
-                    {
-                        "store_id": plan.store_id,
-                        "plan_month": r.month,
-                        "sku": r.sku,
-                        "product": r.product,
-                        "forecast_units": r.forecast_units,
-                        "expected_start_stock": r.expected_start_stock,
-                        "safety_stock": r.safety_stock,
-                        "suggested_order": r.suggested_order,
-                        "reason": r.reason[:255],
-                        "computed_at": plan.computed_at,
-                    }
-                    for r in plan.rows
-                ],
-            )
-        tested = plan.backtest
-        run = {
-            "store_id": plan.store_id,
-            "months": plan.months,
-            "method": plan.method[:120],
-            "history_from": plan.history_from,
-            "history_to": plan.history_to,
-            "backtest_months": tested.months if tested else 0,
-            "backtest_points": tested.points if tested else 0,
-            "backtest_units": tested.actual_units if tested else 0,
-            "mae": tested.mae if tested else None,
-            "wape": tested.wape if tested else None,
-            "baseline_mae": tested.baseline_mae if tested else None,
-            "baseline_wape": tested.baseline_wape if tested else None,
-            "computed_at": plan.computed_at,
-        }
-        upsert = insert(refill_plan_runs).values(run)
+    """Replace the store's plan and run row, in the caller's transaction (so readers see
+    the old plan or the new one, never half of it)."""
+    await conn.execute(delete(refill_plan).where(refill_plan.c.store_id == plan.store_id))
+    if plan.rows:
         await conn.execute(
-            upsert.on_duplicate_key_update({k: upsert.inserted[k] for k in run if k != "store_id"})
+            insert(refill_plan),
+            [
+                {
+                    "store_id": plan.store_id,
+                    "plan_month": r.month,
+                    "sku": r.sku,
+                    "product": r.product,
+                    "forecast_units": r.forecast_units,
+                    "expected_start_stock": r.expected_start_stock,
+                    "safety_stock": r.safety_stock,
+                    "suggested_order": r.suggested_order,
+                    "reason": r.reason[:255],
+                    "computed_at": plan.computed_at,
+                }
+                for r in plan.rows
+            ],
         )
+    tested = plan.backtest
+    run = {
+        "store_id": plan.store_id,
+        "months": plan.months,
+        "method": plan.method[:120],
+        "history_from": plan.history_from,
+        "history_to": plan.history_to,
+        "backtest_months": tested.months if tested else 0,
+        "backtest_points": tested.points if tested else 0,
+        "backtest_units": tested.actual_units if tested else 0,
+        "mae": tested.mae if tested else None,
+        "wape": tested.wape if tested else None,
+        "baseline_mae": tested.baseline_mae if tested else None,
+        "baseline_wape": tested.baseline_wape if tested else None,
+        "computed_at": plan.computed_at,
+    }
+    upsert = insert(refill_plan_runs).values(run)
+    await conn.execute(
+        upsert.on_duplicate_key_update({k: upsert.inserted[k] for k in run if k != "store_id"})
+    )
 
 
 async def stored_plan(conn: AsyncConnection, *, store_id: str) -> RefillPlan | None:
@@ -256,7 +260,7 @@ async def refresh_plan(engine: AsyncEngine, *, store_id: str, today: date, month
         return
     _refreshing.add(store_id)
     try:
-        async with engine.connect() as conn:
+        async with engine.begin() as conn:  # its own unit of work, after the response
             await compute_plan(conn, store_id=store_id, today=today, months=months)
     finally:
         _refreshing.discard(store_id)

@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from pos_app.alerts.service import acknowledge
+from pos_app.alerts.flows import acknowledge_alert
 from pos_app.auth.deps import ManagerDep, require_scope
 from pos_app.auth.roles import REPORTS_READ
-from pos_app.auth.service import audit
-from pos_app.deps import ConnectionDep, SettingsDep
+from pos_app.deps import SettingsDep, TransactionDep
+from pos_app.i18n import current_locale, gettext
+from pos_app.i18n.formatting import short_months
 from pos_app.money import kyat
 from pos_app.reports.charts import BarChart, grouped_columns, heat_map, horizontal_bars
 from pos_app.reports.export import CSV_RESPONSE, csv_response, wants_csv
@@ -53,7 +54,7 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
     dependencies=reports_api,
 )
 async def get_summary(
-    conn: ConnectionDep,
+    conn: TransactionDep,
     settings: SettingsDep,
     store_id: str | None = None,
     top: Annotated[int, Query(ge=1, le=100)] = 10,
@@ -69,7 +70,7 @@ async def get_summary(
     dependencies=reports_api,
 )
 async def get_dashboard(
-    conn: ConnectionDep,
+    conn: TransactionDep,
     settings: SettingsDep,
     store_id: str | None = None,
     year: Year = None,
@@ -84,7 +85,7 @@ async def get_dashboard(
 @router.get("/manager/dashboard", response_class=HTMLResponse, include_in_schema=False)
 async def dashboard_page(
     request: Request,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     settings: SettingsDep,
     manager: ManagerDep,
     year: Year = None,
@@ -93,15 +94,16 @@ async def dashboard_page(
 ) -> HTMLResponse:
     data = await _dashboard(conn, settings, None, year, month, day)
     by_month = grouped_columns(
-        "Sales by month",
-        MONTHS,
+        gettext("Sales by month"),
+        short_months(current_locale()),
         [[m.revenue for m in data.months], [m.revenue_last_year for m in data.months]],
     )
     by_product = horizontal_bars(
-        "Best products by revenue", [(p.product, p.revenue) for p in data.products]
+        gettext("Best products by revenue"), [(p.product, p.revenue) for p in data.products]
     )
     stock = horizontal_bars(
-        "Units sold (bar) and on hand", [(s.name, Decimal(s.sold)) for s in data.stock_against_sold]
+        gettext("Units sold (bar) and on hand"),
+        [(s.name, Decimal(s.sold)) for s in data.stock_against_sold],
     )
     return render_page(
         request,
@@ -111,7 +113,7 @@ async def dashboard_page(
             "by_month": by_month,
             "by_product": by_product,
             "stock": stock,
-            "months": MONTHS,
+            "months": short_months(current_locale()),
             "principal": manager,
         },
         settings=settings,
@@ -119,7 +121,7 @@ async def dashboard_page(
 
 
 async def _dashboard(
-    conn: ConnectionDep,
+    conn: TransactionDep,
     settings: Settings,
     store_id: str | None,
     year: int | None,
@@ -153,7 +155,7 @@ async def _dashboard(
 )
 async def get_sales(
     request: Request,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     granularity: Granularity = "month",
     date_from: Annotated[date | None, Query(alias="from", description="first day (ISO)")] = None,
     date_to: Annotated[date | None, Query(alias="to", description="last day (ISO)")] = None,
@@ -188,7 +190,7 @@ async def get_sales(
 )
 async def get_top_products(
     request: Request,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     year: Year = None,
     month: Annotated[int | None, Query(ge=1, le=12, description="needs year")] = None,
     by: Ranking = "revenue",
@@ -215,7 +217,7 @@ TOP_PER_MONTH = 5
 @router.get("/manager/top-products", response_class=HTMLResponse, include_in_schema=False)
 async def top_products_page(
     request: Request,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     settings: SettingsDep,
     manager: ManagerDep,
     year: Year = None,
@@ -229,17 +231,20 @@ async def top_products_page(
         top=TOP_PER_MONTH,
         default_year=settings.today().year,
     )
+    months = short_months(current_locale())
     chart = heat_map(
-        f"Revenue of each month's top {TOP_PER_MONTH} products, {tops.year}",
+        gettext(
+            "Revenue of each month's top %(n)s products, %(year)s", n=TOP_PER_MONTH, year=tops.year
+        ),
         [(c.sku, c.product) for c in tops.columns],
-        MONTHS,
+        months,
         tops.cells,
         money=kyat,
     )
     return render_page(
         request,
         "manager_top_products.html",
-        {"tops": tops, "chart": chart, "months": MONTHS, "principal": manager},
+        {"tops": tops, "chart": chart, "months": months, "principal": manager},
         settings=settings,
     )
 
@@ -258,7 +263,7 @@ async def top_products_page(
     tags=["reports"],
     dependencies=reports_api,
 )
-async def get_today(conn: ConnectionDep, settings: SettingsDep) -> Today:
+async def get_today(conn: TransactionDep, settings: SettingsDep) -> Today:
     """Today so far (net of returns) beside the same weekday last week up to the same
     time, today by hour, the last 20 sales, open stock alerts and the pipeline's lag:
     all as the stream job has stored them. Money as decimal strings."""
@@ -267,7 +272,7 @@ async def get_today(conn: ConnectionDep, settings: SettingsDep) -> Today:
 
 def _hour_chart(data: Today) -> BarChart:
     chart = grouped_columns(
-        "Today by hour",
+        gettext("Today by hour"),
         [f"{h.hour:02d}" for h in data.by_hour],
         [[h.revenue for h in data.by_hour], [h.revenue_last_week for h in data.by_hour]],
         height=200,
@@ -277,7 +282,7 @@ def _hour_chart(data: Today) -> BarChart:
 
 
 async def _today_context(
-    request: Request, conn: ConnectionDep, settings: Settings
+    request: Request, conn: TransactionDep, settings: Settings
 ) -> dict[str, Any]:
     data = await today_report(conn, settings=settings)
     zone = ZoneInfo(settings.shop_timezone)
@@ -296,7 +301,7 @@ async def _today_context(
 
 @router.get("/manager/today", response_class=HTMLResponse, include_in_schema=False)
 async def today_page(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, manager: ManagerDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, manager: ManagerDep
 ) -> HTMLResponse:
     context = await _today_context(request, conn, settings)
     return render_page(
@@ -306,7 +311,7 @@ async def today_page(
 
 @router.get("/manager/today/live", response_class=HTMLResponse, include_in_schema=False)
 async def today_live(
-    request: Request, conn: ConnectionDep, settings: SettingsDep, _: ManagerDep
+    request: Request, conn: TransactionDep, settings: SettingsDep, _: ManagerDep
 ) -> HTMLResponse:
     """The part of the page the browser polls."""
     context = await _today_context(request, conn, settings)
@@ -317,20 +322,14 @@ async def today_live(
 async def today_acknowledge(
     alert_id: int,
     request: Request,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     settings: SettingsDep,
     manager: ManagerDep,
 ) -> Response:
     """The Acknowledge button: htmx gets the refreshed view back, a plain form a redirect."""
     await csrf.require_token(request, settings.secret_key)
-    done = await acknowledge(conn, alert_id, by=manager.name)
-    if done is None:
+    if await acknowledge_alert(conn, alert_id, by=manager.name, actor=manager.actor) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no alert {alert_id}")
-    if done:
-        await audit(
-            conn, actor=manager.actor, action="alert.acknowledged", target=f"alert:{alert_id}"
-        )
-    await conn.commit()
     if request.headers.get("HX-Request"):
         return await today_live(request, conn, settings, manager)
     return RedirectResponse("/manager/today", status_code=status.HTTP_303_SEE_OTHER)

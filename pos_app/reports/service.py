@@ -306,6 +306,9 @@ async def sales_report(
 
 class RankedProduct(ProductTotals):
     rank: int
+    # Gross margin: revenue less the units at the product's cost price (today's cost, so
+    # a cost that changed since shifts it); None while the product has no cost price.
+    margin: Decimal | None = None
 
 
 class TopProducts(BaseModel):
@@ -317,6 +320,13 @@ class TopProducts(BaseModel):
     products: list[RankedProduct]
 
 
+# Revenue less the units at today's cost price; NULL for a product without one.
+_MARGIN = (
+    func.sum(product_monthly_sales.c.revenue)
+    - func.sum(product_monthly_sales.c.units) * func.max(products_table.c.cost_price)
+).label("margin")
+
+
 def _product_totals(conditions: list[Any]) -> Any:
     p = product_monthly_sales
     return (
@@ -325,7 +335,9 @@ def _product_totals(conditions: list[Any]) -> Any:
             func.max(p.c.product).label("product"),
             func.sum(p.c.units).label("units"),
             func.sum(p.c.revenue).label("revenue"),
+            _MARGIN,
         )
+        .select_from(p.outerjoin(products_table, products_table.c.sku == p.c.sku))
         .where(*conditions)
         .group_by(p.c.sku)
     )
@@ -398,13 +410,17 @@ async def top_products_by_month(
             func.max(p.c.product).label("product"),
             func.sum(p.c.units).label("units"),
             func.sum(p.c.revenue).label("revenue"),
+            _MARGIN,
         )
+        .select_from(p.outerjoin(products_table, products_table.c.sku == p.c.sku))
         .where(*where_store, p.c.year == year)
         .group_by(p.c.month, p.c.sku)
     )
     by_month: dict[int, list[ProductTotals]] = {m: [] for m in range(1, 13)}
+    margins: dict[tuple[int, str], Decimal | None] = {}
     for r in rows.mappings():
         by_month[int(r["month"])].append(ProductTotals.model_validate(dict(r)))
+        margins[(int(r["month"]), r["sku"])] = r["margin"]
     months: list[MonthTop] = []
     cells: dict[str, dict[int, Decimal]] = {}
     names: dict[str, str] = {}
@@ -419,7 +435,7 @@ async def top_products_by_month(
             MonthTop(
                 month=month,
                 products=[
-                    RankedProduct(rank=n, **i.model_dump())
+                    RankedProduct(rank=n, margin=margins[(month, i.sku)], **i.model_dump())
                     for n, i in enumerate(items[:top], start=1)
                 ],
             )

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 
 from pos_app.auth.deps import ManagerDep
-from pos_app.deps import ConnectionDep, SettingsDep
+from pos_app.deps import SettingsDep, TransactionDep
 from pos_app.reports.export import CSV_RESPONSE, csv_response, wants_csv
 from pos_app.reports.payments import PaymentsReport, payments_report
 from pos_app.reports.routes import Store, reports_api
@@ -40,7 +40,7 @@ def _check_range(start: date | None, end: date | None) -> None:
 )
 async def get_payments(
     request: Request,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     granularity: Granularity = "day",
     date_from: DateFrom = None,
     date_to: DateTo = None,
@@ -68,7 +68,7 @@ async def get_payments(
 @router.get("/manager/payments", response_class=HTMLResponse, include_in_schema=False)
 async def payments_page(
     request: Request,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     settings: SettingsDep,
     manager: ManagerDep,
     granularity: Granularity = "day",
@@ -96,7 +96,7 @@ async def payments_page(
 )
 async def get_tax(
     request: Request,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     date_from: DateFrom = None,
     date_to: DateTo = None,
     store: Store = None,
@@ -121,7 +121,7 @@ async def get_tax(
 @router.get("/manager/tax", response_class=HTMLResponse, include_in_schema=False)
 async def tax_page(
     request: Request,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     settings: SettingsDep,
     manager: ManagerDep,
     date_from: DateFrom = None,

@@ -7,7 +7,8 @@ from fastapi import APIRouter, Depends, HTTPException, Path, status
 from pos_app.auth.deps import Principal, require_scope
 from pos_app.auth.roles import SALES_READ, SALES_WRITE
 from pos_app.contract import SaleReturned
-from pos_app.deps import ConnectionDep, RelayDep, SettingsDep
+from pos_app.db.unit_of_work import after_commit
+from pos_app.deps import RelayDep, SettingsDep, TransactionDep
 from pos_app.returns.schemas import ReturnIn, SaleDetail
 from pos_app.returns.service import ReturnRejected, find_sale, record_return
 
@@ -18,7 +19,7 @@ SaleId = Annotated[str, Path(min_length=1, max_length=40)]
 @router.get("/sales/{sale_id}", response_model=SaleDetail)
 async def get_sale(
     sale_id: SaleId,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     settings: SettingsDep,
     _: Annotated[Principal, Depends(require_scope(SALES_READ))],
 ) -> SaleDetail:
@@ -35,7 +36,7 @@ async def get_sale(
 async def create_return(
     sale_id: SaleId,
     body: ReturnIn,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     relay: RelayDep,
     settings: SettingsDep,
     principal: Annotated[Principal, Depends(require_scope(SALES_WRITE))],
@@ -55,5 +56,5 @@ async def create_return(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
     if event is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no sale {sale_id}")
-    relay.wake()
+    after_commit(conn, relay.wake)
     return event

@@ -1,21 +1,20 @@
 """Finding a sale and taking goods back from it.
 
-A sale rung up here is read from the outbox, which keeps every event the counter
-recorded (so a return works even before the pipeline has stored the sale); a sale that
-came in another way (an import) is read from the `sales` lines the stream job stored.
-Earlier returns are the outbox's `sale.returned` events for the sale. The stream job
-checks every return again against the stored sale, so a return can never add stock that
-was not sold."""
+A sale is read as recorded (`pos_app.sales.documents`: the pipeline's read model, or
+the outbox for a sale it has not stored yet, so a return works right after Pay); a sale
+the pipeline applied before it kept documents is read from its stored `sales` lines.
+Earlier returns are the `sale.returned` events of the sale, from the same places. The
+stream job checks every return again against the stored sale (the same rule,
+`contract.return_problem`), so a return can never add stock that was not sold."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.auth.service import audit
@@ -29,9 +28,12 @@ from pos_app.contract import (
     WantedBack,
     return_problem,
 )
-from pos_app.db.tables import outbox, sales
+from pos_app.db.tables import sales
+from pos_app.db.unit_of_work import hold_named_lock
 from pos_app.events.outbox import enqueue, new_document_id
+from pos_app.i18n import gettext
 from pos_app.returns.schemas import ReturnIn, SaleDetail, SoldLine
+from pos_app.sales.documents import sale_events
 from pos_app.settings import Settings
 from pos_app.tax import event_tax, tax_on
 
@@ -43,14 +45,7 @@ class ReturnRejected(ValueError):
 async def find_sale(
     conn: AsyncConnection, sale_id: str, *, settings: Settings
 ) -> SaleDetail | None:
-    events = [
-        json.loads(payload)
-        for payload in await conn.scalars(
-            select(outbox.c.payload)
-            .where(outbox.c.topic == settings.sales_topic, outbox.c.event_key == sale_id)
-            .order_by(outbox.c.id)
-        )
-    ]
+    events = await sale_events(conn, sale_id, settings=settings)
     returned: dict[int, int] = {}
     return_ids = []
     for event in events:
@@ -151,37 +146,31 @@ async def record_return(
     cashier: str,
     actor: str,
 ) -> SaleReturned | None:
-    """Store the return with its event (the outbox) in one transaction; None if there is
-    no such sale. Returns of one sale are serialised by a named lock, so two counters
-    cannot both take back the last unit."""
-    lock = f"pos-return:{sale_id}"
-    if not await conn.scalar(select(func.get_lock(lock, 10))):
-        raise ReturnRejected("another return of this sale is in progress; try again")
-    try:
-        # A fresh snapshot: the reads below must see a return committed while we waited.
-        await conn.commit()
-        sale = await find_sale(conn, sale_id, settings=settings)
-        if sale is None:
-            return None
-        event = _build_return(sale, request, settings=settings, cashier=cashier)
-        event = await enqueue(conn, event, topic=settings.sales_topic)
-        await audit(
-            conn,
-            actor=actor,
-            action="sale.returned",
-            target=f"sale:{sale_id}",
-            details={
-                "return_id": event.return_id,
-                "refund": str(event.totals.refund),
-                "items": event.totals.items,
-                "reason": request.reason,
-            },
-        )
-        await conn.commit()
-        return event
-    finally:
-        await conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": lock})
-        await conn.commit()
+    """Store the return with its event (the outbox) in the caller's transaction; None if
+    there is no such sale. Returns of one sale are serialised by a named lock held until
+    that transaction ends, so two counters cannot both take back the last unit. The lock
+    must be the unit of work's first statement: its snapshot then begins after the lock,
+    and the reads below see a return committed while we waited."""
+    if not await hold_named_lock(conn, f"pos-return:{sale_id}", timeout_seconds=10):
+        raise ReturnRejected(gettext("another return of this sale is in progress; try again"))
+    sale = await find_sale(conn, sale_id, settings=settings)
+    if sale is None:
+        return None
+    event = _build_return(sale, request, settings=settings, cashier=cashier)
+    event = await enqueue(conn, event, topic=settings.sales_topic)
+    await audit(
+        conn,
+        actor=actor,
+        action="sale.returned",
+        target=f"sale:{sale_id}",
+        details={
+            "return_id": event.return_id,
+            "refund": str(event.totals.refund),
+            "items": event.totals.items,
+            "reason": request.reason,
+        },
+    )
+    return event
 
 
 def _build_return(
@@ -201,11 +190,20 @@ def _build_return(
     if problem is not None:
         line_no, quantity = problem.wanted.line_no, problem.wanted.quantity
         if problem.kind == "no such line":
-            raise ReturnRejected(f"sale {sale.sale_id} has no line {line_no}")
+            raise ReturnRejected(
+                gettext("sale %(id)s has no line %(n)s", id=sale.sale_id, n=line_no)
+            )
         sold = by_line[line_no]
         raise ReturnRejected(
-            f"line {line_no} ({sold.name}): {quantity} to return but only "
-            f"{sold.returnable} of {sold.quantity} can come back"
+            gettext(
+                "line %(n)s (%(name)s): %(wanted)s to return but only %(returnable)s of "
+                "%(sold)s can come back",
+                n=line_no,
+                name=sold.name,
+                wanted=quantity,
+                returnable=sold.returnable,
+                sold=sold.quantity,
+            )
         )
     lines = []
     for line_no, quantity in sorted(wanted.items()):

@@ -7,7 +7,8 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Response, status
 from pos_app.auth.deps import Principal, require_scope
 from pos_app.auth.roles import SALES_WRITE
 from pos_app.contract import SaleCompleted
-from pos_app.deps import ConnectionDep, RelayDep, SettingsDep
+from pos_app.db.unit_of_work import after_commit
+from pos_app.deps import RelayDep, SettingsDep, TransactionDep
 from pos_app.sales.schemas import SaleIn
 from pos_app.sales.service import (
     IdempotencyConflict,
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/api/v1", tags=["sales"])
 async def create_sale(
     sale: SaleIn,
     response: Response,
-    conn: ConnectionDep,
+    conn: TransactionDep,
     relay: RelayDep,
     settings: SettingsDep,
     principal: Annotated[Principal, Depends(require_scope(SALES_WRITE))],
@@ -56,5 +57,5 @@ async def create_sale(
     if recorded.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     else:
-        relay.wake()
+        after_commit(conn, relay.wake)
     return recorded.event

@@ -8,7 +8,17 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pos_app.i18n.zawgyi import MyanmarText
+
 PaymentMethod = Literal["cash", "card", "kbzpay", "wavepay", "ayapay"]
+# The label people read for each method (the counter's buttons, receipts); the one list.
+PAYMENT_METHODS: dict[PaymentMethod, str] = {
+    "cash": "Cash",
+    "card": "Card",
+    "kbzpay": "KBZPay",
+    "wavepay": "WavePay",
+    "ayapay": "AYA Pay",
+}
 MAX_LINES = 100
 MAX_QUANTITY = 1000
 
@@ -20,7 +30,7 @@ class SaleLineIn(BaseModel):
     quantity: int = Field(gt=0, le=MAX_QUANTITY)
     # A line discount in percent; how much a person may give depends on their role.
     discount_percent: Decimal = Field(default=Decimal(0), ge=0, le=100, decimal_places=2)
-    discount_reason: str | None = Field(default=None, min_length=1, max_length=120)
+    discount_reason: MyanmarText | None = Field(default=None, min_length=1, max_length=120)
 
 
 class PaymentIn(BaseModel):

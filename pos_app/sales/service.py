@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -20,8 +21,9 @@ from pos_app.catalog.service import products_by_sku
 from pos_app.contract import EventLine, EventPayment, EventTotals, SaleCompleted
 from pos_app.db.tables import idempotency_keys
 from pos_app.events.outbox import enqueue, new_document_id
+from pos_app.i18n import gettext
 from pos_app.money import kyat
-from pos_app.sales.schemas import PaymentIn, SaleIn
+from pos_app.sales.schemas import PaymentIn, SaleIn, SaleLineIn
 from pos_app.settings import Settings
 from pos_app.tax import event_tax, tax_on
 
@@ -43,32 +45,65 @@ class SaleRejected(ValueError):
     """The request cannot become a sale; the message says why (sent as HTTP 422)."""
 
 
-async def price_sale(
-    conn: AsyncConnection,
-    sale: SaleIn,
-    *,
-    settings: Settings,
-    now: datetime | None = None,
-    max_discount: Decimal = Decimal(0),
-) -> SaleCompleted:
-    """Price every line from the catalog (never from the client), apply line discounts
-    within `max_discount` percent, and check the payment against the total."""
-    catalog = await products_by_sku(
-        conn, (line.sku for line in sale.lines), store_id=settings.store_id
-    )
-    unknown = sorted({line.sku for line in sale.lines} - catalog.keys())
-    if unknown:
-        raise SaleRejected(f"unknown SKU: {', '.join(unknown)}")
-    inactive = sorted({line.sku for line in sale.lines if not catalog[line.sku].active})
-    if inactive:
-        raise SaleRejected(f"no longer sold: {', '.join(inactive)}")
+def check_discount(
+    percent: Decimal, reason: str | None, *, limit: Decimal, who: str = ""
+) -> str | None:
+    """The one discount rule, at the cart and at payment: a percentage in cents from 0 to
+    100, within the person's `limit`, with a reason. Returns the reason (None: no
+    discount); `who` names the person's role in the message."""
+    if not 0 <= percent <= 100 or percent != percent.quantize(CENT):
+        raise SaleRejected(gettext("discount must be a percentage from 0 to 100"))
+    if percent == 0:
+        return None
+    if percent > limit:
+        shown, most = f"{percent:g}", f"{limit:g}"
+        raise SaleRejected(
+            gettext(
+                "a discount of %(percent)s %% is over your limit of %(limit)s %% "
+                "(%(role)s); ask a manager",
+                percent=shown,
+                limit=most,
+                role=who,
+            )
+            if who
+            else gettext(
+                "a discount of %(percent)s %% is over the limit of %(limit)s %%; ask a manager",
+                percent=shown,
+                limit=most,
+            )
+        )
+    checked = (reason or "").strip()
+    if not checked:
+        raise SaleRejected(gettext("a discount needs a reason"))
+    return checked
 
-    lines = []
-    for number, line in enumerate(sale.lines, start=1):
+
+async def price_lines(
+    conn: AsyncConnection,
+    lines: Sequence[SaleLineIn],
+    *,
+    store_id: str,
+    max_discount: Decimal = Decimal(0),
+) -> list[EventLine]:
+    """Price every line from the store's catalog (never from the client) and apply line
+    discounts within `max_discount` percent."""
+    catalog = await products_by_sku(conn, (line.sku for line in lines), store_id=store_id)
+    unknown = sorted({line.sku for line in lines} - catalog.keys())
+    if unknown:
+        raise SaleRejected(gettext("unknown SKU: %(skus)s", skus=", ".join(unknown)))
+    inactive = sorted({line.sku for line in lines if not catalog[line.sku].active})
+    if inactive:
+        raise SaleRejected(gettext("no longer sold: %(skus)s", skus=", ".join(inactive)))
+
+    priced = []
+    for number, line in enumerate(lines, start=1):
         list_price = catalog[line.sku].unit_price
-        percent = line.discount_percent
-        if percent == 0:
-            lines.append(
+        try:
+            reason = check_discount(line.discount_percent, line.discount_reason, limit=max_discount)
+        except SaleRejected as refused:
+            raise SaleRejected(f"line {number} ({line.sku}): {refused}") from None
+        if reason is None:
+            priced.append(
                 EventLine(
                     line_no=number,
                     sku=line.sku,
@@ -79,17 +114,10 @@ async def price_sale(
                 )
             )
             continue
-        if percent > max_discount:
-            raise SaleRejected(
-                f"line {number} ({line.sku}): a discount of {percent:g} % is over your "
-                f"limit of {max_discount:g} %; ask a manager"
-            )
-        reason = (line.discount_reason or "").strip()
-        if not reason:
-            raise SaleRejected(f"line {number} ({line.sku}): a discount needs a reason")
+        percent = line.discount_percent
         # The net price goes in unit_price, so the stream job charges it unchanged.
         net = (list_price * (100 - percent) / 100).quantize(CENT, rounding=ROUND_HALF_UP)
-        lines.append(
+        priced.append(
             EventLine(
                 line_no=number,
                 sku=line.sku,
@@ -103,12 +131,18 @@ async def price_sale(
                 discount_reason=reason,
             )
         )
+    return priced
+
+
+def sale_event(
+    sale: SaleIn, lines: list[EventLine], *, settings: Settings, now: datetime | None = None
+) -> SaleCompleted:
+    """The sale's event from its priced lines, the payment checked against the total."""
     totals = EventTotals.of(lines)
     tax = tax_on(totals.total, settings.tax_mode, settings.tax_rate)
     if tax.applies:
         totals = totals.model_copy(update={"tax": tax.tax, "total": tax.total})
     payment, payments = _payments(sale, totals.total)
-
     now = now or datetime.now(ZoneInfo(settings.shop_timezone))
     return SaleCompleted(
         event_id=str(uuid.uuid4()),
@@ -126,11 +160,35 @@ async def price_sale(
     )
 
 
+async def price_sale(
+    conn: AsyncConnection,
+    sale: SaleIn,
+    *,
+    settings: Settings,
+    now: datetime | None = None,
+    max_discount: Decimal = Decimal(0),
+) -> SaleCompleted:
+    """Price every line from the catalog (never from the client), apply line discounts
+    within `max_discount` percent, and check the payment against the total."""
+    lines = await price_lines(
+        conn, sale.lines, store_id=settings.store_id, max_discount=max_discount
+    )
+    return sale_event(sale, lines, settings=settings, now=now)
+
+
+class TenderShort(SaleRejected):
+    """The cash handed over does not cover what is due in cash."""
+
+    def __init__(self, tendered: Decimal, due: Decimal, what: str) -> None:
+        super().__init__(f"cash tendered {kyat(tendered)} is less than {what} {kyat(due)}")
+        self.tendered, self.due = tendered, due
+
+
 def _tender(part: PaymentIn, amount: Decimal, due: str = "the total") -> EventPayment:
     """One tender; cash may be given with the money handed over, which must cover it."""
     tendered = part.tendered if part.method == "cash" else None
     if tendered is not None and tendered < amount:
-        raise SaleRejected(f"cash tendered {kyat(tendered)} is less than {due} {kyat(amount)}")
+        raise TenderShort(tendered, amount, due)
     if part.method == "cash" and part.reference is not None:
         raise SaleRejected("a cash payment has no transaction reference")
     change = (tendered - amount) if tendered is not None else None
@@ -196,48 +254,55 @@ async def record_sale(
     client: str,  # the principal: scopes Idempotency-Keys and signs the audit row
     idempotency_key: str | None = None,
     max_discount: Decimal = Decimal(0),
+    lines: list[EventLine] | None = None,
 ) -> RecordedSale:
-    """Price the sale and store it with its event in one transaction (the outbox).
-
-    It does not wait for Kafka: once this commits the sale is recorded, and the relay
-    publishes it. With an Idempotency-Key, a retry of the same request returns the first
-    sale instead of ringing up a second one."""
+    """Price the sale and store it with its event (the outbox), its audit row and its
+    Idempotency-Key, in the caller's transaction: once that commits, the sale is recorded,
+    and the relay publishes it. It does not wait for Kafka. With an Idempotency-Key, a
+    retry of the same request returns the first sale instead of ringing up a second one.
+    `lines`: this sale's lines as `price_lines` priced them, for a caller that needed the
+    total first (the counter's split payment): the sale is then not priced twice."""
     fingerprint = request_fingerprint(sale) if idempotency_key is not None else ""
     if idempotency_key is not None:
         earlier = await _earlier_sale(conn, client, idempotency_key, fingerprint)
         if earlier is not None:
             return RecordedSale(earlier, replayed=True)
-    event = await price_sale(conn, sale, settings=settings, max_discount=max_discount)
-    event = await enqueue(conn, event, topic=settings.sales_topic)
-    await audit(
-        conn,
-        actor=client,
-        action="sale.completed",
-        target=f"sale:{event.sale_id}",
-        details={
-            "total": str(event.totals.total),
-            "items": event.totals.items,
-            "discount": str(event.totals.discount),
-        },
-    )
-    if idempotency_key is not None:
-        await conn.execute(
-            insert(idempotency_keys).values(
-                client=client,
-                idempotency_key=idempotency_key,
-                request_hash=fingerprint,
-                sale_id=event.sale_id,
-                response=event.model_dump_json(),
-            )
+    if lines is None:
+        lines = await price_lines(
+            conn, sale.lines, store_id=settings.store_id, max_discount=max_discount
         )
+    event = sale_event(sale, lines, settings=settings)
     try:
-        await conn.commit()
+        # A savepoint: if the same key raced us and won, none of this sale is kept.
+        async with conn.begin_nested():
+            event = await enqueue(conn, event, topic=settings.sales_topic)
+            await audit(
+                conn,
+                actor=client,
+                action="sale.completed",
+                target=f"sale:{event.sale_id}",
+                details={
+                    "total": str(event.totals.total),
+                    "items": event.totals.items,
+                    "discount": str(event.totals.discount),
+                },
+            )
+            if idempotency_key is not None:
+                await conn.execute(
+                    insert(idempotency_keys).values(
+                        client=client,
+                        idempotency_key=idempotency_key,
+                        request_hash=fingerprint,
+                        sale_id=event.sale_id,
+                        response=event.model_dump_json(),
+                    )
+                )
     except IntegrityError:
-        # The same key raced us and won: answer as a retry would have been answered.
-        await conn.rollback()
+        # Answer as a retry would have been answered; the winner's row is committed by
+        # now (the insert waited for it), so read it past this transaction's snapshot.
         if idempotency_key is None:
             raise
-        earlier = await _earlier_sale(conn, client, idempotency_key, fingerprint)
+        earlier = await _earlier_sale(conn, client, idempotency_key, fingerprint, latest=True)
         if earlier is None:
             raise
         return RecordedSale(earlier, replayed=True)
@@ -245,16 +310,15 @@ async def record_sale(
 
 
 async def _earlier_sale(
-    conn: AsyncConnection, client: str, key: str, fingerprint: str
+    conn: AsyncConnection, client: str, key: str, fingerprint: str, *, latest: bool = False
 ) -> SaleCompleted | None:
-    row = (
-        await conn.execute(
-            select(idempotency_keys.c.request_hash, idempotency_keys.c.response).where(
-                idempotency_keys.c.client == client,
-                idempotency_keys.c.idempotency_key == key,
-            )
-        )
-    ).one_or_none()
+    query = select(idempotency_keys.c.request_hash, idempotency_keys.c.response).where(
+        idempotency_keys.c.client == client,
+        idempotency_keys.c.idempotency_key == key,
+    )
+    if latest:  # a locking read sees the newest committed row, not the snapshot
+        query = query.with_for_update(read=True)
+    row = (await conn.execute(query)).one_or_none()
     if row is None:
         return None
     if row.request_hash != fingerprint:

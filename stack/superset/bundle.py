@@ -23,9 +23,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import yaml
-from sqlalchemy import Date, DateTime, Table
+from sqlalchemy import Date, DateTime, Table, column
 from sqlalchemy.dialects import mysql
 
+from pos_app.contract import is_low
 from pos_app.db.tables import (
     product_monthly_sales,
     refill_plan,
@@ -280,7 +281,8 @@ def _table(columns: list[str], order_by: list[tuple[str, bool]], row_limit: int)
     }
 
 
-LOW_STOCK_WHERE = "on_hand <= reorder_point"
+# The app's low-stock rule, as the dashboard's SQL: "on_hand <= reorder_point".
+LOW_STOCK_WHERE = str(is_low(column("on_hand"), column("reorder_point")))
 
 CHARTS = [
     Chart(

@@ -1,69 +1,26 @@
 """Browser fixtures: a real headless Chromium (Debian's `chromium`, found on PATH; no
-Playwright browser download) driving the app on the real stack. Reuse them from any
-browser test: `browser`, `SIZES`, `signed_in` (a page for a fresh user of a role),
-`cashier_page` (once per screen size), `screenshot`.
-
-The test shop, app and stream job here are this package's own (package scope, made with
-the shared helpers of tests/stack_fixtures.py): they stop when the browser tests end,
-so nothing of ours still runs when tests/e2e makes its fresh shop.
+Playwright browser download) driving the app on the real stack (the session's test
+shop, app and stream job of tests/conftest.py). Reuse them from any browser test:
+`browser`, `signed_in` (a page for a fresh user of a role), `cashier_page` (once per
+screen size); the helpers (`SIZES`, `SignedIn`, `screenshot`) are in
+tests/browser/support.py.
 """
 
 from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
-from sqlalchemy import Engine
 
 from pos_app.auth.cli import create_user_sync
-from pos_app.db.engine import make_sync_engine
-from pos_app.settings import REPO_ROOT, Settings
+from pos_app.settings import Settings
 from pos_app.till.service import ensure_shift_open_sync
-from tests.stack_fixtures import (
-    ChildProcess,
-    log_in,
-    make_test_settings,
-    running_app,
-    running_stream_job,
-)
-
-# The two screens the counter must work on: a laptop and a tablet held upright.
-SIZES = {"desktop": (1280, 800), "tablet": (768, 1024)}
-SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
-
-
-@pytest.fixture(scope="package")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return make_test_settings(tmp_path_factory)
-
-
-@pytest.fixture(scope="package")
-def logs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("browser-logs")
-
-
-@pytest.fixture(scope="package")
-def app_url(settings: Settings, logs_dir: Path) -> Iterator[str]:
-    with running_app(settings, logs_dir) as url:
-        yield url
-
-
-@pytest.fixture(scope="package")
-def stream_job(settings: Settings, logs_dir: Path) -> Iterator[ChildProcess]:
-    with running_stream_job(settings, logs_dir) as job:
-        yield job
-
-
-@pytest.fixture(scope="package")
-def mysql(settings: Settings) -> Iterator[Engine]:
-    engine = make_sync_engine(settings)
-    yield engine
-    engine.dispose()
+from tests.browser.support import SCREENS, SIZES, SignedIn
+from tests.stack_support import log_in
 
 
 # Package scope, and after `settings`: Playwright's sync API keeps an event loop running
@@ -80,9 +37,6 @@ def browser(settings: Settings) -> Iterator[Browser]:
         launched.close()
 
 
-SignedIn = Callable[..., Page]
-
-
 @pytest.fixture(scope="package")
 def open_shift(settings: Settings) -> None:
     """A shift open at the app's register: the counter takes payment only during one."""
@@ -93,22 +47,25 @@ def open_shift(settings: Settings) -> None:
 def signed_in(
     browser: Browser, app_url: str, settings: Settings, open_shift: None
 ) -> Iterator[SignedIn]:
-    """signed_in(role="cashier", size="desktop") -> a page on the counter, signed in as a
-    new user of that role (each test has its own cashier, so its own cart)."""
+    """signed_in(role="cashier", size="desktop", locale=None) -> a page on the counter,
+    signed in as a new user of that role (each test has its own cashier, so its own cart),
+    working in `locale` ("en", "my"; None: the shop's language)."""
     contexts = []
 
-    def make(role: str = "cashier", size: str = "desktop") -> Page:
+    def make(role: str = "cashier", size: str = "desktop", locale: str | None = None) -> Page:
         username = f"{role}-{uuid.uuid4().hex[:8]}"
         password = f"pw-{uuid.uuid4().hex}"
-        create_user_sync(settings, username=username, password=password, role=role)
+        create_user_sync(settings, username=username, password=password, role=role, locale=locale)
         with httpx.Client(base_url=app_url, timeout=15) as client:
             log_in(client, username, password)  # the login form, as a browser posts it
             cookies = [
                 {"name": c.name, "value": c.value or "", "url": app_url} for c in client.cookies.jar
             ]
-        width, height = SIZES[size]
+        width, height = SCREENS[size]
         context = browser.new_context(
-            base_url=app_url, viewport={"width": width, "height": height}, locale="en-GB"
+            base_url=app_url,
+            viewport={"width": width, "height": height},
+            locale="my-MM" if locale == "my" else "en-GB",
         )
         contexts.append(context)
         context.add_cookies(cookies)  # type: ignore[arg-type]
@@ -121,17 +78,6 @@ def signed_in(
     yield make
     for context in contexts:
         context.close()
-
-
-def screenshot(page: Page, name: str, *, selector: str | None = None) -> Path:
-    """Save docs/screenshots/<name>.png (the README shows them)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    if selector:
-        page.locator(selector).screenshot(path=path)
-    else:
-        page.screenshot(path=path)
-    return path
 
 
 @pytest.fixture(params=list(SIZES))

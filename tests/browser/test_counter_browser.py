@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine, text
 
-from tests.browser.conftest import SIZES, SignedIn, screenshot
-from tests.stack_fixtures import ChildProcess, wait_for
+from tests.browser.support import SIZES, SignedIn, screenshot
+from tests.stack_support import ChildProcess, wait_for
 
 pytestmark = pytest.mark.stack
 

@@ -17,9 +17,9 @@ from pos_app.contract import SaleCompleted
 from pos_app.imports.load import publish
 from pos_app.money import kyat
 from pos_app.settings import Settings
-from tests.browser.conftest import SignedIn, screenshot
+from tests.browser.support import SignedIn, screenshot
 from tests.factories import sale_event
-from tests.stack_fixtures import ChildProcess, wait_for
+from tests.stack_support import ChildProcess, wait_for
 
 pytestmark = pytest.mark.stack
 LOW_SKU, OTHER_SKU = "LGY-ACH-PUR", "TKP-BLK-S"  # no other browser test sells these
@@ -113,11 +113,13 @@ def test_top_products_shows_each_months_ranking(signed_in: SignedIn, api: httpx.
             params={"year": year, "month": month, "by": "revenue", "limit": 5},
         ).json()["products"]
         for product in ranked:
-            rank, name, units, revenue = shown[(month, product["sku"])]
+            rank, name, units, revenue, margin = shown[(month, product["sku"])]
             assert int(rank) == product["rank"]
             assert product["sku"] in name
             assert int(units.replace(",", "")) == product["units"]
             assert revenue == kyat(product["revenue"])
+            expected = product["margin"]
+            assert margin == (kyat(expected) if expected is not None else "\u2013")
     screenshot(page, "manager-top-products")
 
 

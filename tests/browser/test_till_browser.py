@@ -22,9 +22,9 @@ from pos_app.auth.roles import ALL_SCOPES
 from pos_app.db.engine import make_sync_engine
 from pos_app.db.tables import sale_payments, sale_totals
 from pos_app.settings import Settings
-from tests.browser.conftest import screenshot
+from tests.browser.support import screenshot
 from tests.code128 import decode, modules_of
-from tests.stack_fixtures import (
+from tests.stack_support import (
     log_in,
     running_app,
     running_stream_job,

@@ -14,8 +14,8 @@ from playwright.sync_api import Page, expect
 
 from pos_app.auth.cli import create_api_key_sync
 from pos_app.settings import Settings
-from tests.browser.conftest import SignedIn, screenshot
-from tests.stack_fixtures import ChildProcess
+from tests.browser.support import SignedIn, screenshot
+from tests.stack_support import ChildProcess
 from tests.today_support import average, kyat, wait_idle, wait_stored
 
 pytestmark = pytest.mark.stack

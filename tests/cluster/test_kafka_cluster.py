@@ -29,7 +29,7 @@ from stack import services
 from stack.processes import ProcessFiles, pid_alive
 from stack.scratch import fresh_shop
 from tests.cluster.clusters import free_port_pair, kafka_cluster, own_state_dir
-from tests.stack_fixtures import ChildProcess, wait_for
+from tests.stack_support import ChildProcess, wait_for
 
 pytestmark = pytest.mark.stack
 
@@ -81,7 +81,7 @@ async def _burst(settings: Settings, nodes: list[services.KafkaNode]) -> dict[st
     try:
         for number in range(SALES):
             store = STORES[number % len(STORES)]
-            async with engine.connect() as conn:
+            async with engine.begin() as conn:
                 recorded = await record_sale(
                     conn,
                     _sale(number),

@@ -22,7 +22,7 @@ from pos_app.settings import Settings
 from stack.scratch import fresh_shop
 from tests.cluster.clusters import own_state_dir, spark_standalone
 from tests.factories import encode, movement_event, return_event, sale_event
-from tests.stack_fixtures import ChildProcess, wait_for
+from tests.stack_support import ChildProcess, wait_for
 
 pytestmark = pytest.mark.stack
 

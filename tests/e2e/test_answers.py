@@ -27,7 +27,7 @@ from pos_app.planning.forecast import MONTH_NAMES, add_months
 from pos_app.planning.history import fold, load_history
 from pos_app.settings import Settings
 from tests.factories import return_event
-from tests.stack_fixtures import ChildProcess, log_in, wait_for
+from tests.stack_support import ChildProcess, log_in, wait_for
 
 pytestmark = pytest.mark.stack
 YANGON = ZoneInfo("Asia/Yangon")

@@ -15,9 +15,9 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.auth import service
-from pos_app.auth.cli import create_api_key_sync, create_user_sync
+from pos_app.auth.cli import create_api_key_sync, create_user_sync, unlock_user_sync
 from pos_app.auth.service import LoginFailed, LoginLocked, UserExists, utcnow
-from pos_app.auth.tables import api_keys, login_sessions, users
+from pos_app.auth.tables import api_keys, login_sessions, login_throttles, users
 from pos_app.db.engine import make_async_engine, make_sync_engine
 from pos_app.db.tables import metadata
 from pos_app.settings import Settings
@@ -81,6 +81,21 @@ def _user_row(settings: Settings, username: str) -> dict[str, object]:
         engine.dispose()
 
 
+def _throttle(settings: Settings, username: str, client: str = "") -> dict[str, object] | None:
+    engine = make_sync_engine(settings)
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(
+                select(login_throttles).where(
+                    login_throttles.c.username == username, login_throttles.c.client == client
+                )
+            )
+            row = found.mappings().first()
+            return dict(row) if row is not None else None
+    finally:
+        engine.dispose()
+
+
 def _make_user(run: Run[object], username: str, role: str = "cashier") -> service.User:
     user = run(
         lambda conn: service.create_user(conn, username=username, password=PASSWORD, role=role)
@@ -131,21 +146,25 @@ def test_a_wrong_password_fails_and_a_success_resets_the_count(
     _make_user(run, "kyaw")
     with pytest.raises(LoginFailed, match="wrong username or password"):
         run(lambda conn: service.authenticate(conn, username="kyaw", password="not-the-one-1"))
-    assert _user_row(settings, "kyaw")["failed_logins"] == 1
+    assert (_throttle(settings, "kyaw") or {})["failures"] == 1
     run(lambda conn: service.authenticate(conn, username="kyaw", password=PASSWORD))
-    assert _user_row(settings, "kyaw")["failed_logins"] == 0
+    assert _throttle(settings, "kyaw") is None
 
 
-def test_five_failures_lock_the_account_for_30_s_then_it_opens_again(
+def test_five_failures_hold_the_address_back_for_30_s_then_it_opens_again(
     run: Run[object], settings: Settings
 ) -> None:
     _make_user(run, "lockme")
     t0 = utcnow()
 
-    def attempt(password: str, after: float) -> object:
+    def attempt(password: str, after: float, client: str = "10.0.0.7") -> object:
         return run(
             lambda conn: service.authenticate(
-                conn, username="lockme", password=password, now=t0 + timedelta(seconds=after)
+                conn,
+                username="lockme",
+                password=password,
+                client=client,
+                now=t0 + timedelta(seconds=after),
             )
         )
 
@@ -156,22 +175,84 @@ def test_five_failures_lock_the_account_for_30_s_then_it_opens_again(
         attempt("wrong-password-x", 4)
     assert locked.value.retry_after_seconds == 30
 
-    # While locked even the right password is refused, and no argon2 work is spent.
+    # From that address even the right password is refused, and no argon2 work is spent.
     with pytest.raises(LoginLocked) as still:
         attempt(PASSWORD, 14)
     assert still.value.retry_after_seconds == 20
-    assert _user_row(settings, "lockme")["failed_logins"] == 5
+    assert (_throttle(settings, "lockme", "10.0.0.7") or {})["failures"] == 5
 
-    # After the window, one more failure locks for twice as long...
+    # The person at the shop's own counter is not kept out by a guesser elsewhere.
+    assert isinstance(attempt(PASSWORD, 15, client="192.168.1.20"), service.User)
+
+    # After the window, one more failure holds it back for twice as long...
     with pytest.raises(LoginLocked) as again:
         attempt("wrong-password-x", 35)
     assert again.value.retry_after_seconds == 60
 
     # ...and once that has passed the right password opens it and clears the count.
     user = attempt(PASSWORD, 96)
-    assert isinstance(user, service.User) and user.failed_logins == 0
-    row = _user_row(settings, "lockme")
-    assert (row["failed_logins"], row["locked_until"]) == (0, None)
+    assert isinstance(user, service.User)
+    assert _throttle(settings, "lockme", "10.0.0.7") is None
+
+
+def test_parallel_guesses_wait_for_each_other_and_are_not_all_checked(
+    settings: Settings, run: Run[object]
+) -> None:
+    """Twelve wrong guesses at once: the block the fifth earns stops the other seven
+    before their passwords are checked, so they are neither counted nor tried."""
+    _make_user(run, "racer")
+
+    async def storm() -> list[str]:
+        engine = make_async_engine(settings)
+        try:
+            outcomes = await asyncio.gather(
+                *(
+                    service.check_login(
+                        engine, username="racer", password=f"guess-{n}-x", client="10.9.9.9"
+                    )
+                    for n in range(12)
+                ),
+                return_exceptions=True,
+            )
+        finally:
+            await engine.dispose()
+        return [type(outcome).__name__ for outcome in outcomes]
+
+    outcomes = asyncio.run(storm())
+    assert sorted(outcomes) == ["LoginFailed"] * 4 + ["LoginLocked"] * 8
+    throttle = _throttle(settings, "racer", "10.9.9.9") or {}
+    assert throttle["failures"] == 5  # the seven blocked guesses were never evaluated
+
+
+def test_an_unknown_name_is_held_back_alike(run: Run[object]) -> None:
+    """A 429 must not tell a guesser which usernames exist."""
+    for _ in range(4):
+        with pytest.raises(LoginFailed):
+            run(lambda conn: service.authenticate(conn, username="ghost", password="nope-nope-1"))
+    with pytest.raises(LoginLocked):
+        run(lambda conn: service.authenticate(conn, username="ghost", password="nope-nope-1"))
+
+
+def test_an_admin_unlocks_a_person_from_every_address(run: Run[object], settings: Settings) -> None:
+    _make_user(run, "forgetful")
+    for client in ("10.1.1.1", "10.1.1.2"):
+        for _ in range(5):
+            with pytest.raises((LoginFailed, LoginLocked)):
+                run(
+                    lambda conn, c=client: service.authenticate(
+                        conn, username="forgetful", password="wrong-one-123", client=c
+                    )
+                )
+    (listed,) = [u for u in run(service.list_users) if u.username == "forgetful"]
+    assert listed.locked_until is not None
+    assert unlock_user_sync(settings, username="Forgetful") == 2
+    assert unlock_user_sync(settings, username="nobody-here") is None
+    user = run(
+        lambda conn: service.authenticate(
+            conn, username="forgetful", password=PASSWORD, client="10.1.1.1"
+        )
+    )
+    assert isinstance(user, service.User)
 
 
 def test_an_unknown_user_fails_alike_and_costs_the_same_argon2_work(run: Run[object]) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from pos_app.settings import Settings
 from pos_app.till.service import ensure_shift_open_sync
-from tests.stack_fixtures import ChildProcess, log_in, wait_for
+from tests.stack_support import ChildProcess, log_in, wait_for
 
 pytestmark = pytest.mark.stack
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from pos_app.settings import Settings
-from tests.stack_fixtures import ChildProcess, log_in, wait_for
+from tests.stack_support import ChildProcess, log_in, wait_for
 
 pytestmark = pytest.mark.stack
 

@@ -20,7 +20,7 @@ from pos_app.auth.cli import create_api_key_sync, create_user_sync
 from pos_app.db.engine import make_sync_engine
 from pos_app.db.tables import products
 from pos_app.settings import REPO_ROOT, Settings
-from tests.stack_fixtures import log_in, running_app, scratch_shop
+from tests.stack_support import log_in, running_app, scratch_shop
 
 pytestmark = pytest.mark.stack
 

@@ -22,7 +22,7 @@ from pos_app.db.engine import make_sync_engine
 from pos_app.db.tables import sales, stream_batches
 from pos_app.settings import REPO_ROOT, Settings
 from stack.scratch import fresh_shop
-from tests.stack_fixtures import ChildProcess, free_port, wait_for
+from tests.stack_support import ChildProcess, free_port, wait_for
 
 pytestmark = pytest.mark.stack
 

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, select
 from pos_app.db.tables import sale_returns, sales_daily, stock_alerts, stock_movements
 from pos_app.settings import Settings
 from tests.factories import return_event
-from tests.stack_fixtures import ChildProcess, log_in, wait_for
+from tests.stack_support import ChildProcess, log_in, wait_for
 
 pytestmark = pytest.mark.stack
 RECEIVED_SKU = "SDL-MRN-10"  # these SKUs are used by no other test

@@ -20,7 +20,7 @@ from pos_app.inventory.movements import ReceiptIn, ReceiptLineIn, record_receipt
 from pos_app.sales.schemas import PaymentIn, SaleIn, SaleLineIn
 from pos_app.sales.service import record_sale
 from pos_app.settings import Settings
-from tests.stack_fixtures import scratch_shop
+from tests.stack_support import scratch_shop
 
 pytestmark = pytest.mark.stack
 
@@ -47,10 +47,10 @@ async def _two_of_each(settings: Settings) -> tuple[list[str], list[str], list[t
     try:
         sale_ids, receipt_ids = [], []
         for _ in range(2):
-            async with engine.connect() as conn:
+            async with engine.begin() as conn:
                 done = await record_sale(conn, sale, settings=settings, client="ids-test")
                 sale_ids.append(done.event.sale_id)
-            async with engine.connect() as conn:
+            async with engine.begin() as conn:
                 got = await record_receipt(
                     conn, receipt, settings=settings, user="ids-test", actor="ids-test"
                 )

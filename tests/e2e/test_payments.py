@@ -19,7 +19,7 @@ from pos_app.db.tables import sale_payments
 from pos_app.settings import Settings
 from tests.e2e.test_rebuild import wait_applied
 from tests.factories import encode, sale_event
-from tests.stack_fixtures import ChildProcess, wait_for
+from tests.stack_support import ChildProcess, wait_for
 
 pytestmark = pytest.mark.stack
 SKU = "LGY-COT-NVY"

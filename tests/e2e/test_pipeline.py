@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select, text
 
 from pos_app.db.tables import processed_events, sales
 from tests.factories import encode, sale_event
-from tests.stack_fixtures import ChildProcess, wait_for
+from tests.stack_support import ChildProcess, wait_for
 
 pytestmark = pytest.mark.stack
 

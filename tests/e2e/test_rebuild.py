@@ -16,11 +16,11 @@ import httpx
 import pytest
 from sqlalchemy import Engine, func, select, text
 
-from pos_app.db.tables import processed_events, sales, sales_yearly
+from pos_app.db.tables import processed_events, sale_documents, sales, sales_yearly
 from pos_app.settings import REPO_ROOT, Settings
 from stream_jobs.rebuild import NOT_COMPARED, REBUILT
 from tests.factories import encode, sale_event
-from tests.stack_fixtures import ChildProcess, wait_for
+from tests.stack_support import ChildProcess, wait_for
 
 pytestmark = pytest.mark.stack
 SKUS = ("EGY-WHT-XL", "GBG-PNK-23")  # used by no other test
@@ -98,6 +98,10 @@ def test_a_day_of_traffic_comes_back_from_the_raw_events(
     wait_applied(mysql, [sale["event_id"] for sale in sold] + events)
     before = snapshot(mysql)
     assert before["sale_returns"] and before["stock_movements"] and before["sales"]
+    # The sales documents' read model: each sale and the return, as recorded.
+    documents = {(row[0], row[1]) for row in before["sale_documents"]}
+    assert {("sale.completed", sale["sale_id"]) for sale in sold} <= documents
+    assert ("sale.returned", back.json()["return_id"]) in documents
 
     with mysql.begin() as conn:  # MySQL loses every processed table
         conn.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
@@ -115,12 +119,20 @@ def test_a_day_of_traffic_comes_back_from_the_raw_events(
     with mysql.begin() as conn:  # a bug (or a person) writes wrong figures
         conn.execute(text("UPDATE sales_yearly SET revenue = revenue + 1 LIMIT 1"))
         conn.execute(sales.delete().where(sales.c.line_id == line_id))
+        conn.execute(
+            sale_documents.update()
+            .where(sale_documents.c.document_id == sold[1]["sale_id"])
+            .values(document="{}")
+        )
     tampered = posctl(settings, "verify")
     assert tampered.returncode == 1, tampered.stdout + tampered.stderr[-2000:]
     assert f"sales ('{line_id}',): expected {{" in tampered.stdout
     assert "found None" in tampered.stdout
     assert "sales_yearly (" in tampered.stdout
-    assert "sales: 1, sales_yearly: 1" in tampered.stdout
+    assert f"sale_documents ('sale.completed', '{sold[1]['sale_id']}'): expected {{" in (
+        tampered.stdout
+    )
+    assert "sale_documents: 1, sales: 1, sales_yearly: 1" in tampered.stdout
 
     assert posctl(settings, "rebuild").returncode == 0
     assert snapshot(mysql) == before

@@ -18,7 +18,7 @@ from pos_app.events.topics import ensure_topics
 from pos_app.sales.schemas import PaymentIn, SaleIn, SaleLineIn
 from pos_app.sales.service import record_sale
 from pos_app.settings import Settings
-from tests.stack_fixtures import scratch_shop
+from tests.stack_support import scratch_shop
 
 pytestmark = pytest.mark.stack
 
@@ -67,7 +67,7 @@ async def _relay_in_turn(settings: Settings) -> tuple[list[str], list[tuple[int,
     try:
         recorded = []
         for number in range(SALES):
-            async with engine.connect() as conn:
+            async with engine.begin() as conn:
                 sale = SaleIn(
                     lines=[SaleLineIn(sku="LGY-COT-NVY", quantity=1 + number % 2)],
                     payment=PaymentIn(method="card"),

@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from pos_app.auth.cli import create_user_sync
 from pos_app.main import create_app
 from pos_app.settings import Settings
-from tests.stack_fixtures import log_in
+from tests.stack_support import log_in
 
 pytestmark = pytest.mark.stack
 
@@ -56,6 +56,28 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("GET", "/manager/low-stock.csv", None, "manager"),
     ("POST", "/manager/products/BAG-SHN-GLD/reorder-point", {"reorder_point": "5"}, "manager"),
     ("GET", "/manager/stock-movements", None, "manager"),
+    ("GET", "/manager/products", None, "manager"),
+    ("GET", "/manager/products/new", None, "manager"),
+    ("POST", "/manager/products/new", {"sku": ""}, "manager"),
+    ("GET", "/manager/products/family", None, "manager"),
+    ("POST", "/manager/products/family", {"sku_prefix": ""}, "manager"),
+    ("GET", "/manager/products/BAG-SHN-GLD/edit", None, "manager"),
+    ("POST", "/manager/products/BAG-SHN-GLD/edit", {"name": ""}, "manager"),
+    ("GET", "/manager/labels", None, "manager"),
+    ("GET", "/manager/labels/print", None, "manager"),
+    ("GET", "/manager/catalog/export.csv", None, "manager"),
+    ("GET", "/manager/catalog/export.xlsx", None, "manager"),
+    ("GET", "/manager/catalog/import", None, "manager"),
+    ("POST", "/manager/catalog/import", {}, "manager"),
+    ("POST", "/manager/catalog/import/nodraft/confirm", {}, "manager"),
+    ("GET", "/manager/stock-counts", None, "manager"),
+    ("POST", "/manager/stock-counts", {}, "manager"),
+    ("GET", "/manager/suppliers", None, "manager"),
+    ("POST", "/manager/suppliers", {"name": ""}, "manager"),
+    ("GET", "/manager/purchase-orders", None, "manager"),
+    ("POST", "/manager/purchase-orders", {"supplier_id": "0"}, "manager"),
+    ("GET", "/manager/purchase-orders/NOPO", None, "manager"),
+    ("POST", "/manager/purchase-orders/NOPO/order", {}, "manager"),
     (
         "POST",
         "/manager/stock-movements",
@@ -65,11 +87,15 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("GET", "/admin/users", None, "admin"),
     ("POST", "/admin/users", {"username": "x", "password": "short", "role": "cashier"}, "admin"),
     ("POST", "/admin/users/nobody/active", {"active": "false"}, "admin"),
+    ("POST", "/admin/users/nobody/unlock", {}, "admin"),
+    ("POST", "/admin/users/nobody/locale", {"locale": "en"}, "admin"),
+    ("POST", "/account/language", {"locale": "en"}, "cashier"),
     ("GET", "/admin/api-keys", None, "admin"),
     ("POST", "/admin/api-keys", {"name": "k", "scopes": "stock:read"}, "admin"),
     ("POST", "/admin/api-keys/nosuchkey/revoke", {}, "admin"),
     ("GET", "/admin/audit", None, "admin"),
     ("GET", "/api/v1/products", None, "cashier"),
+    ("POST", "/api/v1/products", {"sku": ""}, "manager"),
     ("GET", "/api/v1/stock", None, "cashier"),
     ("GET", "/api/v1/stock/low", None, "cashier"),
     ("GET", "/api/v1/stock/low.csv", None, "cashier"),
@@ -79,6 +105,7 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("POST", "/api/v1/sales/NOSALE/returns", {"reason": "x", "lines": []}, "cashier"),
     ("POST", "/api/v1/inventory/receipts", {"lines": []}, "manager"),
     ("POST", "/api/v1/inventory/adjustments", {"reason": "count", "lines": []}, "manager"),
+    ("POST", "/api/v1/inventory/counts", {"lines": []}, "manager"),
     ("GET", "/api/v1/alerts", None, "cashier"),
     ("POST", "/api/v1/alerts/0/acknowledge", None, "manager"),
     ("GET", "/api/v1/events/rejected", None, "manager"),
@@ -133,6 +160,9 @@ def test_the_table_covers_every_route() -> None:
             .replace("/BAG-SHN-GLD", "/{sku}")
             .replace("/NOSALE", "/{sale_id}")
             .replace("/alerts/0/", "/alerts/{alert_id}/")
+            .replace("/nodraft/", "/{draft_id}/")
+            .replace("/NOPO/order", "/{po_id}/{action}")
+            .replace("/NOPO", "/{po_id}")
             .replace("/shifts/0/", "/shifts/{shift_id}/")
             .replace("/r/BADTOKEN", "/r/{token}"),
         )
@@ -321,3 +351,42 @@ def test_a_sale_is_in_the_audit_log_under_its_cashier(api: httpx.Client) -> None
     entry = next(e for e in log if e["target"] == f"sale:{sale['sale_id']}")
     assert entry["action"] == "sale.completed"
     assert entry["actor"].startswith("apikey:")
+
+
+def test_an_admin_cannot_deactivate_themselves_however_the_name_is_spelt(
+    clients: dict[str, tuple[httpx.Client, str]], settings: Settings
+) -> None:
+    """The test shop's only admin: "ADMIN" used to pass the check and shut out the last one."""
+    client, token = clients["admin"]
+    for name in ("admin", "ADMIN", " Admin"):
+        refused = client.post(
+            f"/admin/users/{name}/active", data={"active": "0", "csrf_token": token}
+        )
+        assert refused.status_code == 409, refused.text[:300]
+    other = f"admin-{uuid.uuid4().hex[:6]}"
+    create_user_sync(settings, username=other, password=f"pw-{uuid.uuid4().hex}", role="admin")
+    deactivated = client.post(
+        f"/admin/users/{other}/active", data={"active": "0", "csrf_token": token}
+    )
+    assert deactivated.status_code == 303
+
+
+def test_an_admin_unlocks_a_person_held_back_by_failed_sign_ins(
+    app_url: str, clients: dict[str, tuple[httpx.Client, str]], settings: Settings
+) -> None:
+    username, password = f"held-{uuid.uuid4().hex[:8]}", f"pw-{uuid.uuid4().hex}"
+    create_user_sync(settings, username=username, password=password, role="cashier")
+    with httpx.Client(base_url=app_url, follow_redirects=False) as browser:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/login").text)
+        assert token is not None
+        form = {"username": username, "csrf_token": token.group(1), "next": "/"}
+        codes = [
+            browser.post("/login", data={**form, "password": "wrong"}).status_code for _ in range(5)
+        ]
+        assert codes[-1] == 429
+        admin, admin_token = clients["admin"]
+        page = admin.get("/admin/users")
+        assert f"/admin/users/{username}/unlock" in page.text
+        unlocked = admin.post(f"/admin/users/{username}/unlock", data={"csrf_token": admin_token})
+        assert unlocked.status_code == 303
+        assert browser.post("/login", data={**form, "password": password}).status_code == 303

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, func, select
 from pos_app.db.tables import sale_totals, sales
 from pos_app.settings import Settings
 from tests.e2e.test_rebuild import wait_applied
-from tests.stack_fixtures import ChildProcess, log_in, running_app
+from tests.stack_support import ChildProcess, log_in, running_app
 
 pytestmark = pytest.mark.stack
 D = Decimal

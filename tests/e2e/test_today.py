@@ -17,7 +17,7 @@ from sqlalchemy import Engine, text
 from pos_app.auth.cli import create_api_key_sync
 from pos_app.settings import Settings
 from tests.factories import encode, sale_event
-from tests.stack_fixtures import ChildProcess, log_in, wait_for
+from tests.stack_support import ChildProcess, log_in, wait_for
 from tests.today_support import average, wait_idle, wait_stored
 
 pytestmark = pytest.mark.stack

@@ -27,7 +27,7 @@ from pos_app.db.tables import processed_events, sales
 from pos_app.settings import Settings
 from stack import services
 from stack.processes import ProcessFiles
-from tests.stack_fixtures import ChildProcess, wait_for
+from tests.stack_support import ChildProcess, wait_for
 
 pytestmark = pytest.mark.stack
 BURST = 1000

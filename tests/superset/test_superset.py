@@ -25,7 +25,7 @@ from pos_app.db.tables import refill_plan
 from pos_app.settings import REPO_ROOT, Settings
 from stack.superset import bundle, server
 from stack.superset.client import SupersetClient
-from tests.stack_fixtures import ChildProcess, wait_for
+from tests.stack_support import ChildProcess, wait_for
 
 pytestmark = pytest.mark.stack
 KINDS = ("database", "dataset", "chart", "dashboard")

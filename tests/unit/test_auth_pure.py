@@ -48,7 +48,7 @@ from pos_app.auth.service import (
     parse_scopes,
     sha256_hex,
 )
-from pos_app.deps import get_connection
+from pos_app.deps import get_engine, get_transaction
 from pos_app.security.middleware import (
     CONTENT_SECURITY_POLICY,
     BodySizeLimitMiddleware,
@@ -195,7 +195,8 @@ def _app(principal: Principal | None) -> FastAPI:
     app.add_exception_handler(LoginRequired, login_required_handler)
     app.include_router(auth_router)
     app.dependency_overrides[current_principal] = lambda: principal
-    app.dependency_overrides[get_connection] = lambda: None  # these checks come before any query
+    app.dependency_overrides[get_transaction] = lambda: None  # these checks come before any query
+    app.dependency_overrides[get_engine] = lambda: None
 
     @app.get("/api/v1/reports-demo")
     async def reports(who: ReportsReader) -> dict[str, str]:

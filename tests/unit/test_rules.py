@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from decimal import Decimal
 
@@ -288,3 +289,42 @@ def test_stock_keys_come_in_lock_order() -> None:
         ("s1", "M"),
         ("s1", "Z"),
     ]
+
+
+# --- the sales documents' read model -----------------------------------------------------
+
+
+def test_sales_and_accepted_returns_are_kept_as_recorded() -> None:
+    sale = EventRecord.of(
+        {
+            **event("e1", "S1").source,
+            "value": (
+                '{"sale_id": "S1", "event_type": "sale.completed",\n "lines": [{"b": 1, "a": "ü"}]}'
+            ),
+        }
+    )
+    back = EventRecord.of({**event("e5", "R1", kind=SALE_RETURNED, sale_id="S1").source})
+    receipt = event("e2", "G1", kind=STOCK_RECEIVED)
+    line = sale_line("S1", 1, "X", 2, "e1")
+    returned_line = ReturnedLine.of(movement(back, 1, "X", 1))
+    found = rules.sale_documents({"e1": sale, "e5": back, "e2": receipt}, [line], [returned_line])
+    assert [(d.event_type, d.document_id, d.sale_id, d.local_date) for d in found] == [
+        (SALE_COMPLETED, "S1", "S1", "2026-11-28"),
+        (SALE_RETURNED, "R1", "S1", "2026-11-29"),
+    ]
+    assert found[0].document == (
+        '{"event_type":"sale.completed","lines":[{"a":"ü","b":1}],"sale_id":"S1"}'
+    )
+    assert found[0].occurred_at == line.occurred_at and found[0].store_id == "s1"
+    assert found[0].as_row()["event_id"] == "e1"
+
+
+def test_a_refused_return_keeps_no_document() -> None:
+    back = event("e5", "R1", kind=SALE_RETURNED, sale_id="S1")
+    assert rules.sale_documents({"e5": back}, [], []) == []  # its lines were not accepted
+
+
+def test_the_json_is_the_same_from_kafka_and_from_mongodb() -> None:
+    sent = '{"sale_id":"S1","totals":{"total":"45000.00","items":1},"n":1}'
+    stored_copy = json.dumps(json.loads(sent))  # what a rebuild reads back, re-encoded
+    assert rules.canonical_json(sent) == rules.canonical_json(stored_copy)

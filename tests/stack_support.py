@@ -1,4 +1,6 @@
-"""Fixtures on the real local stack (MariaDB, Kafka, FerretDB, Spark).
+"""Helpers for tests on the real local stack (MariaDB, Kafka, FerretDB, Spark): our
+child processes, polling, the test shop. The fixtures built on them are in
+tests/conftest.py.
 
 The stack must be running (`make test` starts it). Tests use their own MySQL and
 MongoDB databases and their own Kafka topics, so they never touch the demo shop. A
@@ -7,7 +9,6 @@ missing service fails the run: it is never a reason to skip.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import re
@@ -19,17 +20,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 from pymongo import MongoClient
-from sqlalchemy import Engine
+from sqlalchemy import create_engine, text
 
-from pos_app.auth.cli import create_api_key_sync, create_user_sync
-from pos_app.auth.roles import ALL_SCOPES
-from pos_app.db.engine import make_sync_engine
 from pos_app.settings import REPO_ROOT, Settings
 from stack.processes import log_tail, port_open
 from stack.scratch import fresh_shop
@@ -119,6 +116,18 @@ def make_test_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return test_settings
 
 
+def drop_shop(settings: Settings) -> None:
+    """Drop a test shop's databases; call it only once nothing of ours uses them."""
+    admin = create_engine(Settings().mysql_url("pymysql"))
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{settings.mysql_database}`"))
+    finally:
+        admin.dispose()
+    with MongoClient(settings.mongo_url) as mongo:
+        mongo.drop_database(settings.mongo_database)
+
+
 def scratch_shop(settings: Settings, name: str) -> Settings:
     """A fresh shop of its own beside the test shop (databases `<shop database>_<name>`,
     topics `<name>-<id>.*`), so no stream job of the other tests reads its events."""
@@ -132,16 +141,6 @@ def scratch_shop(settings: Settings, name: str) -> Settings:
     )
     fresh_shop(shop)
     return shop
-
-
-@pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return make_test_settings(tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def logs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("logs")
 
 
 @contextlib.contextmanager
@@ -187,36 +186,6 @@ def running_app(settings: Settings, logs_dir: Path) -> Iterator[str]:
         app.kill(signal.SIGTERM)
 
 
-@pytest.fixture(scope="session")
-def stream_job(settings: Settings, logs_dir: Path) -> Iterator[ChildProcess]:
-    with running_stream_job(settings, logs_dir) as job:
-        yield job
-
-
-@pytest.fixture(scope="session")
-def app_url(settings: Settings, logs_dir: Path) -> Iterator[str]:
-    with running_app(settings, logs_dir) as url:
-        yield url
-
-
-@pytest.fixture(scope="session")
-def auth_headers(settings: Settings) -> dict[str, str]:
-    """An integration's API key holding every scope."""
-    key = create_api_key_sync(settings, name="tests", scopes=sorted(ALL_SCOPES))
-    return {"Authorization": f"Bearer {key}"}
-
-
-@pytest.fixture(scope="session")
-def users(settings: Settings) -> dict[str, str]:
-    """One user per role: username -> password."""
-    made = {
-        role: f"{role}-password-{uuid.uuid4().hex[:8]}" for role in ("cashier", "manager", "admin")
-    }
-    for role, password in made.items():
-        create_user_sync(settings, username=role, password=password, role=role)
-    return made
-
-
 def log_in(client: httpx.Client, username: str, password: str) -> str:
     """Sign in through the login form; returns the CSRF token of the new session."""
     page = client.get("/login")
@@ -237,44 +206,3 @@ def log_in(client: httpx.Client, username: str, password: str) -> str:
     fresh = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert fresh is not None, page.text[:500]
     return fresh.group(1)
-
-
-@pytest.fixture
-def api(app_url: str, auth_headers: dict[str, str]) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=app_url, timeout=15, headers=auth_headers) as client:
-        yield client
-
-
-@pytest.fixture(scope="session")
-def mysql(settings: Settings) -> Iterator[Engine]:
-    engine = make_sync_engine(settings)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def mongo(settings: Settings) -> Iterator[Any]:
-    with MongoClient(settings.mongo_url) as client:
-        yield client[settings.mongo_database]
-
-
-@pytest.fixture(scope="session")
-def publish(settings: Settings) -> Callable[[list[tuple[bytes | None, bytes]]], None]:
-    """Put raw messages (key, value) on the sales topic, bypassing the app."""
-
-    def send(messages: list[tuple[bytes | None, bytes]]) -> None:
-        async def go() -> None:
-            producer = AIOKafkaProducer(
-                bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True
-            )
-            await producer.start()
-            try:
-                for key, value in messages:
-                    await producer.send(settings.sales_topic, value=value, key=key)
-                await producer.flush()
-            finally:
-                await producer.stop()
-
-        asyncio.run(go())
-
-    return send

@@ -1,0 +1,66 @@
+"""Stock movements' events, built once for everything that moves stock: goods receipts
+(the Receive page and API, opening stock of new products, purchase orders) and count
+adjustments. The caller stores them in the outbox in its own transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from pos_app.contract import AdjustmentReason, MovementLine, StockAdjusted, StockReceived
+from pos_app.events.outbox import new_document_id
+from pos_app.settings import Settings
+
+
+def receipt_event(
+    *,
+    settings: Settings,
+    user: str,
+    supplier: str,
+    note: str,
+    lines: Sequence[tuple[str, int]],
+    prefix: str = "GR",
+) -> StockReceived:
+    """`lines` are (SKU, units received), in the order they are numbered."""
+    now = datetime.now(ZoneInfo(settings.shop_timezone))
+    return StockReceived(
+        event_id=str(uuid.uuid4()),
+        receipt_id=new_document_id(prefix, now),
+        store_id=settings.store_id,
+        recorded_by=user,
+        occurred_at=now,
+        supplier=supplier,
+        note=note,
+        lines=[
+            MovementLine(line_no=n, sku=sku, quantity=quantity)
+            for n, (sku, quantity) in enumerate(lines, start=1)
+        ],
+    )
+
+
+def adjustment_event(
+    *,
+    settings: Settings,
+    user: str,
+    reason: AdjustmentReason,
+    note: str,
+    lines: Sequence[tuple[str, int]],
+    prefix: str = "ADJ",
+) -> StockAdjusted:
+    """`lines` are (SKU, signed change), none of them 0."""
+    now = datetime.now(ZoneInfo(settings.shop_timezone))
+    return StockAdjusted(
+        event_id=str(uuid.uuid4()),
+        adjustment_id=new_document_id(prefix, now),
+        store_id=settings.store_id,
+        recorded_by=user,
+        occurred_at=now,
+        reason=reason,
+        note=note,
+        lines=[
+            MovementLine(line_no=n, sku=sku, quantity=change)
+            for n, (sku, change) in enumerate(lines, start=1)
+        ],
+    )

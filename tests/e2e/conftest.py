@@ -1,1 +1,0 @@
-from tests.stack_fixtures import *  # noqa: F403  (the shared real-stack fixtures)
