@@ -34,6 +34,7 @@ from pos_app.auth.cli import create_api_key_sync, create_user_sync
 from pos_app.db.engine import make_sync_engine
 from pos_app.db.tables import outbox, processed_events
 from pos_app.settings import REPO_ROOT, Settings
+from pos_app.till.service import ensure_shift_open_sync
 from stack.install import find_program
 from stack.processes import ProcessFiles, spawn, stop
 
@@ -81,6 +82,7 @@ def browser_checkouts(settings: Settings, url: str, count: int, barcodes: list[s
     password = uuid.uuid4().hex
     username = f"bench-{password[:6]}"
     create_user_sync(settings, username=username, password=password, role="cashier")
+    ensure_shift_open_sync(settings, cashier=username)  # the counter takes money in a shift
     chromium = shutil.which("chromium")
     if chromium is None:
         raise SystemExit("chromium is not on PATH (posctl stack install installs it)")

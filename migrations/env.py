@@ -5,7 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-import pos_app.auth.tables  # noqa: F401  (registers the auth tables on metadata)
+# Imported for their side effect: they register their tables on `metadata`.
+import pos_app.auth.tables
+import pos_app.till.tables  # noqa: F401
 from pos_app.db.tables import metadata
 
 config = context.config

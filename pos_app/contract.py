@@ -112,7 +112,9 @@ class EventTotals(BaseModel):
     items: int
     subtotal: Money
     discount: Money
-    total: Money
+    total: Money  # what the customer pays: the lines, plus the tax when it is added on top
+    # Additive (still v1): the commercial tax in (included) or on (added) the total.
+    tax: Money | None = Field(default=None, exclude_if=_absent)
 
     @classmethod
     def of(cls, lines: list[EventLine]) -> EventTotals:
@@ -132,6 +134,19 @@ class EventPayment(BaseModel):
     amount: Money
     tendered: Money | None = None
     change: Money | None = None
+    # Additive (still v1): the wallet's or card terminal's transaction id, typed or
+    # scanned at the counter; the stream job books it with the payment.
+    reference: str | None = Field(default=None, max_length=64, exclude_if=_absent)
+
+
+class EventTax(BaseModel):
+    """Additive (still v1): the shop's commercial tax as applied (pos_app/tax.py): once
+    per receipt, on what the lines charge (`base`), half up to the kyat."""
+
+    mode: Literal["included", "added"]
+    rate: Decimal  # percent
+    base: Money
+    amount: Money  # the tax
 
 
 class SaleCompleted(BaseModel):
@@ -154,6 +169,7 @@ class SaleCompleted(BaseModel):
     # Additive (still v1): every tender of the sale. A split sale has two, and `payment`
     # then says method "split" with the whole amount (and the cash part's tendered/change).
     payments: list[EventPayment] | None = Field(default=None, exclude_if=_absent)
+    tax: EventTax | None = Field(default=None, exclude_if=_absent)
 
     def to_kafka(self) -> tuple[bytes, bytes]:
         """(key, value) for the sales topic: keyed by sale id, so a sale stays in order."""
@@ -194,6 +210,11 @@ class SaleReturned(BaseModel):
     reason: str
     lines: list[ReturnLine] = Field(min_length=1)
     totals: ReturnTotals
+    # Additive (still v1): how the refund was paid out; events without it were cash.
+    refund_method: str | None = Field(default=None, exclude_if=_absent)
+    # Additive (still v1): the sale's tax on what comes back; totals.refund includes it
+    # when the tax was added on top.
+    tax: EventTax | None = Field(default=None, exclude_if=_absent)
 
     def to_kafka(self) -> tuple[bytes, bytes]:
         return self.sale_id.encode(), self.model_dump_json().encode()

@@ -20,6 +20,7 @@ from pos_app.auth.deps import LoginRequired, login_required_handler
 from pos_app.catalog import import_pages, label_pages
 from pos_app.catalog import pages as catalog_pages
 from pos_app.catalog import routes as catalog_routes
+from pos_app.counter import receipt_routes
 from pos_app.counter import routes as counter_routes
 from pos_app.db.engine import make_async_engine
 from pos_app.errors import install_error_handlers
@@ -31,11 +32,13 @@ from pos_app.pipeline import routes as pipeline_routes
 from pos_app.planning import routes as planning_routes
 from pos_app.purchasing import pages as purchasing_pages
 from pos_app.reports import routes as reports_routes
+from pos_app.reports import till_routes
 from pos_app.returns import routes as return_routes
 from pos_app.sales import routes as sales_routes
 from pos_app.security.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from pos_app.settings import REPO_ROOT, Settings, get_settings
 from pos_app.templating import templates
+from pos_app.till import routes as shift_routes
 
 # A sale of 100 lines is about 6 KiB of JSON; nothing we accept comes near this.
 MAX_BODY_BYTES = 256 * 1024
@@ -96,8 +99,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         alert_routes,
         pipeline_routes,
         reports_routes,
+        till_routes,
+        shift_routes,
         planning_routes,
         counter_routes,
+        receipt_routes,
         catalog_pages,
         label_pages,
         import_pages,

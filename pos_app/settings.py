@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -42,6 +43,9 @@ class Settings(BaseSettings):
     report_amounts_in_lakh: bool = False
     store_id: str = "yangon-1"
     register_id: str = "counter-1"
+    # Commercial tax (pos_app/tax.py): none, included in prices, or added on top; percent.
+    tax_mode: Literal["none", "included", "added"] = "none"
+    tax_rate: Decimal = Field(default=Decimal(5), ge=0, le=100)
 
     mysql_host: str = "127.0.0.1"
     mysql_port: int = 3306

@@ -47,6 +47,7 @@ from pos_app.db.tables import (
 from pos_app.settings import Settings
 from stream_jobs import rules
 from stream_jobs.aggregates import period_deltas
+from stream_jobs.payments import PaymentBook
 from stream_jobs.rows import (
     EventRecord,
     MovementLine,
@@ -245,6 +246,7 @@ class Sinks:
         new, refused = rules.refuse_recorded_documents(
             first, _recorded(conn, rules.documents(first.values()))
         )
+        payments = PaymentBook.of(new, lines, movements, refused)  # refuses unusable ones
         new_lines = rules.lines_of((SaleLine.of(row) for row in lines), new)
         moved = rules.movements_by_event((MovementLine.of(row) for row in movements), new)
         if new_lines:
@@ -280,6 +282,7 @@ class Sinks:
             )
         _apply_stock(conn, rules.StockDeltas.of(new_lines, returned, movement_rows))
         _apply_period_deltas(conn, new_lines, returned)
+        payments.store(conn, applied=new)
         result = BatchResult(
             applied=len(new),
             duplicate=len(events) - len(new) - len(refused),

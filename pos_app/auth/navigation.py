@@ -10,9 +10,13 @@ from pos_app.i18n import N_
 # Labels are translated where the top bar shows them.
 NAV_PAGES = [
     ("/", N_("Counter"), Role.cashier),
+    ("/counter/shift", N_("Shift"), Role.cashier),
     ("/manager/today", N_("Today"), Role.manager),
     ("/manager/dashboard", N_("Sales"), Role.manager),
     ("/manager/top-products", N_("Top products"), Role.manager),
+    ("/manager/payments", N_("Payments"), Role.manager),
+    ("/manager/tax", N_("Tax"), Role.manager),
+    ("/manager/shifts", N_("Shifts"), Role.manager),
     ("/manager/low-stock", N_("Low stock"), Role.manager),
     ("/manager/refill-plan", N_("Refill plan"), Role.manager),
     ("/manager/products", N_("Products"), Role.manager),

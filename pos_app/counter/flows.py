@@ -28,6 +28,7 @@ from pos_app.sales.service import (
     record_sale,
 )
 from pos_app.settings import Settings
+from pos_app.tax import tax_on
 
 EMPTY_CART = N_("the cart is empty: add a product first")
 
@@ -57,6 +58,9 @@ class CounterPayment:
     tendered: str = ""
     split_method: PaymentMethod | None = None
     split_amount: str = ""
+    # The wallet's or card's transaction id, typed or scanned: it goes with the first
+    # method that is not cash.
+    reference: str = ""
 
     @classmethod
     def from_form(cls, form: Mapping[str, str]) -> CounterPayment:
@@ -68,6 +72,7 @@ class CounterPayment:
             tendered=form.get("tendered", ""),
             split_method=second or None,
             split_amount=form.get("split_amount", ""),
+            reference=form.get("reference", "")[:64],
         )
 
     def for_total(self, total: Decimal) -> tuple[PaymentIn, list[PaymentIn] | None]:
@@ -88,10 +93,19 @@ class CounterPayment:
             if not self.tendered:
                 raise SaleRejected(gettext("enter the cash tendered"))
             tendered = amount_in_kyat(self.tendered, gettext("cash tendered"))
+        reference = self.reference.strip() or None
+        referenced = self.method if self.method != "cash" else self.split_method
+        if reference and referenced in (None, "cash"):
+            raise SaleRejected(gettext("a cash payment has no transaction reference"))
         if split is None:
-            return PaymentIn(method=self.method, tendered=tendered), None
+            return PaymentIn(method=self.method, tendered=tendered, reference=reference), None
         return PaymentIn(), [
-            PaymentIn(method=m, amount=a, tendered=tendered if m == "cash" else None)
+            PaymentIn(
+                method=m,
+                amount=a,
+                tendered=tendered if m == "cash" else None,
+                reference=reference if m == referenced else None,
+            )
             for m, a in split
         ]
 
@@ -112,7 +126,9 @@ async def checkout(
     lines = [SaleLineIn(**line.model_dump()) for line in cart.lines]
     limit = discount_limit(cashier.role)
     priced = await price_lines(conn, lines, store_id=settings.store_id, max_discount=limit)
-    single, split = paid_by.for_total(EventTotals.of(priced).total)
+    # What the customer pays: the lines, and commercial tax when it is added on top.
+    due = tax_on(EventTotals.of(priced).total, settings.tax_mode, settings.tax_rate).total
+    single, split = paid_by.for_total(due)
     if split is None:
         sale = SaleIn(lines=lines, cashier=cashier.name, payment=single)
     else:

@@ -22,6 +22,7 @@ from pos_app.auth.deps import CashierDep, Principal
 from pos_app.catalog.service import Product, list_products, products_by_sku, sold_at
 from pos_app.counter import cart as carts
 from pos_app.counter.flows import CounterPayment, checkout
+from pos_app.counter.receipt_routes import receipt_extras
 from pos_app.counter.receipts import find_sale, todays_sales
 from pos_app.db.tables import products
 from pos_app.db.unit_of_work import after_commit
@@ -43,6 +44,7 @@ from pos_app.sales.service import (
 from pos_app.security import csrf
 from pos_app.settings import Settings
 from pos_app.templating import render_page, templates
+from pos_app.till.service import current_shift
 
 router = APIRouter(include_in_schema=False)
 
@@ -370,6 +372,18 @@ async def pay(
     cashier: CashierDep,
 ) -> HTMLResponse:
     form = await _form(request, settings)
+    # The counter takes money only during a shift, so every sale is in some Z report.
+    if (
+        await current_shift(conn, store_id=settings.store_id, register_id=settings.register_id)
+        is None
+    ):
+        return await _cart_panel(
+            request,
+            conn,
+            settings,
+            cashier,
+            error=gettext("no shift is open at this register: open one (Shift)"),
+        )
     try:
         recorded = await checkout(
             conn, settings=settings, cashier=cashier, payment=lambda: CounterPayment.from_form(form)
@@ -381,7 +395,12 @@ async def pay(
     return templates.TemplateResponse(
         request,
         "_paid.html",
-        {"sale": recorded.event, "settings": settings, "methods": PAYMENT_METHODS},
+        {
+            "sale": recorded.event,
+            "settings": settings,
+            "methods": PAYMENT_METHODS,
+            **receipt_extras(request, settings, recorded.event.sale_id),
+        },
         status_code=201,
     )
 
@@ -434,7 +453,13 @@ async def receipt_page(
     sale = await find_sale(conn, sale_id, settings=settings)
     if sale is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no sale {sale_id} at this store")
-    context = {"sale": sale, "cashier": cashier, "methods": PAYMENT_METHODS, "reprint": True}
+    context = {
+        "sale": sale,
+        "cashier": cashier,
+        "methods": PAYMENT_METHODS,
+        "reprint": True,
+        **receipt_extras(request, settings, sale_id),
+    }
     return render_page(request, "receipt.html", context, settings=settings)
 
 
@@ -452,7 +477,13 @@ async def returns_page(
     sale_id = sale_id.strip()[:40]
     sale = await find_returnable(conn, sale_id, settings=settings) if sale_id else None
     error = gettext("no sale %(id)s at this store", id=sale_id) if sale_id and sale is None else ""
-    context = {"sale": sale, "sale_id": sale_id, "error": error, "cashier": cashier}
+    context = {
+        "sale": sale,
+        "sale_id": sale_id,
+        "error": error,
+        "cashier": cashier,
+        "methods": PAYMENT_METHODS,
+    }
     response = render_page(request, "counter_returns.html", context, settings=settings)
     response.status_code = 404 if error else 200
     return response
@@ -480,7 +511,10 @@ async def take_return(
             raise ReturnRejected(gettext("enter how many of at least one line come back"))
         if not form.get("reason"):
             raise ReturnRejected(gettext("a return needs a reason"))
-        body = ReturnIn(reason=form["reason"][:200], lines=lines)
+        refund_method = form.get("refund_method") or "cash"
+        if refund_method not in PAYMENT_METHODS:
+            raise ReturnRejected(gettext("choose how the refund is paid"))
+        body = ReturnIn(reason=form["reason"][:200], lines=lines, refund_method=refund_method)
         done = await record_return(
             conn, sale_id, body, settings=settings, cashier=cashier.name, actor=cashier.actor
         )
@@ -499,6 +533,7 @@ async def take_return(
         "done": done,
         "cashier": cashier,
         "form": form if error else {},
+        "methods": PAYMENT_METHODS,
     }
     response = render_page(request, "counter_returns.html", context, settings=settings)
     response.status_code = 422 if error else 201

@@ -141,6 +141,56 @@ sale_returns = Table(
     Index("ix_sale_returns_sale_id", "sale_id"),
 )
 
+# Each sale's tenders and each return's refund (stream_jobs/payments.py), one row each;
+# amount is signed: + came in, - was refunded, so a sum by method is that method's net.
+sale_payments = Table(
+    "sale_payments",
+    metadata,
+    Column("payment_id", String(64), primary_key=True),  # "<sale or return id>:<n>"
+    Column("document_id", String(40), nullable=False),
+    Column("sale_id", String(40), nullable=False),
+    Column("event_id", String(36), nullable=False),
+    Column("kind", String(10), nullable=False),  # sale | refund
+    Column("store_id", STORE, nullable=False),
+    Column("register_id", String(40), nullable=False),
+    Column("cashier", String(60), nullable=False),
+    Column("method", String(20), nullable=False),
+    Column("amount", AMOUNT, nullable=False),
+    Column("reference", String(64)),  # the wallet's transaction id, when given
+    Column("payment_date", Date, nullable=False),  # shop-local
+    Column("occurred_at", DATETIME(fsp=3), nullable=False),  # UTC
+    Index("ix_sale_payments_sale_id", "sale_id"),
+    Index("ix_sale_payments_store_date", "store_id", "payment_date"),
+    Index("ix_sale_payments_register_time", "register_id", "occurred_at"),
+)
+
+# One row per sale and per return (stream_jobs/taxes.py): its totals, discount and
+# commercial tax, recomputed by the stream job with pos_app/tax.py; a return's negative.
+# The Z report and the tax report read it.
+sale_totals = Table(
+    "sale_totals",
+    metadata,
+    Column("document_id", String(40), primary_key=True),  # the sale or return id
+    Column("sale_id", String(40), nullable=False),
+    Column("event_id", String(36), nullable=False),
+    Column("kind", String(10), nullable=False),  # sale | refund
+    Column("store_id", STORE, nullable=False),
+    Column("register_id", String(40), nullable=False),
+    Column("cashier", String(60), nullable=False),
+    Column("items", Integer, nullable=False),
+    Column("discount", AMOUNT, nullable=False),  # line discounts given
+    Column("base", AMOUNT, nullable=False),  # what the lines charge
+    Column("tax_mode", String(10), nullable=False),  # none | included | added
+    Column("tax_rate", DECIMAL(5, 2), nullable=False),  # percent
+    Column("tax", AMOUNT, nullable=False),
+    Column("net", AMOUNT, nullable=False),  # base less tax included in it
+    Column("total", AMOUNT, nullable=False),  # what the customer paid (or got back)
+    Column("doc_date", Date, nullable=False),  # shop-local
+    Column("occurred_at", DATETIME(fsp=3), nullable=False),  # UTC
+    Index("ix_sale_totals_store_date", "store_id", "doc_date"),
+    Index("ix_sale_totals_register_time", "register_id", "occurred_at"),
+)
+
 # Goods received and stock adjustments (`stock.received`, `stock.adjusted`), one row per
 # line; quantity is signed (an adjustment may take stock away).
 stock_movements = Table(

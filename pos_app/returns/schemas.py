@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pos_app.i18n.zawgyi import MyanmarText
+from pos_app.sales.schemas import PaymentMethod
 
 MAX_RETURN_LINES = 100
 
@@ -26,6 +27,7 @@ class ReturnIn(BaseModel):
     reason: MyanmarText = Field(min_length=1, max_length=200)
     lines: list[ReturnLineIn] = Field(min_length=1, max_length=MAX_RETURN_LINES)
     register_id: str | None = Field(default=None, min_length=1, max_length=40)
+    refund_method: PaymentMethod = "cash"
 
 
 class SoldLine(BaseModel):
@@ -49,5 +51,8 @@ class SaleDetail(BaseModel):
     # counter: the sale as recorded (its document); pipeline: only its stored lines (a sale
     # applied before documents were kept)
     source: Literal["counter", "pipeline"]
+    # The sale's commercial tax, if any: a return refunds it the same way.
+    tax_mode: Literal["none", "included", "added"] = "none"
+    tax_rate: Decimal = Decimal(0)
     lines: list[SoldLine]
     return_ids: list[str]

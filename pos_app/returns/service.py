@@ -35,6 +35,7 @@ from pos_app.i18n import gettext
 from pos_app.returns.schemas import ReturnIn, SaleDetail, SoldLine
 from pos_app.sales.documents import sale_events
 from pos_app.settings import Settings
+from pos_app.tax import event_tax, tax_on
 
 
 class ReturnRejected(ValueError):
@@ -64,6 +65,8 @@ async def find_sale(
             source="counter",
             lines=[_sold(line, returned) for line in sale["lines"]],
             return_ids=return_ids,
+            tax_mode=(sale.get("tax") or {}).get("mode", "none"),
+            tax_rate=Decimal((sale.get("tax") or {}).get("rate", "0")),
         )
     return await _stored_sale(conn, sale_id, returned, return_ids, settings)
 
@@ -216,6 +219,8 @@ def _build_return(
             )
         )
     now = datetime.now(ZoneInfo(settings.shop_timezone))
+    # The sale's tax, on what comes back, by the same rule (once per return).
+    tax = tax_on(sum((line.line_total for line in lines), Decimal(0)), sale.tax_mode, sale.tax_rate)
     return SaleReturned(
         event_id=str(uuid.uuid4()),
         return_id=new_document_id("R", now),
@@ -226,9 +231,8 @@ def _build_return(
         occurred_at=now,
         currency=sale.currency,
         reason=request.reason,
+        refund_method=request.refund_method,
         lines=lines,
-        totals=ReturnTotals(
-            items=sum(line.quantity for line in lines),
-            refund=sum((line.line_total for line in lines), Decimal(0)),
-        ),
+        totals=ReturnTotals(items=sum(line.quantity for line in lines), refund=tax.total),
+        tax=event_tax(tax),
     )

@@ -42,6 +42,8 @@ class PaymentIn(BaseModel):
     tendered: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
     # Only in a split (`payments`): the part of the total paid this way.
     amount: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2)
+    # A card's or wallet's transaction id (typed or scanned); cash has none.
+    reference: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class SaleIn(BaseModel):

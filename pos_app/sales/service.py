@@ -25,6 +25,7 @@ from pos_app.i18n import gettext
 from pos_app.money import kyat
 from pos_app.sales.schemas import PaymentIn, SaleIn, SaleLineIn
 from pos_app.settings import Settings
+from pos_app.tax import event_tax, tax_on
 
 CENT = Decimal("0.01")
 # The largest line discount, in percent, each role may give. API keys give none: a
@@ -138,6 +139,9 @@ def sale_event(
 ) -> SaleCompleted:
     """The sale's event from its priced lines, the payment checked against the total."""
     totals = EventTotals.of(lines)
+    tax = tax_on(totals.total, settings.tax_mode, settings.tax_rate)
+    if tax.applies:
+        totals = totals.model_copy(update={"tax": tax.tax, "total": tax.total})
     payment, payments = _payments(sale, totals.total)
     now = now or datetime.now(ZoneInfo(settings.shop_timezone))
     return SaleCompleted(
@@ -152,6 +156,7 @@ def sale_event(
         totals=totals,
         payment=payment,
         payments=payments,
+        tax=event_tax(tax),
     )
 
 
@@ -184,8 +189,17 @@ def _tender(part: PaymentIn, amount: Decimal, due: str = "the total") -> EventPa
     tendered = part.tendered if part.method == "cash" else None
     if tendered is not None and tendered < amount:
         raise TenderShort(tendered, amount, due)
+    if part.method == "cash" and part.reference is not None:
+        raise SaleRejected("a cash payment has no transaction reference")
     change = (tendered - amount) if tendered is not None else None
-    return EventPayment(method=part.method, amount=amount, tendered=tendered, change=change)
+    reference = part.reference.strip() if part.reference else None
+    return EventPayment(
+        method=part.method,
+        amount=amount,
+        tendered=tendered,
+        change=change,
+        reference=reference or None,
+    )
 
 
 def _payments(sale: SaleIn, total: Decimal) -> tuple[EventPayment, list[EventPayment] | None]:

@@ -30,6 +30,7 @@ from pos_app.contract import is_low
 from pos_app.db.tables import (
     product_monthly_sales,
     refill_plan,
+    sale_payments,
     sales,
     sales_monthly,
     sales_yearly,
@@ -147,6 +148,15 @@ DATASETS = [
         _columns(refill_plan),
         {"sum_suggested_order": ("SUM(suggested_order)", "To order")},
         main_dttm_col="plan_month",
+    ),
+    Dataset(
+        "sale_payments",
+        "sale_payments",
+        _columns(sale_payments),
+        {"sum_amount": ("SUM(amount)", "Net by method")},
+        calculated={"period": "DATE_FORMAT(payment_date, '%Y-%m')"},
+        main_dttm_col="payment_date",
+        description="Each sale's tenders (+) and each return's refund (-), by method.",
     ),
 ]
 DATASET_BY_KEY = {d.key: d for d in DATASETS}
@@ -438,6 +448,27 @@ CHARTS = [
             "row_limit": 1000,
         },
     ),
+    Chart(
+        "payments_by_method",
+        "Payments by Method and Month (net of refunds)",
+        "echarts_timeseries_bar",
+        "sale_payments",
+        {
+            **_bar("period", "sum_amount", horizontal=False),
+            "groupby": ["method"],
+            "x_axis_sort": "period",
+            "x_axis_sort_asc": True,
+            "show_legend": True,
+            "show_value": False,
+            "stack": "Stack",
+        },
+        {
+            "columns": ["period", "method"],
+            "metrics": ["sum_amount"],
+            "orderby": [["period", True], ["method", True]],
+        },
+        width=12,
+    ),
 ]
 CHART_BY_KEY = {c.key: c for c in CHARTS}
 # Dashboard rows, left to right (widths add up to 12).
@@ -446,6 +477,7 @@ LAYOUT = [
     ["sales_by_product", "units_by_product"],
     ["stock_by_product", "low_stock"],
     ["top_products_by_month", "refill_plan"],
+    ["payments_by_method"],
 ]
 
 

@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from pos_app.auth.cli import create_user_sync
 from pos_app.settings import Settings
+from pos_app.till.service import ensure_shift_open_sync
 from tests.browser.support import SCREENS, SIZES, SignedIn
 from tests.stack_support import log_in
 
@@ -36,8 +37,16 @@ def browser(settings: Settings) -> Iterator[Browser]:
         launched.close()
 
 
+@pytest.fixture(scope="package")
+def open_shift(settings: Settings) -> None:
+    """A shift open at the app's register: the counter takes payment only during one."""
+    ensure_shift_open_sync(settings, cashier="tests")
+
+
 @pytest.fixture
-def signed_in(browser: Browser, app_url: str, settings: Settings) -> Iterator[SignedIn]:
+def signed_in(
+    browser: Browser, app_url: str, settings: Settings, open_shift: None
+) -> Iterator[SignedIn]:
     """signed_in(role="cashier", size="desktop", locale=None) -> a page on the counter,
     signed in as a new user of that role (each test has its own cashier, so its own cart),
     working in `locale` ("en", "my"; None: the shop's language)."""

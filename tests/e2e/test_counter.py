@@ -9,14 +9,18 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from pos_app.settings import Settings
+from pos_app.till.service import ensure_shift_open_sync
 from tests.stack_support import ChildProcess, log_in, wait_for
 
 pytestmark = pytest.mark.stack
 
 
 @pytest.fixture
-def cashier(app_url: str, users: dict[str, str]) -> Iterator[httpx.Client]:
-    """A browser-like client signed in as the cashier (cookies, no API key)."""
+def cashier(app_url: str, users: dict[str, str], settings: Settings) -> Iterator[httpx.Client]:
+    """A browser-like client signed in as the cashier (cookies, no API key), at a register
+    with an open shift (the counter takes payment only during one)."""
+    ensure_shift_open_sync(settings, cashier="cashier")
     with httpx.Client(base_url=app_url, timeout=15) as client:
         log_in(client, "cashier", users["cashier"])
         yield client

@@ -115,6 +115,17 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("GET", "/api/v1/reports/top-products", None, "manager"),
     ("GET", "/api/v1/reports/refill-plan", None, "manager"),
     ("GET", "/api/v1/reports/today", None, "manager"),
+    ("GET", "/api/v1/reports/payments", None, "manager"),
+    ("GET", "/manager/payments", None, "manager"),
+    ("GET", "/api/v1/reports/tax", None, "manager"),
+    ("GET", "/manager/tax", None, "manager"),
+    ("GET", "/counter/shift", None, "cashier"),
+    ("POST", "/counter/shift/open", {"opening_float": "x"}, "cashier"),
+    ("POST", "/counter/shift/cash", {"kind": "out", "amount": "0"}, "cashier"),
+    ("POST", "/counter/shift/close", {"note_50": "x"}, "cashier"),
+    ("GET", "/counter/shifts/0/report", None, "cashier"),
+    ("GET", "/manager/shifts", None, "manager"),
+    ("GET", "/r/BADTOKEN", None, "public"),
     ("GET", "/api/v1/audit", None, "admin"),
     ("GET", "/api/v1/api-keys", None, "admin"),
     ("POST", "/api/v1/api-keys", {"name": "k", "scopes": ["stock:read"]}, "admin"),
@@ -151,7 +162,9 @@ def test_the_table_covers_every_route() -> None:
             .replace("/alerts/0/", "/alerts/{alert_id}/")
             .replace("/nodraft/", "/{draft_id}/")
             .replace("/NOPO/order", "/{po_id}/{action}")
-            .replace("/NOPO", "/{po_id}"),
+            .replace("/NOPO", "/{po_id}")
+            .replace("/shifts/0/", "/shifts/{shift_id}/")
+            .replace("/r/BADTOKEN", "/r/{token}"),
         )
         for method, path, _, _ in ROUTES
     }

@@ -250,6 +250,38 @@ def test_charts_show_what_the_app_shows(
         assert Decimal(row["Total sales"]) == Decimal(app) > 0, period
 
 
+def test_the_payments_chart_equals_the_payment_report(
+    superset: SupersetClient,
+    dashboard: dict[str, int],
+    api: httpx.Client,
+    stream_job: ChildProcess,
+    settings: Settings,
+) -> None:
+    sale = api.post(
+        "/api/v1/sales",
+        json={
+            "lines": [{"sku": "EGY-WHT-L", "quantity": 1}],
+            "payment": {"method": "kbzpay", "reference": "SS-1"},
+        },
+    )
+    assert sale.status_code == 201, sale.text
+    chart = dashboard["Payments by Method and Month (net of refunds)"]
+
+    def agree() -> dict[tuple[str, str], Decimal] | None:
+        report = api.get(
+            "/api/v1/reports/payments", params={"granularity": "month", "store": settings.store_id}
+        ).json()
+        app = {(r["period"], r["method"]): Decimal(r["amount"]) for r in report["rows"]}
+        seen = {
+            (r["period"], r["method"]): Decimal(r["Net by method"])
+            for r in chart_rows(superset, chart, settings.store_id)
+        }
+        return seen if seen == app and ("kbzpay" in {m for _, m in seen}) else None
+
+    seen = wait_for(agree, timeout=60, what="Superset's payments chart to equal the report")
+    assert seen
+
+
 @pytest.fixture
 def planned(mysql: Engine) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """Two refill-plan rows of a store of their own (the planner fills this table for real)."""

@@ -1,0 +1,134 @@
+"""The till's reports, from what the stream job books: money by payment method
+(`GET /api/v1/reports/payments`) and commercial tax by month (`GET /api/v1/reports/tax`),
+JSON or CSV, and the manager's pages for both."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi.responses import HTMLResponse
+
+from pos_app.auth.deps import ManagerDep
+from pos_app.deps import SettingsDep, TransactionDep
+from pos_app.reports.export import CSV_RESPONSE, csv_response, wants_csv
+from pos_app.reports.payments import PaymentsReport, payments_report
+from pos_app.reports.routes import Store, reports_api
+from pos_app.reports.service import Granularity
+from pos_app.reports.tax import TaxReport, tax_report
+from pos_app.templating import render_page
+
+router = APIRouter()
+DateFrom = Annotated[date | None, Query(alias="from", description="first day (ISO)")]
+DateTo = Annotated[date | None, Query(alias="to", description="last day (ISO)")]
+
+
+def _check_range(start: date | None, end: date | None) -> None:
+    if start is not None and end is not None and start > end:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, detail=f"from ({start}) is after to ({end})"
+        )
+
+
+@router.get(
+    "/api/v1/reports/payments",
+    response_model=PaymentsReport,
+    responses=CSV_RESPONSE,
+    tags=["reports"],
+    dependencies=reports_api,
+)
+async def get_payments(
+    request: Request,
+    conn: TransactionDep,
+    granularity: Granularity = "day",
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    store: Store = None,
+) -> PaymentsReport | Response:
+    """Per day, month or year and payment method: `paid` (taken that way), `refunded`
+    (paid back that way) and `amount` (the net), over the days from..to (inclusive;
+    all when absent), as the pipeline booked them. `Accept: text/csv` for CSV."""
+    _check_range(date_from, date_to)
+    report = await payments_report(
+        conn, granularity=granularity, start=date_from, end=date_to, store=store
+    )
+    if wants_csv(request):
+        return csv_response(
+            ("period", "start", "method", "paid", "refunded", "amount", "payments"),
+            (
+                (r.period, r.start, r.method, r.paid, r.refunded, r.amount, r.payments)
+                for r in report.rows
+            ),
+            f"payments-by-{granularity}.csv",
+        )
+    return report
+
+
+@router.get("/manager/payments", response_class=HTMLResponse, include_in_schema=False)
+async def payments_page(
+    request: Request,
+    conn: TransactionDep,
+    settings: SettingsDep,
+    manager: ManagerDep,
+    granularity: Granularity = "day",
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+) -> HTMLResponse:
+    _check_range(date_from, date_to)
+    report = await payments_report(
+        conn, granularity=granularity, start=date_from, end=date_to, store=settings.store_id
+    )
+    return render_page(
+        request,
+        "manager_payments.html",
+        {"report": report, "principal": manager},
+        settings=settings,
+    )
+
+
+@router.get(
+    "/api/v1/reports/tax",
+    response_model=TaxReport,
+    responses=CSV_RESPONSE,
+    tags=["reports"],
+    dependencies=reports_api,
+)
+async def get_tax(
+    request: Request,
+    conn: TransactionDep,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    store: Store = None,
+) -> TaxReport | Response:
+    """Commercial tax per month and mode over the days from..to (inclusive): what the
+    lines charged, the tax, the net, taxed receipts and refunds (returns deducted), as
+    the pipeline booked it. `Accept: text/csv` for CSV."""
+    _check_range(date_from, date_to)
+    report = await tax_report(conn, start=date_from, end=date_to, store=store)
+    if wants_csv(request):
+        return csv_response(
+            ("period", "mode", "rate", "base", "tax", "net", "receipts", "refunds"),
+            (
+                (m.period, m.mode, m.rate, m.base, m.tax, m.net, m.receipts, m.refunds)
+                for m in report.months
+            ),
+            "tax-by-month.csv",
+        )
+    return report
+
+
+@router.get("/manager/tax", response_class=HTMLResponse, include_in_schema=False)
+async def tax_page(
+    request: Request,
+    conn: TransactionDep,
+    settings: SettingsDep,
+    manager: ManagerDep,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+) -> HTMLResponse:
+    _check_range(date_from, date_to)
+    report = await tax_report(conn, start=date_from, end=date_to, store=settings.store_id)
+    return render_page(
+        request, "manager_tax.html", {"report": report, "principal": manager}, settings=settings
+    )
