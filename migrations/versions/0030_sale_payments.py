@@ -2,7 +2,7 @@
 them, for reports by payment method
 
 Revision ID: 0030
-Revises: 0010
+Revises: 0040
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision = "0030"
-down_revision = "0010"
+down_revision = "0040"
 branch_labels = None
 depends_on = None
 
