@@ -2,7 +2,7 @@
 them, for reports by payment method
 
 Revision ID: 0030
-Revises: 0040
+Revises: 0021
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision = "0030"
-down_revision = "0040"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """users.locale: the language each person's pages are in ("en" or "my")
 
 Revision ID: 0040
-Revises: 0021
+Revises: 0032
 Create Date: 2026-12-01
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0040"
-down_revision = "0021"
+down_revision = "0032"
 branch_labels = None
 depends_on = None
 

@@ -8,13 +8,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pos_app.i18n import N_
 from pos_app.i18n.zawgyi import MyanmarText
 
 PaymentMethod = Literal["cash", "card", "kbzpay", "wavepay", "ayapay"]
 # The label people read for each method (the counter's buttons, receipts); the one list.
+# Labels are translated where they are shown; the brand names stay as they are.
 PAYMENT_METHODS: dict[PaymentMethod, str] = {
-    "cash": "Cash",
-    "card": "Card",
+    "cash": N_("Cash"),
+    "card": N_("Card"),
     "kbzpay": "KBZPay",
     "wavepay": "WavePay",
     "ayapay": "AYA Pay",

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select
 
 from pos_app.catalog.barcodes import ean13_check_digit
 from pos_app.db.tables import price_history, products, sales, stock_movements
-from tests.stack_fixtures import ChildProcess, log_in, wait_for
+from tests.stack_support import ChildProcess, log_in, wait_for
 
 pytestmark = pytest.mark.stack
 

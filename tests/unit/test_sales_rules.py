@@ -28,7 +28,7 @@ def test_every_payment_method_has_one_label_and_no_label_lacks_a_method() -> Non
 )
 def test_the_discount_rule_refuses_with_the_reason(percent: str, reason: str, said: str) -> None:
     with pytest.raises(SaleRejected) as refused:
-        check_discount(Decimal(percent), reason, limit=Decimal(10), who=" (cashier)")
+        check_discount(Decimal(percent), reason, limit=Decimal(10), who="cashier")
     assert str(refused.value) == said
 
 
