@@ -67,7 +67,7 @@ def check_discount(
             )
             if who
             else gettext(
-                "a discount of %(percent)s %% is over the limit of %(limit)s %%; ask a manager",
+                "a discount of %(percent)s %% is over your limit of %(limit)s %%; ask a manager",
                 percent=shown,
                 limit=most,
             )
