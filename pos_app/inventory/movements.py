@@ -3,10 +3,8 @@ applied to `stocks` by the stream job, like sales (so on hand has one writer).""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -16,13 +14,13 @@ from pos_app.auth.service import audit
 from pos_app.catalog.service import products_by_sku
 from pos_app.contract import (
     AdjustmentReason,
-    MovementLine,
     StockAdjusted,
     StockReceived,
 )
 from pos_app.db.tables import stock_movements
+from pos_app.events.movements import adjustment_event as build_adjustment
 from pos_app.events.movements import receipt_event as build_receipt
-from pos_app.events.outbox import enqueue, new_document_id
+from pos_app.events.outbox import enqueue
 from pos_app.i18n.zawgyi import MyanmarText
 from pos_app.settings import Settings
 
@@ -85,25 +83,6 @@ async def _check_skus(conn: AsyncConnection, skus: list[str], *, store_id: str) 
         raise MovementRejected(f"unknown SKU: {', '.join(unknown)}")
 
 
-def _common(
-    body: ReceiptIn | AdjustmentIn, settings: Settings, user: str, prefix: str
-) -> dict[str, Any]:
-    """The fields a receipt and an adjustment share, with a new document id."""
-    now = datetime.now(ZoneInfo(settings.shop_timezone))
-    return {
-        "event_id": str(uuid.uuid4()),
-        "document_id": new_document_id(prefix, now),
-        "store_id": settings.store_id,
-        "recorded_by": user,
-        "occurred_at": now,
-        "note": body.note,
-        "lines": [
-            MovementLine(line_no=n, sku=line.sku, quantity=line.quantity)
-            for n, line in enumerate(body.lines, start=1)
-        ],
-    }
-
-
 def receipt_event(
     body: ReceiptIn, *, settings: Settings, user: str, prefix: str = "GR"
 ) -> StockReceived:
@@ -160,8 +139,13 @@ async def record_adjustment(
     if zero:
         raise MovementRejected(f"an adjustment of 0 changes nothing: {', '.join(zero)}")
     await _check_skus(conn, [line.sku for line in body.lines], store_id=settings.store_id)
-    fields = _common(body, settings, user, "ADJ")
-    event = StockAdjusted(adjustment_id=fields.pop("document_id"), reason=body.reason, **fields)
+    event = build_adjustment(
+        settings=settings,
+        user=user,
+        reason=body.reason,
+        note=body.note,
+        lines=[(line.sku, line.quantity) for line in body.lines],
+    )
     return await _record(
         conn,
         event,

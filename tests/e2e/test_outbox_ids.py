@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-import pos_app.inventory.movements as movements
+import pos_app.events.movements as movements
 import pos_app.sales.service as sales_service
 from pos_app.auth.tables import audit_log
 from pos_app.db.engine import make_async_engine
