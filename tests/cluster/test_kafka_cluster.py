@@ -19,12 +19,13 @@ import pytest
 from aiokafka.structs import TopicPartition
 from sqlalchemy import func, select
 
+from pos_app.catalog.seed import parse_catalog, save_catalog
 from pos_app.db.engine import make_async_engine, make_sync_engine
 from pos_app.db.tables import outbox, processed_events, sales, sales_daily
 from pos_app.events.relay import OutboxRelay
 from pos_app.sales.schemas import PaymentIn, SaleIn, SaleLineIn
 from pos_app.sales.service import record_sale
-from pos_app.settings import Settings
+from pos_app.settings import REPO_ROOT, Settings
 from stack import services
 from stack.processes import ProcessFiles, pid_alive
 from stack.scratch import fresh_shop
@@ -141,6 +142,9 @@ def test_a_broker_killed_mid_burst_loses_and_duplicates_no_sale(
     settings = cluster_settings
     with kafka_cluster(settings) as nodes:
         fresh_shop(settings)  # MySQL and MongoDB databases, and the topics on the cluster
+        catalog = parse_catalog(REPO_ROOT / "data" / "demo_catalog.csv")
+        for store in STORES:  # each store of the chain sells the catalogue
+            save_catalog(settings, catalog, store_id=store)
         job = ChildProcess(
             "stream-cluster",
             [sys.executable, "-m", "pos_app.cli", "stream"],
