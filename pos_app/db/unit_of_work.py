@@ -14,30 +14,42 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-# Keys in the connection's info dict (it belongs to the pooled connection: always popped).
-_LOCKS = "pos_uow_named_locks"
-_AFTER_COMMIT = "pos_uow_after_commit"
+
+@dataclass
+class _Pending:
+    """What waits for the end of one unit of work. Kept beside the connection, not in its
+    info dict: reading that of a connection the server dropped tries to reconnect."""
+
+    locks: set[str] = field(default_factory=set)
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+
+_PENDING: WeakKeyDictionary[AsyncConnection, _Pending] = WeakKeyDictionary()
 
 
 @asynccontextmanager
 async def unit_of_work(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     async with engine.connect() as conn:
+        pending = _PENDING.setdefault(conn, _Pending())
         committed = False
         try:
             async with conn.begin():
                 yield conn
             committed = True
         finally:
-            callbacks: list[Callable[[], None]] = conn.info.pop(_AFTER_COMMIT, [])
-            held: set[str] = conn.info.pop(_LOCKS, set())
-            for name in sorted(held):
-                await conn.execute(select(func.release_lock(name)))
+            del _PENDING[conn]
+            # A session the server dropped took its locks with it.
+            if not conn.invalidated:
+                for name in sorted(pending.locks):
+                    await conn.execute(select(func.release_lock(name)))
         if committed:
-            for callback in callbacks:
+            for callback in pending.after_commit:
                 callback()
 
 
@@ -46,10 +58,10 @@ async def hold_named_lock(conn: AsyncConnection, name: str, *, timeout_seconds: 
     if another session holds it that long."""
     if not await conn.scalar(select(func.get_lock(name, timeout_seconds))):
         return False
-    conn.info.setdefault(_LOCKS, set()).add(name)
+    _PENDING.setdefault(conn, _Pending()).locks.add(name)
     return True
 
 
 def after_commit(conn: AsyncConnection, callback: Callable[[], None]) -> None:
     """Call `callback` once this unit of work has committed."""
-    conn.info.setdefault(_AFTER_COMMIT, []).append(callback)
+    _PENDING.setdefault(conn, _Pending()).after_commit.append(callback)
