@@ -26,6 +26,7 @@ from pos_app.db.tables import carts, idempotency_keys, outbox
 from pos_app.events.relay import OutboxRelay
 from pos_app.main import create_app
 from pos_app.settings import Settings
+from pos_app.till.service import ensure_shift_open_sync
 from tests.stack_support import log_in
 
 with warnings.catch_warnings():
@@ -132,6 +133,7 @@ def test_pay_at_the_counter_records_the_sale_and_deletes_the_cart_together(
     client, fault = app_client
     username, password = f"uow-{uuid.uuid4().hex[:8]}", "uow-password-1"
     create_user_sync(settings, username=username, password=password, role="cashier")
+    ensure_shift_open_sync(settings, cashier=username)  # the counter sells during a shift
     token = log_in(client, username, password)  # type: ignore[arg-type]
     added = client.post("/counter/cart/add", data={"sku": "LGY-COT-NVY", "csrf_token": token})
     assert added.status_code == 200, added.text
