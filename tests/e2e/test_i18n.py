@@ -16,6 +16,7 @@ from pos_app.auth.tables import users as users_table
 from pos_app.db.engine import make_sync_engine
 from pos_app.i18n.zawgyi import to_zawgyi
 from pos_app.settings import Settings
+from pos_app.till.service import ensure_shift_open_sync
 from tests.stack_support import log_in
 
 pytestmark = pytest.mark.stack
@@ -148,6 +149,7 @@ def test_a_burmese_cashier_sells_in_burmese_and_the_api_stays_english(
     app_url: str, settings: Settings
 ) -> None:
     username, password = _user(settings, "cashier", "my")
+    ensure_shift_open_sync(settings, cashier=username)  # the counter sells during a shift
     with httpx.Client(base_url=app_url, timeout=30) as client:
         log_in(client, username, password)
         headers = {
