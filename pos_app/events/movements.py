@@ -7,11 +7,29 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pos_app.contract import AdjustmentReason, MovementLine, StockAdjusted, StockReceived
 from pos_app.events.outbox import new_document_id
 from pos_app.settings import Settings
+
+
+def _shared(
+    settings: Settings, user: str, prefix: str, lines: Sequence[tuple[str, int]]
+) -> tuple[str, dict[str, Any]]:
+    """A new document id, and the fields every movement event carries."""
+    now = datetime.now(ZoneInfo(settings.shop_timezone))
+    return new_document_id(prefix, now), {
+        "event_id": str(uuid.uuid4()),
+        "store_id": settings.store_id,
+        "recorded_by": user,
+        "occurred_at": now,
+        "lines": [
+            MovementLine(line_no=n, sku=sku, quantity=quantity)
+            for n, (sku, quantity) in enumerate(lines, start=1)
+        ],
+    }
 
 
 def receipt_event(
@@ -24,20 +42,8 @@ def receipt_event(
     prefix: str = "GR",
 ) -> StockReceived:
     """`lines` are (SKU, units received), in the order they are numbered."""
-    now = datetime.now(ZoneInfo(settings.shop_timezone))
-    return StockReceived(
-        event_id=str(uuid.uuid4()),
-        receipt_id=new_document_id(prefix, now),
-        store_id=settings.store_id,
-        recorded_by=user,
-        occurred_at=now,
-        supplier=supplier,
-        note=note,
-        lines=[
-            MovementLine(line_no=n, sku=sku, quantity=quantity)
-            for n, (sku, quantity) in enumerate(lines, start=1)
-        ],
-    )
+    receipt_id, shared = _shared(settings, user, prefix, lines)
+    return StockReceived(receipt_id=receipt_id, supplier=supplier, note=note, **shared)
 
 
 def adjustment_event(
@@ -50,17 +56,5 @@ def adjustment_event(
     prefix: str = "ADJ",
 ) -> StockAdjusted:
     """`lines` are (SKU, signed change), none of them 0."""
-    now = datetime.now(ZoneInfo(settings.shop_timezone))
-    return StockAdjusted(
-        event_id=str(uuid.uuid4()),
-        adjustment_id=new_document_id(prefix, now),
-        store_id=settings.store_id,
-        recorded_by=user,
-        occurred_at=now,
-        reason=reason,
-        note=note,
-        lines=[
-            MovementLine(line_no=n, sku=sku, quantity=change)
-            for n, (sku, change) in enumerate(lines, start=1)
-        ],
-    )
+    adjustment_id, shared = _shared(settings, user, prefix, lines)
+    return StockAdjusted(adjustment_id=adjustment_id, reason=reason, note=note, **shared)

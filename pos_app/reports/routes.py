@@ -44,6 +44,18 @@ Day = Annotated[int | None, Query(ge=1, le=31, description="needs month")]
 Store = Annotated[
     str | None, Query(max_length=40, description="a store id; all stores when absent")
 ]
+DateFrom = Annotated[date | None, Query(alias="from", description="first day (ISO)")]
+DateTo = Annotated[date | None, Query(alias="to", description="last day (ISO)")]
+
+
+def check_range(start: date | None, end: date | None) -> None:
+    """A from..to range of days must not run backwards (422)."""
+    if start is not None and end is not None and start > end:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, detail=f"from ({start}) is after to ({end})"
+        )
+
+
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -157,18 +169,14 @@ async def get_sales(
     request: Request,
     conn: TransactionDep,
     granularity: Granularity = "month",
-    date_from: Annotated[date | None, Query(alias="from", description="first day (ISO)")] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="last day (ISO)")] = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
     store: Store = None,
 ) -> SalesReport | Response:
     """Revenue, units, sales and lines per year, month or day over the days from..to
     (both inclusive; all days when absent), for one store or all. `Accept: text/csv`
     for CSV."""
-    if date_from is not None and date_to is not None and date_from > date_to:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=f"from ({date_from}) is after to ({date_to})",
-        )
+    check_range(date_from, date_to)
     report = await sales_report(
         conn, granularity=granularity, start=date_from, end=date_to, store=store
     )

@@ -4,31 +4,19 @@ JSON or CSV, and the manager's pages for both."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
-
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from pos_app.auth.deps import ManagerDep
 from pos_app.deps import SettingsDep, TransactionDep
 from pos_app.reports.export import CSV_RESPONSE, csv_response, wants_csv
 from pos_app.reports.payments import PaymentsReport, payments_report
-from pos_app.reports.routes import Store, reports_api
+from pos_app.reports.routes import DateFrom, DateTo, Store, check_range, reports_api
 from pos_app.reports.service import Granularity
 from pos_app.reports.tax import TaxReport, tax_report
 from pos_app.templating import render_page
 
 router = APIRouter()
-DateFrom = Annotated[date | None, Query(alias="from", description="first day (ISO)")]
-DateTo = Annotated[date | None, Query(alias="to", description="last day (ISO)")]
-
-
-def _check_range(start: date | None, end: date | None) -> None:
-    if start is not None and end is not None and start > end:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, detail=f"from ({start}) is after to ({end})"
-        )
 
 
 @router.get(
@@ -49,7 +37,7 @@ async def get_payments(
     """Per day, month or year and payment method: `paid` (taken that way), `refunded`
     (paid back that way) and `amount` (the net), over the days from..to (inclusive;
     all when absent), as the pipeline booked them. `Accept: text/csv` for CSV."""
-    _check_range(date_from, date_to)
+    check_range(date_from, date_to)
     report = await payments_report(
         conn, granularity=granularity, start=date_from, end=date_to, store=store
     )
@@ -75,7 +63,7 @@ async def payments_page(
     date_from: DateFrom = None,
     date_to: DateTo = None,
 ) -> HTMLResponse:
-    _check_range(date_from, date_to)
+    check_range(date_from, date_to)
     report = await payments_report(
         conn, granularity=granularity, start=date_from, end=date_to, store=settings.store_id
     )
@@ -104,7 +92,7 @@ async def get_tax(
     """Commercial tax per month and mode over the days from..to (inclusive): what the
     lines charged, the tax, the net, taxed receipts and refunds (returns deducted), as
     the pipeline booked it. `Accept: text/csv` for CSV."""
-    _check_range(date_from, date_to)
+    check_range(date_from, date_to)
     report = await tax_report(conn, start=date_from, end=date_to, store=store)
     if wants_csv(request):
         return csv_response(
@@ -127,7 +115,7 @@ async def tax_page(
     date_from: DateFrom = None,
     date_to: DateTo = None,
 ) -> HTMLResponse:
-    _check_range(date_from, date_to)
+    check_range(date_from, date_to)
     report = await tax_report(conn, start=date_from, end=date_to, store=settings.store_id)
     return render_page(
         request, "manager_tax.html", {"report": report, "principal": manager}, settings=settings

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.auth.deps import CashierDep, ManagerDep, Principal
 from pos_app.auth.roles import Role, role_allows
@@ -111,17 +112,23 @@ async def open_shift(
     return RedirectResponse("/counter/shift", status_code=status.HTTP_303_SEE_OTHER)
 
 
+async def _open_shift(conn: AsyncConnection, settings: Settings) -> service.Shift:
+    """The register's open shift, or ShiftError: cash moves and closing need one."""
+    shift = await service.current_shift(
+        conn, store_id=settings.store_id, register_id=settings.register_id
+    )
+    if shift is None:
+        raise ShiftError(NO_SHIFT)
+    return shift
+
+
 @router.post("/counter/shift/cash", response_class=HTMLResponse)
 async def cash_in_out(
     request: Request, conn: TransactionDep, settings: SettingsDep, cashier: CashierDep
 ) -> Response:
     form = await _form(request, settings)
-    shift = await service.current_shift(
-        conn, store_id=settings.store_id, register_id=settings.register_id
-    )
     try:
-        if shift is None:
-            raise ShiftError(NO_SHIFT)
+        shift = await _open_shift(conn, settings)
         kind = form.get("kind", "")
         if kind not in ("in", "out"):
             raise ShiftError("choose paid in or paid out")
@@ -144,12 +151,8 @@ async def close_shift(
     request: Request, conn: TransactionDep, settings: SettingsDep, cashier: CashierDep
 ) -> Response:
     form = await _form(request, settings)
-    shift = await service.current_shift(
-        conn, store_id=settings.store_id, register_id=settings.register_id
-    )
     try:
-        if shift is None:
-            raise ShiftError(NO_SHIFT)
+        shift = await _open_shift(conn, settings)
         if shift.cashier != cashier.name and not role_allows(cashier.role or "", Role.manager):
             raise ShiftError(f"only {shift.cashier} or a manager may close this shift")
         notes = {}
