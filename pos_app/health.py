@@ -21,6 +21,7 @@ from pos_app.auth.deps import require_scope
 from pos_app.auth.roles import EVENTS_READ
 from pos_app.deps import EngineDep, MongoDep, RelayDep
 from pos_app.events import outbox
+from pos_app.problems import problems
 
 router = APIRouter(tags=["health"])
 
@@ -62,7 +63,7 @@ async def ready(response: Response, engine: EngineDep) -> dict[str, str]:
 @router.get(
     "/health",
     dependencies=[Depends(require_scope(EVENTS_READ))],
-    responses={503: {"description": "MySQL does not answer"}},
+    responses={**problems(401, 403), 503: {"description": "MySQL does not answer"}},
 )
 async def health(
     response: Response, engine: EngineDep, relay: RelayDep, mongo: MongoDep

@@ -9,8 +9,9 @@ from pos_app.alerts.service import StockAlert, list_alerts
 from pos_app.auth.deps import Principal, require_scope
 from pos_app.auth.roles import INVENTORY_WRITE, STOCK_READ
 from pos_app.deps import TransactionDep
+from pos_app.problems import AUTHENTICATED, problems
 
-router = APIRouter(prefix="/api/v1", tags=["alerts"])
+router = APIRouter(prefix="/api/v1", tags=["alerts"], responses=problems(AUTHENTICATED, 422))
 
 
 @router.get("/alerts", response_model=list[StockAlert])
@@ -25,7 +26,11 @@ async def get_alerts(
     return await list_alerts(conn, store_id=store_id, open_only=open_only, limit=limit)
 
 
-@router.post("/alerts/{alert_id}/acknowledge", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/alerts/{alert_id}/acknowledge",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(404),
+)
 async def post_acknowledge(
     alert_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
     conn: TransactionDep,

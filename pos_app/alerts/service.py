@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from pos_app.api_types import UtcDateTime
 from pos_app.db.tables import products, stock_alerts
 
 
@@ -16,8 +15,8 @@ class StockAlert(BaseModel):
     name: str
     on_hand: int  # when the alert fired
     reorder_point: int
-    raised_at: datetime  # UTC
-    acknowledged_at: datetime | None
+    raised_at: UtcDateTime
+    acknowledged_at: UtcDateTime | None
     acknowledged_by: str | None
 
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import Depends, HTTPException, Request, Response, status
+from fastapi import Depends, HTTPException, Request, Response, Security, status
 from fastapi.responses import RedirectResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from pos_app.auth.navigation import pages_for
 from pos_app.auth.roles import ALL_SCOPES, Role, role_allows, scopes_for
@@ -25,6 +26,14 @@ SESSION_COOKIE = csrf.SESSION_COOKIE
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 AUTH_REQUIRED = "authentication required: send an API key (Authorization: Bearer …) or log in"
 INVALID_KEY = "invalid or revoked API key"
+
+# Declares the API key in the OpenAPI document (so Swagger's Authorize sends it); the key
+# itself is read by `presented_key`, which also takes X-API-Key and sign-in cookies.
+bearer_key = HTTPBearer(
+    auto_error=False,
+    scheme_name="apiKey",
+    description="An API key from an admin: `Authorization: Bearer pos_…`",
+)
 
 
 @dataclass(frozen=True)
@@ -100,7 +109,10 @@ def require_any_scope(*scopes: str) -> Callable[..., Awaitable[Principal]]:
     needed = scopes[0] if len(scopes) == 1 else f"one of {', '.join(scopes)}"
 
     async def dependency(
-        request: Request, principal: PrincipalDep, settings: SettingsDep
+        request: Request,
+        principal: PrincipalDep,
+        settings: SettingsDep,
+        _key: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_key)],
     ) -> Principal:
         if principal is None:
             raise HTTPException(

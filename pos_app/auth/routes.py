@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from pos_app.api_types import STRICT_INPUT
 from pos_app.auth.deps import SESSION_COOKIE, AdminDep, Principal, require_scope
 from pos_app.auth.roles import ALL_SCOPES, APIKEYS_ADMIN, AUDIT_READ, Role
 from pos_app.auth.service import (
@@ -35,16 +36,19 @@ from pos_app.auth.service import (
 )
 from pos_app.deps import EngineDep, SettingsDep, TransactionDep
 from pos_app.i18n import gettext
+from pos_app.problems import AUTHENTICATED, WITH_BODY, problems
 from pos_app.security import csrf
 from pos_app.templating import render_page
 
-router = APIRouter()
+router = APIRouter(responses=problems(AUTHENTICATED, 422))
 
 AuditReader = Annotated[Principal, Depends(require_scope(AUDIT_READ))]
 KeyAdmin = Annotated[Principal, Depends(require_scope(APIKEYS_ADMIN))]
 
 
 class ApiKeyIn(BaseModel):
+    model_config = STRICT_INPUT
+
     name: str
     scopes: list[str]
 
@@ -366,6 +370,7 @@ async def get_api_keys(conn: TransactionDep, principal: KeyAdmin) -> list[ApiKey
     response_model=ApiKeyCreated,
     status_code=status.HTTP_201_CREATED,
     tags=["auth"],
+    responses=problems(WITH_BODY),
 )
 async def post_api_key(body: ApiKeyIn, conn: TransactionDep, principal: KeyAdmin) -> ApiKeyCreated:
     """Create a key. The answer holds the full key: it is shown this once."""
@@ -379,8 +384,18 @@ async def post_api_key(body: ApiKeyIn, conn: TransactionDep, principal: KeyAdmin
     return ApiKeyCreated(api_key=api_key, key=key)
 
 
-@router.delete("/api/v1/api-keys/{prefix}", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"])
+@router.delete(
+    "/api/v1/api-keys/{prefix}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["auth"],
+    responses=problems(404, 409),
+)
 async def delete_api_key(prefix: str, conn: TransactionDep, principal: KeyAdmin) -> Response:
+    if principal.kind == "apikey" and principal.name == prefix:
+        # An integration that revokes the key it calls with locks itself out for good.
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, detail="a key cannot revoke itself; use another admin key"
+        )
     if not await revoke_api_key(conn, prefix=prefix, by=principal.actor):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no active API key {prefix!r}")
     return Response(status_code=status.HTTP_204_NO_CONTENT)

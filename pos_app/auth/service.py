@@ -29,6 +29,7 @@ from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from pos_app.api_types import UtcDateTime
 from pos_app.auth.passwords import hash_password, needs_rehash, verify_dummy, verify_password
 from pos_app.auth.roles import ALL_SCOPES, Role
 from pos_app.auth.tables import api_keys, audit_log, login_sessions, login_throttles, users
@@ -65,14 +66,14 @@ class ApiKey(BaseModel):
     prefix: str
     scopes: list[str]
     created_by: str
-    created_at: datetime
-    revoked_at: datetime | None
-    last_used_at: datetime | None
+    created_at: UtcDateTime
+    revoked_at: UtcDateTime | None
+    last_used_at: UtcDateTime | None
 
 
 class AuditEntry(BaseModel):
     id: int
-    at: datetime
+    at: UtcDateTime
     actor: str
     action: str
     target: str | None

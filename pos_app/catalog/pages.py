@@ -181,7 +181,7 @@ async def new_product(
     values = {field: form.get(field, "") for field in PRODUCT_FIELDS}
     try:
         item = ProductIn.model_validate(
-            {**{k: v for k, v in values.items() if v != ""}, "active": True}
+            {**{k: v for k, v in values.items() if v != ""}, "active": True}, strict=False
         )
         stored, receipt = await add_products(
             conn, [item], settings=settings, user=manager.name, actor=manager.actor
@@ -243,7 +243,7 @@ async def edit_product(
     values["active"] = form.get("active") == "on"
     try:
         sent = {k: v for k, v in values.items() if k in form or k == "active"}
-        patch = ProductPatch.model_validate(sent)
+        patch = ProductPatch.model_validate(sent, strict=False)
         before, after = await update_product(
             conn, sku, patch, store_id=settings.store_id, actor=manager.actor
         )

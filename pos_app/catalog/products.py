@@ -14,6 +14,7 @@ from sqlalchemy import Select, and_, func, insert, or_, select, text, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from pos_app.api_types import STRICT_INPUT, LaxDecimal
 from pos_app.auth.service import audit
 from pos_app.catalog.barcodes import barcode_problem, ean13_for_sku
 from pos_app.catalog.service import sold_at
@@ -47,8 +48,8 @@ def _whole_kyat(value: Decimal | None) -> Decimal | None:
     return value
 
 
-Price = Annotated[Decimal, Field(gt=0, le=MAX_PRICE)]
-Cost = Annotated[Decimal, Field(ge=0, le=MAX_PRICE)]
+Price = Annotated[LaxDecimal, Field(gt=0, le=MAX_PRICE)]
+Cost = Annotated[LaxDecimal, Field(ge=0, le=MAX_PRICE)]
 Units = Annotated[int, Field(ge=0, le=MAX_UNITS)]
 Text40 = Annotated[str, Field(max_length=40)]
 
@@ -63,7 +64,7 @@ def _blank_to_none(value: Any) -> Any:
 class ProductIn(BaseModel):
     """A new product, from the form, the API or an import row."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = STRICT_INPUT | ConfigDict(str_strip_whitespace=True)
 
     sku: str = Field(min_length=1, max_length=40)
     name: str = Field(min_length=1, max_length=200)
@@ -109,7 +110,7 @@ class ProductPatch(BaseModel):
     """A change to a product: only the fields sent change. An empty string clears an
     optional field; a barcode cleared is made again by the shop."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = STRICT_INPUT | ConfigDict(str_strip_whitespace=True)
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     name_my: str | None = Field(default=None, max_length=200)

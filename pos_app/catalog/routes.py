@@ -21,8 +21,9 @@ from pos_app.catalog.products import (
 )
 from pos_app.db.unit_of_work import after_commit
 from pos_app.deps import RelayDep, SettingsDep, TransactionDep
+from pos_app.problems import AUTHENTICATED, WITH_BODY, problems
 
-router = APIRouter(prefix="/api/v1", tags=["catalog"])
+router = APIRouter(prefix="/api/v1", tags=["catalog"], responses=problems(AUTHENTICATED, 422))
 CatalogReader = Annotated[Principal, Depends(require_scope(CATALOG_READ))]
 CatalogWriter = Annotated[Principal, Depends(require_scope(CATALOG_WRITE))]
 ProductEditor = Annotated[Principal, Depends(require_any_scope(CATALOG_WRITE, INVENTORY_WRITE))]
@@ -68,7 +69,12 @@ async def get_products(
     return page.items
 
 
-@router.post("/products", status_code=status.HTTP_201_CREATED, response_model=ProductCreated)
+@router.post(
+    "/products",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ProductCreated,
+    responses=problems(409, WITH_BODY),
+)
 async def post_product(
     body: ProductIn,
     conn: TransactionDep,
@@ -89,7 +95,7 @@ async def post_product(
     return ProductCreated(product=row, opening_receipt_id=receipt.receipt_id if receipt else None)
 
 
-@router.patch("/products/{sku}", response_model=ProductRow)
+@router.patch("/products/{sku}", response_model=ProductRow, responses=problems(404, 409, WITH_BODY))
 async def patch_product(
     sku: str,
     body: ProductPatch,

@@ -286,12 +286,13 @@ async def preview_import(
         try:
             if before is None:
                 item = ProductIn.model_validate(
-                    {"sku": sku, **{k: v for k, v in values.items() if v not in ("", None)}}
+                    {"sku": sku, **{k: v for k, v in values.items() if v not in ("", None)}},
+                    strict=False,
                 )
                 preview.adds.append((line, item))
             else:
                 values.pop("opening_stock", None)  # on hand of a known product moves by events
-                patch = ProductPatch.model_validate(values)
+                patch = ProductPatch.model_validate(values, strict=False)
                 diff = _diff(before, patch)
                 if diff:
                     preview.changes.append((line, sku, diff))
@@ -372,7 +373,9 @@ async def apply_import(
             conn, [item for _, item in preview.adds], settings=settings, user=user, actor=actor
         )
     for _, sku, diff in preview.changes:
-        patch = ProductPatch.model_validate({column: new for column, (_, new) in diff.items()})
+        patch = ProductPatch.model_validate(
+            {column: new for column, (_, new) in diff.items()}, strict=False
+        )
         await update_product(conn, sku, patch, store_id=settings.store_id, actor=actor)
     if preview.draft_id:
         await conn.execute(

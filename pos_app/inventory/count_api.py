@@ -6,27 +6,29 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from pos_app.api_types import STRICT_INPUT
 from pos_app.auth.deps import Principal, require_scope
 from pos_app.auth.roles import INVENTORY_WRITE
 from pos_app.db.unit_of_work import after_commit
 from pos_app.deps import RelayDep, SettingsDep, TransactionDep
 from pos_app.inventory.counts import MAX_COUNT, CountRejected, post_count
+from pos_app.problems import AUTHENTICATED, WITH_BODY, problems
 
-router = APIRouter(tags=["inventory"])
+router = APIRouter(tags=["inventory"], responses=problems(AUTHENTICATED, 422))
 InventoryWriter = Annotated[Principal, Depends(require_scope(INVENTORY_WRITE))]
 
 
 class CountLineIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
     sku: str = Field(min_length=1, max_length=40)
     counted: int = Field(ge=0, le=MAX_COUNT)
 
 
 class CountIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
     lines: list[CountLineIn] = Field(min_length=1, max_length=2000)
 
@@ -47,7 +49,10 @@ class CountOut(BaseModel):
 
 
 @router.post(
-    "/api/v1/inventory/counts", status_code=status.HTTP_201_CREATED, response_model=CountOut
+    "/api/v1/inventory/counts",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CountOut,
+    responses=problems(WITH_BODY),
 )
 async def post_stock_count(
     body: CountIn,

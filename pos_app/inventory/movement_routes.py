@@ -26,11 +26,12 @@ from pos_app.inventory.movements import (
     record_adjustment,
     record_receipt,
 )
+from pos_app.problems import AUTHENTICATED, WITH_BODY, problems
 from pos_app.security import csrf
 from pos_app.settings import Settings
 from pos_app.templating import render_page
 
-router = APIRouter(tags=["inventory"])
+router = APIRouter(tags=["inventory"], responses=problems(AUTHENTICATED, 422))
 InventoryWriter = Annotated[Principal, Depends(require_scope(INVENTORY_WRITE))]
 M = TypeVar("M", StockReceived, StockAdjusted)
 
@@ -39,6 +40,7 @@ M = TypeVar("M", StockReceived, StockAdjusted)
     "/api/v1/inventory/receipts",
     status_code=status.HTTP_201_CREATED,
     response_model=StockReceived,
+    responses=problems(WITH_BODY),
 )
 async def post_receipt(
     body: ReceiptIn,
@@ -55,6 +57,7 @@ async def post_receipt(
     "/api/v1/inventory/adjustments",
     status_code=status.HTTP_201_CREATED,
     response_model=StockAdjusted,
+    responses=problems(WITH_BODY),
 )
 async def post_adjustment(
     body: AdjustmentIn,
@@ -106,16 +109,21 @@ async def movements_form(
     line = {"sku": form.get("sku", ""), "quantity": form.get("quantity", "")}
     try:
         if kind == "receipt":
-            receipt = ReceiptIn(supplier=str(form.get("supplier", "")), lines=[line])  # type: ignore[list-item]
+            receipt = ReceiptIn.model_validate(
+                {"supplier": str(form.get("supplier", "")), "lines": [line]}, strict=False
+            )
             event: Any = await record_receipt(
                 conn, receipt, settings=settings, user=manager.name, actor=manager.actor
             )
             message = gettext("Receipt %(id)s recorded.", id=event.receipt_id)
         elif kind == "adjustment":
-            adjustment = AdjustmentIn(
-                reason=str(form.get("reason", "")),  # type: ignore[arg-type]
-                note=str(form.get("note", "")),
-                lines=[line],  # type: ignore[list-item]
+            adjustment = AdjustmentIn.model_validate(
+                {
+                    "reason": str(form.get("reason", "")),
+                    "note": str(form.get("note", "")),
+                    "lines": [line],
+                },
+                strict=False,
             )
             event = await record_adjustment(
                 conn, adjustment, settings=settings, user=manager.name, actor=manager.actor

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from pos_app.api_types import STRICT_INPUT
 from pos_app.auth.service import audit
 from pos_app.catalog.service import products_by_sku
 from pos_app.contract import (
@@ -32,7 +33,7 @@ Note = Annotated[MyanmarText, Field(max_length=200)]
 
 
 class _LineIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
     sku: Sku
     quantity: int
@@ -43,7 +44,7 @@ class ReceiptLineIn(_LineIn):
 
 
 class ReceiptIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
     supplier: Note = ""
     note: Note = ""
@@ -55,7 +56,7 @@ class AdjustmentLineIn(_LineIn):
 
 
 class AdjustmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
     reason: AdjustmentReason
     note: Note = ""

@@ -18,11 +18,12 @@ from pos_app.inventory.service import (
     set_reorder_point,
     stock_levels,
 )
+from pos_app.problems import AUTHENTICATED, problems
 from pos_app.reports.export import CSV_RESPONSE, csv_response, wants_csv
 from pos_app.security import csrf
 from pos_app.templating import render_page
 
-router = APIRouter(tags=["inventory"])
+router = APIRouter(tags=["inventory"], responses=problems(AUTHENTICATED, 422))
 StockReader = Annotated[Principal, Depends(require_scope(STOCK_READ))]
 InventoryWriter = Annotated[Principal, Depends(require_scope(INVENTORY_WRITE))]
 Order = Literal["asc", "desc"]

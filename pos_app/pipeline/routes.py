@@ -10,9 +10,10 @@ from pos_app.auth.roles import EVENTS_READ
 from pos_app.deps import MongoDep, SettingsDep, TransactionDep
 from pos_app.events import outbox
 from pos_app.pipeline.service import RejectedEvent, rejected_events
+from pos_app.problems import AUTHENTICATED, problems
 from pos_app.templating import render_page
 
-router = APIRouter()
+router = APIRouter(responses=problems(AUTHENTICATED, 422))
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 

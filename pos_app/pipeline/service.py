@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 from pymongo import AsyncMongoClient
 
+from pos_app.api_types import UtcDateTime
 from pos_app.contract import REJECTED_EVENTS_COLLECTION
 from pos_app.settings import Settings
 
@@ -17,8 +17,8 @@ class RejectedEvent(BaseModel):
     reason: str
     value: str | None  # the message as received; it may not even be JSON
     event_id: str | None
-    received_at: datetime | None
-    stored_at: datetime | None
+    received_at: UtcDateTime | None
+    stored_at: UtcDateTime | None
 
 
 async def rejected_events(

@@ -21,13 +21,14 @@ from pos_app.planning.service import (
     refresh_plan,
     store_exists,
 )
+from pos_app.problems import AUTHENTICATED, problems
 from pos_app.purchasing.service import expected_arrivals, on_order
 from pos_app.reports.charts import grouped_columns
 from pos_app.reports.export import CSV_RESPONSE, csv_response, wants_csv
 from pos_app.settings import Settings
 from pos_app.templating import render_page
 
-router = APIRouter()
+router = APIRouter(responses=problems(AUTHENTICATED, 422))
 Months = Annotated[int, Query(ge=1, le=MAX_MONTHS, description="months ahead, after this one")]
 # The plan's columns, in order, as the page heads them; the page and the CSV both follow
 # this list (the page shows the SKU inside the product cell, the CSV in a column of its own).
@@ -46,7 +47,7 @@ CSV_COLUMNS = ("month", "sku", *(field for field, _ in PLAN_COLUMNS[1:]))
 @router.get(
     "/api/v1/reports/refill-plan",
     response_model=RefillPlan,
-    responses=CSV_RESPONSE,
+    responses=CSV_RESPONSE | problems(404),
     tags=["reports"],
     dependencies=[Depends(require_scope(REPORTS_READ))],
 )

@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.mysql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from pos_app.api_types import UtcDateTime
 from pos_app.db.tables import products, refill_plan, refill_plan_runs, stocks
 from pos_app.i18n import N_
 from pos_app.planning import forecast as fc
@@ -55,7 +56,7 @@ class RefillPlan(BaseModel):
     months: int
     method: str
     safety_rule: str
-    computed_at: datetime  # UTC
+    computed_at: UtcDateTime
     history_from: date | None
     history_to: date | None
     backtest: BacktestOut | None  # None: less than 13 months of history

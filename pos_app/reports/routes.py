@@ -10,12 +10,14 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pos_app.alerts.flows import acknowledge_alert
+from pos_app.api_types import IsoDate
 from pos_app.auth.deps import ManagerDep, require_scope
 from pos_app.auth.roles import REPORTS_READ
 from pos_app.deps import SettingsDep, TransactionDep
 from pos_app.i18n import current_locale, gettext
 from pos_app.i18n.formatting import short_months
 from pos_app.money import kyat
+from pos_app.problems import AUTHENTICATED, problems
 from pos_app.reports.charts import BarChart, grouped_columns, heat_map, horizontal_bars
 from pos_app.reports.export import CSV_RESPONSE, csv_response, wants_csv
 from pos_app.reports.service import (
@@ -36,7 +38,7 @@ from pos_app.security import csrf
 from pos_app.settings import Settings
 from pos_app.templating import render_page, templates
 
-router = APIRouter()
+router = APIRouter(responses=problems(AUTHENTICATED, 422))
 reports_api = [Depends(require_scope(REPORTS_READ))]
 Year = Annotated[int | None, Query(ge=2000, le=2100)]
 Month = Annotated[int | None, Query(ge=1, le=12)]
@@ -44,8 +46,8 @@ Day = Annotated[int | None, Query(ge=1, le=31, description="needs month")]
 Store = Annotated[
     str | None, Query(max_length=40, description="a store id; all stores when absent")
 ]
-DateFrom = Annotated[date | None, Query(alias="from", description="first day (ISO)")]
-DateTo = Annotated[date | None, Query(alias="to", description="last day (ISO)")]
+DateFrom = Annotated[IsoDate | None, Query(alias="from", description="first day (ISO)")]
+DateTo = Annotated[IsoDate | None, Query(alias="to", description="last day (ISO)")]
 
 
 def check_range(start: date | None, end: date | None) -> None:

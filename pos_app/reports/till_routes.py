@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from pos_app.auth.deps import ManagerDep
 from pos_app.deps import SettingsDep, TransactionDep
+from pos_app.problems import AUTHENTICATED, problems
 from pos_app.reports.export import CSV_RESPONSE, csv_response, wants_csv
 from pos_app.reports.payments import PaymentsReport, payments_report
 from pos_app.reports.routes import DateFrom, DateTo, Store, check_range, reports_api
@@ -16,7 +17,7 @@ from pos_app.reports.service import Granularity
 from pos_app.reports.tax import TaxReport, tax_report
 from pos_app.templating import render_page
 
-router = APIRouter()
+router = APIRouter(responses=problems(AUTHENTICATED, 422))
 
 
 @router.get(

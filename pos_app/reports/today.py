@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -60,7 +60,7 @@ class PipelineLag(BaseModel):
 class Today(BaseModel):
     store_id: str
     date: Day
-    as_of: time  # shop-local time the comparison runs up to
+    as_of: time  # shop-local time the comparison runs up to, with the shop's offset
     last_week_date: Day
     today: Figures
     last_week: Figures  # the same weekday last week, up to `as_of`
@@ -183,7 +183,8 @@ async def today_report(
     return Today(
         store_id=store,
         date=today,
-        as_of=as_of,
+        # RFC 3339's time of day carries its offset (+06:30 in Yangon).
+        as_of=as_of.replace(tzinfo=timezone(local_now.utcoffset() or timedelta(0))),
         last_week_date=week_ago,
         today=totals[today].figures(),
         last_week=totals[week_ago].figures(),

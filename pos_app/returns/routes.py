@@ -9,14 +9,15 @@ from pos_app.auth.roles import SALES_READ, SALES_WRITE
 from pos_app.contract import SaleReturned
 from pos_app.db.unit_of_work import after_commit
 from pos_app.deps import RelayDep, SettingsDep, TransactionDep
+from pos_app.problems import AUTHENTICATED, WITH_BODY, problems
 from pos_app.returns.schemas import ReturnIn, SaleDetail
 from pos_app.returns.service import ReturnRejected, find_sale, record_return
 
-router = APIRouter(prefix="/api/v1", tags=["sales"])
+router = APIRouter(prefix="/api/v1", tags=["sales"], responses=problems(AUTHENTICATED, 422))
 SaleId = Annotated[str, Path(min_length=1, max_length=40)]
 
 
-@router.get("/sales/{sale_id}", response_model=SaleDetail)
+@router.get("/sales/{sale_id}", response_model=SaleDetail, responses=problems(404))
 async def get_sale(
     sale_id: SaleId,
     conn: TransactionDep,
@@ -31,7 +32,10 @@ async def get_sale(
 
 
 @router.post(
-    "/sales/{sale_id}/returns", status_code=status.HTTP_201_CREATED, response_model=SaleReturned
+    "/sales/{sale_id}/returns",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SaleReturned,
+    responses=problems(404, WITH_BODY),
 )
 async def create_return(
     sale_id: SaleId,

@@ -4,8 +4,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from pos_app.api_types import STRICT_INPUT
 from pos_app.i18n.zawgyi import MyanmarText
 from pos_app.sales.schemas import PaymentMethod
 
@@ -13,7 +14,7 @@ MAX_RETURN_LINES = 100
 
 
 class ReturnLineIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
     line_no: int = Field(ge=1, description="the line of the sale the goods come from")
     quantity: int = Field(gt=0, le=1000)
@@ -22,7 +23,7 @@ class ReturnLineIn(BaseModel):
 class ReturnIn(BaseModel):
     """What comes back and why. Refunds are the prices the sale charged: not accepted here."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
     reason: MyanmarText = Field(min_length=1, max_length=200)
     lines: list[ReturnLineIn] = Field(min_length=1, max_length=MAX_RETURN_LINES)

@@ -9,6 +9,7 @@ from pos_app.auth.roles import SALES_WRITE
 from pos_app.contract import SaleCompleted
 from pos_app.db.unit_of_work import after_commit
 from pos_app.deps import RelayDep, SettingsDep, TransactionDep
+from pos_app.problems import AUTHENTICATED, WITH_BODY, problems
 from pos_app.sales.schemas import SaleIn
 from pos_app.sales.service import (
     IdempotencyConflict,
@@ -17,10 +18,15 @@ from pos_app.sales.service import (
     record_sale,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["sales"])
+router = APIRouter(prefix="/api/v1", tags=["sales"], responses=problems(AUTHENTICATED, 422))
 
 
-@router.post("/sales", status_code=status.HTTP_201_CREATED, response_model=SaleCompleted)
+@router.post(
+    "/sales",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SaleCompleted,
+    responses=problems(WITH_BODY),
+)
 async def create_sale(
     sale: SaleIn,
     response: Response,

@@ -6,8 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from pos_app.api_types import STRICT_INPUT, LaxDecimal
 from pos_app.i18n import N_
 from pos_app.i18n.zawgyi import MyanmarText
 
@@ -26,28 +27,28 @@ MAX_QUANTITY = 1000
 
 
 class SaleLineIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
     sku: str = Field(min_length=1, max_length=40)
     quantity: int = Field(gt=0, le=MAX_QUANTITY)
     # A line discount in percent; how much a person may give depends on their role.
-    discount_percent: Decimal = Field(default=Decimal(0), ge=0, le=100, decimal_places=2)
+    discount_percent: LaxDecimal = Field(default=Decimal(0), ge=0, le=100, decimal_places=2)
     discount_reason: MyanmarText | None = Field(default=None, min_length=1, max_length=120)
 
 
 class PaymentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
     method: PaymentMethod = "cash"
-    tendered: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
+    tendered: LaxDecimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
     # Only in a split (`payments`): the part of the total paid this way.
-    amount: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2)
+    amount: LaxDecimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2)
     # A card's or wallet's transaction id (typed or scanned); cash has none.
     reference: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class SaleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
     lines: list[SaleLineIn] = Field(min_length=1, max_length=MAX_LINES)
     payment: PaymentIn = Field(default_factory=PaymentIn)

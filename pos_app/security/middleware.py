@@ -4,8 +4,9 @@ keep working): security headers on every answer, and a cap on request bodies."""
 from __future__ import annotations
 
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pos_app.problems import problem_response
 
 # script-src 'self' with no 'unsafe-inline' / 'unsafe-eval': inline <script>s and htmx's
 # hx-on:* attributes (which htmx evaluates as code) are blocked, on purpose. Page logic
@@ -103,7 +104,5 @@ class BodySizeLimitMiddleware:
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         detail = f"request body larger than {self.max_bytes} bytes"
         # Close the connection: the unread body must not be taken for the next request.
-        response = JSONResponse(
-            {"detail": detail}, status_code=413, headers={"Connection": "close"}
-        )
+        response = problem_response(413, detail, headers={"Connection": "close"})
         await response(scope, receive, send)

@@ -312,7 +312,14 @@ def test_a_declared_oversized_body_gets_413_before_it_is_read() -> None:
     with TestClient(_tiny_app(100)) as client:
         response = client.post("/", content=b"x" * 101)
     assert response.status_code == 413
-    assert response.json() == {"detail": "request body larger than 100 bytes"}
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Request Entity Too Large",
+        "status": 413,
+        "detail": "request body larger than 100 bytes",
+        "code": "too_large",
+    }
     assert response.headers["X-Frame-Options"] == "DENY"  # the 413 is dressed too
 
 
@@ -324,7 +331,7 @@ def test_a_streamed_body_that_grows_past_the_limit_gets_413() -> None:
     with TestClient(_tiny_app(100)) as client:
         response = client.post("/", content=chunks())  # chunked: no Content-Length
     assert response.status_code == 413
-    assert response.json() == {"detail": "request body larger than 100 bytes"}
+    assert response.json()["detail"] == "request body larger than 100 bytes"
 
 
 def test_fastapi_form_parsing_keeps_the_413() -> None:
@@ -346,4 +353,4 @@ def test_fastapi_form_parsing_keeps_the_413() -> None:
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
     assert response.status_code == 413
-    assert response.json() == {"detail": "request body larger than 50 bytes"}
+    assert response.json()["detail"] == "request body larger than 50 bytes"
