@@ -231,8 +231,10 @@ def cmd_stream(args: argparse.Namespace) -> int:
     """The stream job in the foreground, restarted if it fails."""
     import os
 
+    from pos_app.observability.logs import configure_logging
     from stream_jobs.supervisor import supervise
 
+    configure_logging()
     settings = stream_settings(args)
     job = [sys.executable, "-m", "stream_jobs.sales_stream"]
     return supervise(job, {**os.environ, **settings.as_env()})
@@ -278,7 +280,16 @@ def cmd_i18n(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    uvicorn.run("pos_app.main:create_app", factory=True, host=args.host, port=args.port)
+    from pos_app.observability.logs import uvicorn_log_config
+
+    uvicorn.run(
+        "pos_app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        log_config=uvicorn_log_config(),
+        access_log=False,  # the request middleware logs each request, with its id
+    )
     return 0
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Final, Literal, get_args, overload
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, get_args, overload
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
@@ -90,6 +90,13 @@ def _absent(value: object) -> bool:
     # Additive fields are left out of the JSON when unset, so events without a discount
     # or a split look exactly as they always did.
     return value is None
+
+
+def _request_id() -> Any:
+    """Additive (still v1): the id of the request that recorded the event (X-Request-ID,
+    pos_app/observability/logs.py), so a sale can be followed from the app's log line to
+    the stream job's; absent on events made outside a request."""
+    return Field(default=None, max_length=64, exclude_if=_absent)
 
 
 class EventLine(BaseModel):
@@ -170,6 +177,7 @@ class SaleCompleted(BaseModel):
     # then says method "split" with the whole amount (and the cash part's tendered/change).
     payments: list[EventPayment] | None = Field(default=None, exclude_if=_absent)
     tax: EventTax | None = Field(default=None, exclude_if=_absent)
+    request_id: str | None = _request_id()
 
     def to_kafka(self) -> tuple[bytes, bytes]:
         """(key, value) for the sales topic: keyed by sale id, so a sale stays in order."""
@@ -215,6 +223,7 @@ class SaleReturned(BaseModel):
     # Additive (still v1): the sale's tax on what comes back; totals.refund includes it
     # when the tax was added on top.
     tax: EventTax | None = Field(default=None, exclude_if=_absent)
+    request_id: str | None = _request_id()
 
     def to_kafka(self) -> tuple[bytes, bytes]:
         return self.sale_id.encode(), self.model_dump_json().encode()
@@ -238,6 +247,7 @@ class _InventoryEvent(BaseModel):
     occurred_at: datetime  # shop-local time with its offset
     note: str = ""
     lines: list[MovementLine] = Field(min_length=1)
+    request_id: str | None = _request_id()
 
     def to_kafka(self) -> tuple[bytes, bytes]:
         return self.store_id.encode(), self.model_dump_json().encode()

@@ -28,6 +28,8 @@ from pos_app.events.relay import OutboxRelay
 from pos_app.i18n import LocaleMiddleware
 from pos_app.inventory import count_api, count_pages, movement_routes
 from pos_app.inventory import routes as inventory_routes
+from pos_app.observability import routes as metrics_routes
+from pos_app.observability.middleware import RequestObservationMiddleware
 from pos_app.pipeline import routes as pipeline_routes
 from pos_app.planning import routes as planning_routes
 from pos_app.purchasing import pages as purchasing_pages
@@ -86,9 +88,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added last = outermost: even a 413 carries the security headers.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(SecurityHeadersMiddleware)
+    # Outermost of all: every answer, a 413 too, is logged and counted with its request id.
+    app.add_middleware(RequestObservationMiddleware)
     app.mount("/static", StaticFiles(directory=REPO_ROOT / "static"), name="static")
     routers = (
         health,
+        metrics_routes,
         auth_routes,
         language_routes,
         catalog_routes,

@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     # Where the stream job keeps its checkpoint; empty means under the stack's state folder.
     stream_checkpoint_dir: str = ""
     stream_trigger_seconds: float = 0.0
+    # The stream job's Prometheus exposition on 127.0.0.1 (micro-batch durations); 0: off.
+    stream_metrics_port: int = 0
     # Upper bound of Kafka records per micro-batch, so a backlog is caught up in steps.
     stream_max_offsets_per_trigger: int = 20000
     # The CPUs the stream job (and its Spark) may use: "all", "auto" (all but the first, left

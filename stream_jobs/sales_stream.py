@@ -11,6 +11,7 @@ after a crash changes nothing.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -20,7 +21,9 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 
 from pos_app.contract import STREAM_QUERY_NAME
+from pos_app.observability.logs import configure_logging
 from pos_app.settings import REPO_ROOT, Settings, get_settings
+from stream_jobs.metrics import BATCH_EVENTS, BATCH_SECONDS, serve_metrics
 from stream_jobs.sinks import Sinks
 from stream_jobs.transform import classify, movement_rows, sale_line_rows
 
@@ -35,7 +38,10 @@ RECORD_COLUMNS = (
     "event_type",
     "document_id",
     "sale_id",
+    "request_id",
 )
+
+log = logging.getLogger("pos.stream")
 
 
 def stream_cpu_set(spec: str, available: set[int]) -> set[int]:
@@ -64,7 +70,7 @@ def keep_to_stream_cpus(settings: Settings) -> None:
         return  # not Linux: nothing to pin
     cpus = stream_cpu_set(settings.stream_cpus, os.sched_getaffinity(0))
     os.sched_setaffinity(0, cpus)
-    print(f"stream job on CPUs {','.join(map(str, sorted(cpus)))}", flush=True)
+    log.info("stream job on CPUs %s", ",".join(map(str, sorted(cpus))))
 
 
 class MissingJars(RuntimeError):
@@ -164,12 +170,39 @@ def process_batch(sinks: Sinks, batch: DataFrame, batch_id: int) -> None:
     sinks.store_raw([r for r in found.valid if r["event_id"] not in refused_ids])
     sinks.store_rejected(found.rejected + refused)
     finished = time.monotonic()
-    print(
-        f"batch {batch_id}: {result.applied} applied, {result.duplicate} duplicate, "
-        f"{len(found.rejected) + result.rejected} rejected, {result.lines} lines "
-        f"in {finished - started:.2f} s (spark {spark_done - started:.2f}, "
-        f"mysql {mysql_done - spark_done:.2f}, mongodb {finished - mysql_done:.2f})",
-        flush=True,
+    rejected = len(found.rejected) + result.rejected
+    BATCH_SECONDS.labels(sinks.query_name).observe(finished - started)
+    for outcome, count in (
+        ("applied", result.applied),
+        ("duplicate", result.duplicate),
+        ("rejected", rejected),
+    ):
+        BATCH_EVENTS.labels(sinks.query_name, outcome).inc(count)
+    log.info(
+        "batch %s: %s applied, %s duplicate, %s rejected, %s lines in %.2f s "
+        "(spark %.2f, mysql %.2f, mongodb %.2f)",
+        batch_id,
+        result.applied,
+        result.duplicate,
+        rejected,
+        result.lines,
+        finished - started,
+        spark_done - started,
+        mysql_done - spark_done,
+        finished - mysql_done,
+        extra={
+            "batch_id": batch_id,
+            "query": sinks.query_name,
+            "applied": result.applied,
+            "duplicate": result.duplicate,
+            "rejected": rejected,
+            "duration_s": round(finished - started, 3),
+            # The requests whose events this batch applied, to follow a sale end to end.
+            "request_ids": sorted(
+                {r["request_id"] for r in found.valid if r.get("request_id")}
+                - {r.get("request_id") for r in refused}
+            ),
+        },
     )
 
 
@@ -194,16 +227,20 @@ def start_query(spark: SparkSession, settings: Settings, sinks: Sinks) -> Any:
 
 
 def run(settings: Settings) -> None:
+    configure_logging()
     keep_to_stream_cpus(settings)
+    serve_metrics(settings)
     spark = build_spark(settings)
     sinks = Sinks(settings, query_name=STREAM_QUERY_NAME)
     sinks.ensure_indexes()
     query = start_query(spark, settings, sinks)
-    print(
-        f"stream job running: {settings.sales_topic}, {settings.inventory_topic} -> "
-        f"MySQL {settings.mysql_database}, "
-        f"MongoDB {settings.mongo_database}; checkpoint {settings.checkpoint_dir}",
-        flush=True,
+    log.info(
+        "stream job running: %s, %s -> MySQL %s, MongoDB %s; checkpoint %s",
+        settings.sales_topic,
+        settings.inventory_topic,
+        settings.mysql_database,
+        settings.mongo_database,
+        settings.checkpoint_dir,
     )
     try:
         query.awaitTermination()

@@ -8,12 +8,14 @@ after a minute of good running. SIGTERM or Ctrl-C stop the job and the superviso
 
 from __future__ import annotations
 
+import logging
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from types import FrameType
+
+log = logging.getLogger("pos.stream.supervisor")
 
 
 def supervise(argv: Sequence[str], env: Mapping[str, str]) -> int:
@@ -37,11 +39,7 @@ def supervise(argv: Sequence[str], env: Mapping[str, str]) -> int:
                 return code
             if time.monotonic() - started > 60:
                 delay = 2.0
-            print(
-                f"supervisor: stream job exited with {code}; restarting in {delay:.0f} s",
-                file=sys.stderr,
-                flush=True,
-            )
+            log.warning("stream job exited with %s; restarting in %.0f s", code, delay)
             time.sleep(delay)
             delay = min(delay * 2, 30.0)
     finally:

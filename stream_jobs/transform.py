@@ -132,6 +132,7 @@ def _classification(known_skus: tuple[str, ...]) -> tuple[list[Column], list[Col
         kind.alias("event_type"),
         document_id.alias("document_id"),
         e["sale_id"].alias("sale_id"),
+        e["request_id"].alias("request_id"),
     ]
     return parse, judge
 

@@ -20,6 +20,7 @@ from pos_app.contract import (
     document_id,
 )
 from pos_app.db.tables import outbox
+from pos_app.request_context import current_request_id
 
 E = TypeVar("E", SaleCompleted, SaleReturned, StockReceived, StockAdjusted)
 SUFFIX_HEX_DIGITS = 6
@@ -54,6 +55,9 @@ async def enqueue(conn: AsyncConnection, event: E, *, topic: str) -> E:
     outbox's unique document id catches that here, and the newcomer draws again before
     anyone has seen its id."""
     field = DOCUMENT_FIELD[event.event_type]
+    request_id = current_request_id()
+    if request_id is not None and event.request_id is None:
+        event = event.model_copy(update={"request_id": request_id})
     for _ in range(DRAWS):
         drawn = document_id(event)
         key, value = event.to_kafka()

@@ -29,9 +29,10 @@ from pos_app.contract import (
     return_problem,
 )
 from pos_app.db.tables import sales
-from pos_app.db.unit_of_work import hold_named_lock
+from pos_app.db.unit_of_work import after_commit, hold_named_lock
 from pos_app.events.outbox import enqueue, new_document_id
 from pos_app.i18n import gettext
+from pos_app.observability.metrics import REFUNDS
 from pos_app.returns.schemas import ReturnIn, SaleDetail, SoldLine
 from pos_app.sales.documents import sale_events
 from pos_app.settings import Settings
@@ -158,6 +159,7 @@ async def record_return(
         return None
     event = _build_return(sale, request, settings=settings, cashier=cashier)
     event = await enqueue(conn, event, topic=settings.sales_topic)
+    after_commit(conn, REFUNDS.inc)
     await audit(
         conn,
         actor=actor,

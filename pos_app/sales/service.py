@@ -20,9 +20,11 @@ from pos_app.auth.service import audit
 from pos_app.catalog.service import products_by_sku
 from pos_app.contract import EventLine, EventPayment, EventTotals, SaleCompleted
 from pos_app.db.tables import idempotency_keys
+from pos_app.db.unit_of_work import after_commit
 from pos_app.events.outbox import enqueue, new_document_id
 from pos_app.i18n import gettext
 from pos_app.money import kyat
+from pos_app.observability.metrics import SALES
 from pos_app.sales.schemas import PaymentIn, SaleIn, SaleLineIn
 from pos_app.settings import Settings
 from pos_app.tax import event_tax, tax_on
@@ -306,6 +308,7 @@ async def record_sale(
         if earlier is None:
             raise
         return RecordedSale(earlier, replayed=True)
+    after_commit(conn, SALES.inc)
     return RecordedSale(event, replayed=False)
 
 

@@ -28,6 +28,7 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("GET", "/health/live", None, "public"),
     ("GET", "/health/ready", None, "public"),
     ("GET", "/health", None, "manager"),
+    ("GET", "/metrics", None, "manager"),
     ("GET", "/login", None, "public"),
     ("GET", "/", None, "cashier"),
     ("GET", "/counter/stock", None, "cashier"),
@@ -191,7 +192,7 @@ def clients(app_url: str, users: dict[str, str]) -> Iterator[dict[str, tuple[htt
 
 def is_rest(path: str) -> bool:
     """REST routes answer 401/403; pages redirect to the login page."""
-    return path.startswith("/api/") or path.startswith("/health")
+    return path.startswith(("/api/", "/health", "/metrics"))
 
 
 def allowed(role: str, lowest: str) -> bool:

@@ -18,9 +18,9 @@ sys.exit(1 if count == 1 else 0)
 """
 
 
-def test_a_failed_job_is_restarted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_failed_job_is_restarted(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     runs = tmp_path / "runs"
     code = supervise([sys.executable, "-c", FLAKY_JOB, str(runs)], dict(os.environ))
     assert code == 0
     assert runs.read_text() == "2"
-    assert "exited with 1; restarting" in capsys.readouterr().err
+    assert "stream job exited with 1; restarting in 2 s" in caplog.text
