@@ -8,13 +8,25 @@ BIN := $(VENV)/bin
 POSCTL := $(BIN)/posctl
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install up down status stream lint unit e2e faults bench bench-reports bench-rebuild replay superset
+.PHONY: run test install lock up down status stream lint unit e2e faults bench bench-reports bench-rebuild replay superset
 
-$(STAMP): pyproject.toml
+# The dependencies as locked (requirements/dev.lock: exact versions with their hashes, from
+# PyPI), then the project itself without resolving anything anew.
+$(STAMP): pyproject.toml requirements/dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# After a change to the dependencies in pyproject.toml: resolve the lock files again (the
+# image installs requirements/app.lock, make requirements/dev.lock).
+lock: $(STAMP)
+	$(BIN)/pip install --quiet "uv>=0.9,<1"
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
+		--no-header --annotation-style line -o requirements/app.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+		--generate-hashes --no-header --annotation-style line -o requirements/dev.lock
 
 install: $(STAMP)
 	$(POSCTL) stack install

@@ -85,8 +85,12 @@ def test_app_services_share_the_image_and_settings() -> None:
     compose = _compose()
     apps = _app_services(compose)
     assert {"migrate", "stream", "app"} <= set(apps)
-    images = {svc.get("image") for svc in apps.values()}
-    assert len(images) == 1, f"app services should share one image, got {images}"
+    # The app and migrate share the image without Java; the stream job has its own.
+    assert apps["app"]["image"] == apps["migrate"]["image"] != apps["stream"]["image"]
+    assert (apps["app"]["build"]["target"], apps["stream"]["build"]["target"]) == (
+        "app",
+        "stream",
+    )
     for name, svc in apps.items():
         env = _environment(svc)
         for var, expected in APP_ENV.items():
@@ -145,6 +149,47 @@ def test_dockerfile_installs_the_app_and_spark_jars() -> None:
     # The jars land under the state folder the containers are given.
     assert any(f"-DoutputDirectory={APP_ENV['POS_STATE_DIR']}/jars/spark" in s for s in mvn)
     assert re.search(r"^USER\s+(?!root\b|0\b)\S+", text, re.M), "runtime must not be root"
+
+
+def _stages() -> dict[str, list[str]]:
+    """Each stage of the Dockerfile (by its name): its base, then its steps, one a line."""
+    text = re.sub(r"\\\n\s*", " ", DOCKERFILE.read_text(encoding="utf-8"))
+    stages: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in text.splitlines():
+        found = re.match(r"FROM\s+(\S+)\s+AS\s+(\S+)", line)
+        if found:
+            current = stages.setdefault(found.group(2), [found.group(1)])
+        elif line.strip() and not line.startswith("#"):
+            current.append(line)
+    return stages
+
+
+def _lineage(stages: dict[str, list[str]], name: str) -> list[str]:
+    """The stage's steps with its bases' before them."""
+    base, *steps = stages[name]
+    return (_lineage(stages, base) if base in stages else []) + steps
+
+
+def test_the_app_image_has_no_java_and_the_stream_image_has() -> None:
+    stages = _stages()
+    assert list(stages)[-1] == "app", "app must be the default (last) target"
+    assert not any("openjdk" in step or "jars" in step for step in _lineage(stages, "app"))
+    stream = _lineage(stages, "stream")
+    assert any("openjdk-17-jre-headless" in step for step in stream)
+    assert any(step.startswith("COPY --from=spark-jars") for step in stream)
+
+
+def test_the_image_installs_the_locked_dependencies_before_the_source() -> None:
+    for target in ("app", "stream"):
+        steps = _lineage(_stages(), target)
+        locked = next((i for i, s in enumerate(steps) if "--require-hashes -r" in s), None)
+        source = next((i for i, s in enumerate(steps) if s.startswith("COPY . /app")), None)
+        assert locked is not None and source is not None, f"{target}: no locked install"
+        assert locked < source, f"{target}: the source is copied before the dependencies"
+        assert any(s.startswith("COPY requirements/app.lock") for s in steps[:locked])
+        # After the source, only the project itself: nothing resolved anew.
+        assert any("pip install --no-deps ." in s for s in steps[source:])
 
 
 def test_compose_pos_variables_are_settings_fields() -> None:

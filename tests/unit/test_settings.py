@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from pydantic import ValidationError
 
-from pos_app.settings import Settings
+from pos_app.settings import REPO_ROOT, Settings
 
 
 def test_local_mode_runs_with_local_defaults() -> None:
@@ -48,3 +50,14 @@ def test_stream_fetch_wait_is_read_and_bounded(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("POS_STREAM_FETCH_WAIT_MS", "-1")
     with pytest.raises(ValidationError, match="stream_fetch_wait_ms"):
         Settings()
+
+
+def test_env_example_lists_every_setting() -> None:
+    text = (REPO_ROOT / ".env.example").read_text(encoding="utf-8")
+    listed = re.findall(r"^(?:# )?POS_([A-Z0-9_]+)=", text, re.M)
+    assert len(listed) == len(set(listed)), "a setting is listed twice"
+    assert {f.upper() for f in Settings.model_fields} == set(listed)
+    for line in text.splitlines():  # each active line is read as the setting it names
+        if line.startswith("POS_") and not line.endswith("="):
+            name, value = line.split("=", 1)
+            assert Settings.model_validate({name.removeprefix("POS_").lower(): value})
