@@ -14,7 +14,7 @@ from pymongo import AsyncMongoClient
 
 from pos_app import health
 from pos_app.alerts import routes as alert_routes
-from pos_app.auth import language_routes
+from pos_app.auth import language_routes, pin_routes
 from pos_app.auth import routes as auth_routes
 from pos_app.auth.deps import LoginRequired, login_required_handler
 from pos_app.catalog import import_pages, label_pages
@@ -35,6 +35,7 @@ from pos_app.reports import routes as reports_routes
 from pos_app.reports import till_routes
 from pos_app.returns import routes as return_routes
 from pos_app.sales import routes as sales_routes
+from pos_app.sales import tax_routes
 from pos_app.security.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from pos_app.settings import REPO_ROOT, Settings, get_settings
 from pos_app.templating import templates
@@ -104,6 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         planning_routes,
         counter_routes,
         receipt_routes,
+        pin_routes,
+        tax_routes,
         catalog_pages,
         label_pages,
         import_pages,
