@@ -47,12 +47,13 @@ class OverLimit(SaleRejected):
     """The discount is more than the person may give: a manager approves it by PIN."""
 
     def __init__(self, percent: Decimal, limit: Decimal) -> None:
+        shown, most = f"{percent:.2f}".rstrip("0").rstrip("."), f"{limit:g}"
         super().__init__(
             gettext(
                 "a cart discount of %(percent)s %% is over your limit of %(limit)s %%: "
                 "a manager approves it with their PIN",
-                percent=f"{percent:.2f}".rstrip("0").rstrip("."),
-                limit=f"{limit:g}",
+                percent=shown,
+                limit=most,
             )
         )
         self.percent, self.limit = percent, limit

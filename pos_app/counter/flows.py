@@ -33,8 +33,8 @@ from pos_app.sales.service import (
     price_lines,
     record_sale,
 )
-from pos_app.sales.tax_setting import with_shop_tax
 from pos_app.settings import Settings
+from pos_app.shop_tax import with_shop_tax
 from pos_app.tax import tax_on
 
 EMPTY_CART = N_("the cart is empty: add a product first")

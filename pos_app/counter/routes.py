@@ -50,9 +50,9 @@ from pos_app.sales.service import (
     discount_limit,
     sale_event,
 )
-from pos_app.sales.tax_setting import with_shop_tax
 from pos_app.security import csrf
 from pos_app.settings import Settings
+from pos_app.shop_tax import with_shop_tax
 from pos_app.templating import render_page, templates
 from pos_app.till.service import current_shift
 

@@ -14,7 +14,7 @@ from pos_app.reports.payments import PaymentsReport, payments_report
 from pos_app.reports.routes import DateFrom, DateTo, Store, check_range, reports_api
 from pos_app.reports.service import Granularity
 from pos_app.reports.tax import TaxReport, tax_report
-from pos_app.sales.tax_setting import with_shop_tax
+from pos_app.shop_tax import with_shop_tax
 from pos_app.templating import render_page
 
 router = APIRouter()

@@ -30,8 +30,8 @@ from pos_app.events.outbox import enqueue, new_document_id
 from pos_app.i18n import gettext
 from pos_app.money import kyat
 from pos_app.sales.schemas import PaymentIn, SaleIn, SaleLineIn
-from pos_app.sales.tax_setting import with_shop_tax
 from pos_app.settings import Settings
+from pos_app.shop_tax import with_shop_tax
 from pos_app.tax import event_tax, tax_on
 
 CENT = Decimal("0.01")

@@ -1,5 +1,5 @@
 """The shop's commercial-tax setting: an admin's page and the REST API to read and set
-it. A change applies to the next sale at once (pos_app/sales/tax_setting.py)."""
+it. A change applies to the next sale at once (pos_app/shop_tax.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pydantic import BaseModel, Field
 from pos_app.auth.deps import AdminDep, Principal, require_scope
 from pos_app.auth.roles import REPORTS_READ, SETTINGS_ADMIN
 from pos_app.deps import SettingsDep, TransactionDep
-from pos_app.sales.tax_setting import TaxSettingRejected, current, set_tax
 from pos_app.security import csrf
+from pos_app.shop_tax import TaxSettingRejected, current, set_tax
 from pos_app.tax import TAX_MODES
 from pos_app.templating import render_page
 
