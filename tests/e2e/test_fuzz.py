@@ -15,6 +15,7 @@ import pytest
 from pos_app.auth.cli import create_api_key_sync
 from pos_app.auth.roles import ALL_SCOPES
 from pos_app.settings import Settings
+from tests.stack_support import drop_shop, running_app, scratch_shop
 
 pytestmark = pytest.mark.stack
 
@@ -22,31 +23,29 @@ pytestmark = pytest.mark.stack
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
-def test_the_api_keeps_its_contract(settings: Settings, app_url: str, tmp_path: Path) -> None:
-    key = create_api_key_sync(settings, name="fuzzer", scopes=sorted(ALL_SCOPES))
-    auth = {"Authorization": f"Bearer {key}"}
-    # The fuzzer may set the shop's tax; the tests after this one sell at the shop's own.
-    tax = httpx.get(f"{app_url}/api/v1/settings/tax", headers=auth).json()
-    st = Path(sys.executable).parent / "st"
+def test_the_api_keeps_its_contract(settings: Settings, tmp_path: Path) -> None:
+    # A shop and an app of their own: the fuzzer revokes keys, sets the tax, adds products
+    # and moves stock, none of which the other tests' shop should see.
+    shop = scratch_shop(settings, "fuzz")
     try:
-        result = _fuzz(st, app_url, key, tmp_path)
+        with running_app(shop, tmp_path) as app_url:
+            key = create_api_key_sync(shop, name="fuzzer", scopes=sorted(ALL_SCOPES))
+            result = _fuzz(app_url, key, tmp_path)
+            schema = httpx.get(f"{app_url}/openapi.json").json()
     finally:
-        restore = {"mode": tax["mode"], "rate": tax["rate"]}
-        put = httpx.put(f"{app_url}/api/v1/settings/tax", headers=auth, json=restore)
-        assert put.status_code == 200, put.text
+        drop_shop(shop)
     summary = result.stdout[-3000:]
     assert result.returncode == 0, summary + result.stderr[-2000:]
     generated = re.search(r"(\d+) generated", summary)
     assert generated is not None and int(generated.group(1)) >= 200, summary
-    schema = httpx.get(f"{app_url}/openapi.json").json()
     operations = sum(len(methods) for methods in schema["paths"].values())
     assert f"Tested: {operations}" in summary  # every operation of the schema was exercised
 
 
-def _fuzz(st: Path, app_url: str, key: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def _fuzz(app_url: str, key: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
-            str(st),
+            str(Path(sys.executable).parent / "st"),
             "--no-color",
             "--config-file",
             str(CONFIG),
