@@ -26,7 +26,7 @@ from pos_app.db.engine import make_async_engine
 from pos_app.errors import install_error_handlers
 from pos_app.events.relay import OutboxRelay
 from pos_app.i18n import LocaleMiddleware
-from pos_app.inventory import count_api, count_pages, movement_routes
+from pos_app.inventory import count_api, count_pages, movement_routes, transfer_routes
 from pos_app.inventory import routes as inventory_routes
 from pos_app.pipeline import routes as pipeline_routes
 from pos_app.planning import routes as planning_routes
@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return_routes,
         inventory_routes,
         movement_routes,
+        transfer_routes,
         alert_routes,
         pipeline_routes,
         reports_routes,

@@ -10,7 +10,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pos_app.contract import STOCK_RECEIVED
+from pos_app.contract import STOCK_RECEIVED, TRANSFER_RECEIVED, TRANSFER_SENT
+
+# The `stock_movements` kind of each inventory event type.
+MOVEMENT_KIND = {
+    STOCK_RECEIVED: "received",
+    TRANSFER_SENT: "transfer_out",
+    TRANSFER_RECEIVED: "transfer_in",
+}
 
 
 @dataclass(frozen=True)
@@ -180,12 +187,12 @@ class ReturnedLine:
 
 @dataclass(frozen=True)
 class StockMovement:
-    """A `stock_movements` row: goods received or an adjustment."""
+    """A `stock_movements` row: goods received, an adjustment, or a transfer's side."""
 
     line_id: str
     document_id: str
     event_id: str
-    kind: str  # received | adjusted
+    kind: str  # received | adjusted | transfer_out | transfer_in
     store_id: str
     sku: str
     quantity: int
@@ -200,10 +207,11 @@ class StockMovement:
             line_id=line.line_id,
             document_id=line.document_id,
             event_id=line.event_id,
-            kind="received" if line.event_type == STOCK_RECEIVED else "adjusted",
+            kind=MOVEMENT_KIND.get(line.event_type, "adjusted"),
             store_id=line.store_id,
             sku=line.sku,
-            quantity=line.quantity,
+            # Signed as it moves the store's stock: goods sent away leave it.
+            quantity=-line.quantity if line.event_type == TRANSFER_SENT else line.quantity,
             reason=line.reason[:200],
             recorded_by=line.actor[:60],
             movement_date=line.local_date,

@@ -35,10 +35,13 @@ from pos_app.contract import (
     SaleReturned,
     StockAdjusted,
     StockReceived,
+    StockTransferReceived,
+    StockTransferSent,
     WantedBack,
     crossed_reorder_point,
     is_low,
     return_problem,
+    transfer_receipt_id,
 )
 from stream_jobs.schema import EVENT_V1, SchemaConflict, merged_struct
 
@@ -168,6 +171,23 @@ def samples() -> list[BaseModel]:
             recorded_by="manager",
             reason="damage",
             lines=[MovementLine(line_no=1, sku="TKP-BLK-M", quantity=-2)],
+        ),
+        StockTransferSent(
+            **base,
+            transfer_id="TR1",
+            from_store_id="yangon-1",
+            to_store_id="mandalay-1",
+            recorded_by="manager",
+            lines=[MovementLine(line_no=1, sku="TKP-BLK-M", quantity=5)],
+        ),
+        StockTransferReceived(
+            **{**base, "store_id": "mandalay-1"},
+            transfer_id="TR1",
+            receipt_id=transfer_receipt_id("TR1"),
+            from_store_id="yangon-1",
+            to_store_id="mandalay-1",
+            recorded_by="manager",
+            lines=[MovementLine(line_no=1, sku="TKP-BLK-M", quantity=5)],
         ),
     ]
 
