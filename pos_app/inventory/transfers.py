@@ -121,15 +121,12 @@ async def send_transfer(
     if unknown:
         raise TransferRejected(gettext(UNKNOWN_SKU, skus=", ".join(unknown)))
     # Locked, so two transfers at once cannot both send the same last units.
-    on_hand = dict(
-        (
-            await conn.execute(
-                select(stocks.c.sku, stocks.c.on_hand)
-                .where(stocks.c.store_id == here, stocks.c.sku.in_(skus))
-                .with_for_update()
-            )
-        ).tuples()
+    locked = await conn.execute(
+        select(stocks.c.sku, stocks.c.on_hand)
+        .where(stocks.c.store_id == here, stocks.c.sku.in_(skus))
+        .with_for_update()
     )
+    on_hand = {row.sku: row.on_hand for row in locked}
     for line in body.lines:
         have = on_hand.get(line.sku, 0) - await _in_transit_unapplied(conn, here, line.sku)
         if line.quantity > have:
