@@ -138,6 +138,9 @@ class EventLine(BaseModel):
     discount_percent: Decimal | None = Field(default=None, exclude_if=_absent)
     discount: Money | None = Field(default=None, exclude_if=_absent)
     discount_reason: str | None = Field(default=None, exclude_if=_absent)
+    # Additive (still v1): the product's cost price when it was sold, so margins keep the
+    # cost of the day; absent when the product has no cost price (margin unknown).
+    unit_cost: Money | None = Field(default=None, exclude_if=_absent)
 
 
 class EventTotals(BaseModel):

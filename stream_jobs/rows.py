@@ -89,10 +89,16 @@ class SaleLine:
     month: int
     year: int
     occurred_at: str  # UTC
+    unit_cost: Decimal | None = None  # the cost price when sold; None: not known
 
     @classmethod
     def of(cls, row: Mapping[str, Any]) -> SaleLine:
-        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+        fields = {name: row[name] for name in cls.__dataclass_fields__ if name != "unit_cost"}
+        return cls(**fields, unit_cost=row.get("unit_cost"))
+
+    @property
+    def cost(self) -> Decimal | None:
+        return None if self.unit_cost is None else self.unit_cost * self.quantity_sold
 
     def as_row(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -150,9 +156,10 @@ class ReturnedLine:
     occurred_at: str
     year: int
     month: int
+    unit_cost: Decimal | None = None  # the sold line's cost price, for the period tables
 
     @classmethod
-    def of(cls, line: MovementLine) -> ReturnedLine:
+    def of(cls, line: MovementLine, *, unit_cost: Decimal | None = None) -> ReturnedLine:
         if line.sale_id is None or line.price_each is None or line.amount is None:
             raise ValueError(f"{line.line_id}: a returned line needs its sale and price")
         return cls(
@@ -174,14 +181,19 @@ class ReturnedLine:
             occurred_at=line.occurred_at,
             year=line.year,
             month=line.month,
+            unit_cost=unit_cost,
         )
 
+    @property
+    def cost(self) -> Decimal | None:
+        return None if self.unit_cost is None else self.unit_cost * self.quantity_returned
+
     def as_row(self) -> dict[str, Any]:
-        """The `sale_returns` columns (year and month are for the period tables only)."""
+        """The `sale_returns` columns (year, month and cost are for the period tables)."""
         return {
             name: getattr(self, name)
             for name in self.__dataclass_fields__
-            if name not in ("year", "month")
+            if name not in ("year", "month", "unit_cost")
         }
 
 
@@ -228,6 +240,7 @@ class SoldQuantity:
 
     sku: str
     quantity_sold: int
+    unit_cost: Decimal | None = None
 
 
 @dataclass(frozen=True)

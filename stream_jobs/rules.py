@@ -130,8 +130,9 @@ def accept_returns(
             refused.append(Refusal(event, problem))
             continue
         for line in lines:
-            back[(event.sale_id or "", line.line_no)] += line.quantity
-            accepted.append(ReturnedLine.of(line))
+            key = (event.sale_id or "", line.line_no)
+            back[key] += line.quantity
+            accepted.append(ReturnedLine.of(line, unit_cost=sold[key].unit_cost))
     return AcceptedReturns(accepted, refused)
 
 

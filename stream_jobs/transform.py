@@ -37,6 +37,7 @@ def _line_problem(line: Column, event_type: Column, known_skus: Column) -> Colum
     label = F.concat(F.lit("line "), F.coalesce(line["line_no"].cast("string"), F.lit("?")))
     quantity = line["quantity"]
     price = line["unit_price"].try_cast(PRICE)
+    cost = line["unit_cost"].try_cast(PRICE)
     return (
         F.when(line["sku"].isNull(), F.concat(label, F.lit(": missing sku")))
         .when(
@@ -50,6 +51,12 @@ def _line_problem(line: Column, event_type: Column, known_skus: Column) -> Colum
         .when(
             event_type.isin(*PRICED) & (price.isNull() | (price < 0)),
             F.concat(label, F.lit(": unit_price must be a non-negative decimal string")),
+        )
+        .when(
+            (event_type == SALE_COMPLETED)
+            & line["unit_cost"].isNotNull()
+            & (cost.isNull() | (cost < 0)),
+            F.concat(label, F.lit(": unit_cost must be a non-negative decimal string")),
         )
         .when(
             (event_type == SALE_RETURNED) & line["line_no"].isNull(),
@@ -210,6 +217,7 @@ def sale_line_rows() -> Column:
             F.month(local_date).alias("month"),
             F.year(local_date).alias("year"),
             occurred_utc.alias("occurred_at"),
+            line["unit_cost"].try_cast(PRICE).alias("unit_cost"),  # null: cost not known
         )
 
     valid_sale = F.col("reason").isNull() & (e["event_type"] == SALE_COMPLETED)

@@ -113,6 +113,8 @@ sales = Table(
     Column("year", SmallInteger, nullable=False),
     Column("occurred_at", DATETIME(fsp=3), nullable=False),  # UTC
     _timestamp("processed_at"),
+    # The product's cost price when sold (migration 0051); null: not known.
+    Column("unit_cost", MONEY),
     Index("ix_sales_sale_id", "sale_id"),
     Index("ix_sales_year_month", "year", "month"),
     Index("ix_sales_sku", "sku"),
@@ -318,6 +320,10 @@ def _period_measures() -> list[Column[Any]]:
         Column("units", Integer, nullable=False),
         Column("sales_count", Integer, nullable=False),
         Column("lines_count", Integer, nullable=False),
+        # Migration 0051: the cost of the lines sold with a known cost price, and their
+        # revenue; gross margin = costed_revenue - cost.
+        Column("cost", DECIMAL(16, 2), nullable=False, server_default="0"),
+        Column("costed_revenue", DECIMAL(16, 2), nullable=False, server_default="0"),
     ]
 
 

@@ -63,6 +63,8 @@ def test_unknown_fields_are_ignored(spark: SparkSession) -> None:
         (with_line(unit_price="abc"), "line 1: unit_price must be a non-negative decimal"),
         (with_line(sku="NOPE"), "line 1: unknown SKU NOPE"),
         (with_line(sku=None), "line 1: missing sku"),
+        (with_line(unit_cost="cheap"), "line 1: unit_cost must be a non-negative decimal"),
+        (with_line(unit_cost="-1.00"), "line 1: unit_cost must be a non-negative decimal"),
     ],
 )
 def test_a_bad_event_is_rejected_with_its_reason(
@@ -88,6 +90,15 @@ def test_sale_lines_match_the_sales_table(spark: SparkSession) -> None:
     assert first["occurred_at"] == "2025-12-31 18:00:00.250"
     assert first["event_id"] == event["event_id"]
     assert first["product"] == "Product TKP-BLK-M"
+    assert first["unit_cost"] is None  # an event without costs: margin unknown
+
+
+def test_a_sale_line_keeps_its_unit_cost(spark: SparkSession) -> None:
+    event = good()
+    event["lines"][0]["unit_cost"] = "38000.00"
+    classified = classify(records(spark, [json.dumps(event)]), KNOWN)
+    rows = [r.asDict() for r in sale_lines(classified).orderBy("line_no").collect()]
+    assert [r["unit_cost"] for r in rows] == [Decimal("38000.00"), None]
 
 
 def test_returns_receipts_and_adjustments_are_valid_events(spark: SparkSession) -> None:
