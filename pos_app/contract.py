@@ -259,6 +259,8 @@ class MovementLine(BaseModel):
     line_no: int = Field(ge=1)
     sku: str
     quantity: int  # received: > 0; adjusted: signed, never 0
+    # Additive (still v1): on a receipt against a purchase order, the order's cost per unit.
+    unit_cost: Money | None = Field(default=None, exclude_if=_absent)
 
 
 class _InventoryEvent(BaseModel):
@@ -284,6 +286,8 @@ class StockReceived(_InventoryEvent):
     event_type: Literal["stock.received"] = STOCK_RECEIVED
     receipt_id: str
     supplier: str = ""
+    # Additive (still v1): the purchase order the goods were received against.
+    purchase_order_id: str | None = Field(default=None, exclude_if=_absent)
 
 
 class StockAdjusted(_InventoryEvent):

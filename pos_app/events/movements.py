@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,6 +30,7 @@ def _shared(
     prefix: str,
     lines: Sequence[tuple[str, int]],
     store_id: str | None = None,
+    unit_costs: Sequence[Decimal | None] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """A new document id, and the fields every movement event carries."""
     now = datetime.now(ZoneInfo(settings.shop_timezone))
@@ -38,7 +40,12 @@ def _shared(
         "recorded_by": user,
         "occurred_at": now,
         "lines": [
-            MovementLine(line_no=n, sku=sku, quantity=quantity)
+            MovementLine(
+                line_no=n,
+                sku=sku,
+                quantity=quantity,
+                unit_cost=unit_costs[n - 1] if unit_costs is not None else None,
+            )
             for n, (sku, quantity) in enumerate(lines, start=1)
         ],
     }
@@ -52,10 +59,19 @@ def receipt_event(
     note: str,
     lines: Sequence[tuple[str, int]],
     prefix: str = "GR",
+    purchase_order_id: str | None = None,
+    unit_costs: Sequence[Decimal | None] | None = None,
 ) -> StockReceived:
-    """`lines` are (SKU, units received), in the order they are numbered."""
-    receipt_id, shared = _shared(settings, user, prefix, lines)
-    return StockReceived(receipt_id=receipt_id, supplier=supplier, note=note, **shared)
+    """`lines` are (SKU, units received), in the order they are numbered; against a
+    purchase order, its id and each line's cost per unit (`unit_costs`, same order)."""
+    receipt_id, shared = _shared(settings, user, prefix, lines, unit_costs=unit_costs)
+    return StockReceived(
+        receipt_id=receipt_id,
+        supplier=supplier,
+        note=note,
+        purchase_order_id=purchase_order_id,
+        **shared,
+    )
 
 
 def adjustment_event(

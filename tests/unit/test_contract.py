@@ -115,6 +115,7 @@ def samples() -> list[BaseModel]:
         discount_percent=Decimal(10),
         discount=Decimal(13600),
         discount_reason="regular",
+        unit_cost=Decimal(38000),
     )
     base = {"event_id": str(uuid.uuid4()), "store_id": "yangon-1", "occurred_at": NOW}
     return [
@@ -163,7 +164,8 @@ def samples() -> list[BaseModel]:
             recorded_by="manager",
             supplier="Mandalay Looms",
             note="box 3",
-            lines=[MovementLine(line_no=1, sku="TKP-BLK-M", quantity=24)],
+            purchase_order_id="PO1",
+            lines=[MovementLine(line_no=1, sku="TKP-BLK-M", quantity=24, unit_cost=Decimal(38000))],
         ),
         StockAdjusted(
             **base,
