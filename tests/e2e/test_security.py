@@ -170,6 +170,7 @@ def test_the_table_covers_every_route() -> None:
             .replace("/nodraft/", "/{draft_id}/")
             .replace("/NOPO/order", "/{po_id}/{action}")
             .replace("/NOPO", "/{po_id}")
+            .replace("/NOTR", "/{transfer_id}")
             .replace("/shifts/0/", "/shifts/{shift_id}/")
             .replace("/r/BADTOKEN", "/r/{token}"),
         )
