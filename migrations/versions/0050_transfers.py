@@ -2,7 +2,7 @@
 with their lines (in transit until received)
 
 Revision ID: 0050
-Revises: 0040
+Revises: 0060
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision = "0050"
-down_revision = "0040"
+down_revision = "0060"
 branch_labels = None
 depends_on = None
 

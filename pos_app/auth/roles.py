@@ -24,6 +24,8 @@ EVENTS_READ = "events:read"
 USERS_ADMIN = "users:admin"
 APIKEYS_ADMIN = "apikeys:admin"
 AUDIT_READ = "audit:read"
+RETURNS_WRITE = "returns:write"  # refunds, a manager's task: sales:write does not allow them
+SETTINGS_ADMIN = "settings:admin"  # the shop's settings, e.g. its commercial tax
 
 ALL_SCOPES: frozenset[str] = frozenset(
     {
@@ -40,6 +42,8 @@ ALL_SCOPES: frozenset[str] = frozenset(
         USERS_ADMIN,
         APIKEYS_ADMIN,
         AUDIT_READ,
+        RETURNS_WRITE,
+        SETTINGS_ADMIN,
     }
 )
 
@@ -49,6 +53,7 @@ _MANAGER = _CASHIER | {
     INVENTORY_WRITE,
     EVENTS_READ,
     CATALOG_WRITE,
+    RETURNS_WRITE,
     PURCHASING_READ,
     PURCHASING_WRITE,
 }
