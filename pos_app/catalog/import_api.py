@@ -24,8 +24,11 @@ from pos_app.catalog.spreadsheet import (
 from pos_app.csvfile import UnreadableFile
 from pos_app.db.unit_of_work import after_commit
 from pos_app.deps import RelayDep, SettingsDep, TransactionDep
+from pos_app.problems import AUTHENTICATED, WITH_BODY, problems
 
-router = APIRouter(prefix="/api/v1/catalog/imports", tags=["catalog"])
+router = APIRouter(
+    prefix="/api/v1/catalog/imports", tags=["catalog"], responses=problems(AUTHENTICATED, 422)
+)
 CatalogWriter = Annotated[Principal, Depends(require_scope(CATALOG_WRITE))]
 
 
@@ -75,7 +78,7 @@ class ImportApplied(ImportPreview):
     "",
     response_model=ImportPreview,
     status_code=status.HTTP_201_CREATED,
-    responses={422: {"description": "Not a readable .csv or .xlsx file"}},
+    responses=problems(WITH_BODY),  # 422 also: not a readable .csv or .xlsx file
 )
 async def post_import(
     conn: TransactionDep,
@@ -99,10 +102,9 @@ async def post_import(
 @router.post(
     "/{draft_id}/confirm",
     response_model=ImportApplied,
-    responses={
-        404: {"description": "No such draft, applied already, or uploaded by someone else"},
-        409: {"description": "Nothing left to add or change, or a row is refused now"},
-    },
+    # 404: no such draft, applied already, or uploaded by someone else; 409: nothing left
+    # to add or change, or a row is refused now.
+    responses=problems(404, 409),
 )
 async def confirm_import(
     draft_id: str,

@@ -29,26 +29,25 @@ from pos_app.inventory.transfers import (
     receive_transfer,
     send_transfer,
 )
+from pos_app.problems import AUTHENTICATED, WITH_BODY
+from pos_app.problems import problems as api_problems
 from pos_app.security import csrf
 from pos_app.settings import Settings
 from pos_app.templating import render_page
 
-router = APIRouter(tags=["inventory"])
+router = APIRouter(tags=["inventory"], responses=api_problems(AUTHENTICATED, 422))
 InventoryWriter = Annotated[Principal, Depends(require_scope(INVENTORY_WRITE))]
 StockReader = Annotated[Principal, Depends(require_scope(STOCK_READ))]
 FORM_LINES = 6  # line rows on the send form
-PROBLEM_RESPONSES: dict[int | str, dict[str, str]] = {
-    404: {"description": "No such transfer"},
-    409: {"description": "Already received, or addressed to another store"},
-    422: {"description": "Same store, unknown store or SKU, more than on hand"},
-}
+# 404: no such transfer; 409: already received, or addressed to another store; 422 (every
+# route): same store, unknown store or SKU, more than on hand.
 
 
 @router.post(
     "/api/v1/transfers",
     status_code=status.HTTP_201_CREATED,
     response_model=Transfer,
-    responses={422: PROBLEM_RESPONSES[422]},
+    responses=api_problems(WITH_BODY),
 )
 async def post_transfer(
     body: TransferIn,
@@ -84,7 +83,7 @@ async def get_transfers(
 @router.post(
     "/api/v1/transfers/{transfer_id}/receive",
     response_model=Transfer,
-    responses={404: PROBLEM_RESPONSES[404], 409: PROBLEM_RESPONSES[409]},
+    responses=api_problems(404, 409),
 )
 async def post_receive(
     transfer_id: str,
@@ -137,7 +136,8 @@ async def send_form(
                 "to_store_id": form.get("to_store_id", ""),
                 "note": form.get("note", ""),
                 "lines": [line for line in lines if line["sku"] or line["quantity"]],
-            }
+            },
+            strict=False,  # the form's text
         )
         transfer = await send_transfer(
             conn, body, settings=settings, user=manager.name, actor=manager.actor

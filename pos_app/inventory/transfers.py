@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import func, insert, select, union, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from pos_app.api_types import STRICT_INPUT
 from pos_app.auth.service import audit
 from pos_app.catalog.service import products_by_sku
 from pos_app.contract import TRANSFER_SENT, StockTransferReceived
@@ -45,14 +46,14 @@ NOT_HERE = N_("transfer %(id)s goes to %(store)s: it is received there")
 
 
 class TransferLineIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
     sku: Sku
     quantity: int = Field(gt=0, le=MAX_MOVE)
 
 
 class TransferIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
     to_store_id: StoreId
     note: Note = ""

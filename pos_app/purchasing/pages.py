@@ -105,7 +105,7 @@ async def save_supplier_form(
     values = {f: form.get(f, "") for f in fields}
     try:
         body = SupplierIn.model_validate(
-            {**values, "lead_time_days": values["lead_time_days"] or "7"}
+            {**values, "lead_time_days": values["lead_time_days"] or "7"}, strict=False
         )
         supplier_id = _whole(form.get("supplier_id", ""), "supplier_id") or None
         await save_supplier(conn, body, actor=manager.actor, supplier_id=supplier_id)

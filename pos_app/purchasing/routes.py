@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from pos_app.api_types import STRICT_INPUT, LaxDecimal, UtcDateTime
 from pos_app.auth.deps import Principal, require_scope
 from pos_app.auth.roles import PURCHASING_READ, PURCHASING_WRITE
 from pos_app.contract import StockReceived
 from pos_app.db.unit_of_work import after_commit
 from pos_app.deps import RelayDep, SettingsDep, TransactionDep
+from pos_app.problems import AUTHENTICATED, WITH_BODY, problems
 from pos_app.purchasing.service import (
     MAX_UNITS,
     NO_SUPPLIER,
@@ -37,21 +39,21 @@ from pos_app.purchasing.service import (
     save_supplier,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["purchasing"])
+router = APIRouter(prefix="/api/v1", tags=["purchasing"], responses=problems(AUTHENTICATED, 422))
 PurchasingReader = Annotated[Principal, Depends(require_scope(PURCHASING_READ))]
 PurchasingWriter = Annotated[Principal, Depends(require_scope(PURCHASING_WRITE))]
-Responses = dict[int | str, dict[str, Any]]
-NOT_FOUND: Responses = {404: {"description": "No such supplier or purchase order"}}
-REFUSED: Responses = {422: {"description": "Refused: the message says why (nothing changed)"}}
-CONFLICT: Responses = {
-    409: {"description": "A supplier of that name exists, or the order's state forbids it"}
-}
+# 404: no such supplier or order; 409: a supplier of that name, or the order's state
+# forbids it; 422 (every route): refused, the message says why, nothing changed.
+NOT_FOUND = problems(404)
+REFUSED = problems(422)
+CONFLICT = problems(409)
+BODY = problems(WITH_BODY)
 
 
 class SupplierPatch(BaseModel):
     """The fields to change; the others stay."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
     name: str | None = Field(default=None, min_length=1, max_length=120)
     phone: str | None = Field(default=None, max_length=40)
@@ -61,11 +63,11 @@ class SupplierPatch(BaseModel):
 
 
 class OrderLineIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
     sku: str = Field(min_length=1, max_length=40)
     quantity: int = Field(gt=0, le=MAX_UNITS)
-    unit_cost: Decimal | None = Field(
+    unit_cost: LaxDecimal | None = Field(
         default=None, ge=0, decimal_places=0, description="kyat; default: the cost price"
     )
 
@@ -73,7 +75,7 @@ class OrderLineIn(BaseModel):
 class OrderIn(BaseModel):
     """A draft order: `lines`, or `from_plan` for the refill plan's suggested quantities."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
     supplier_id: int
     from_plan: bool = False
@@ -87,14 +89,14 @@ class OrderIn(BaseModel):
 
 
 class ReceiveLineIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
     line_no: int = Field(ge=1)
     quantity: int = Field(gt=0, le=MAX_UNITS)
 
 
 class ReceiveIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
     lines: list[ReceiveLineIn] = Field(min_length=1, max_length=200)
     allow_over: bool = Field(default=False, description="record more than is still to come")
@@ -116,8 +118,8 @@ class OrderOut(BaseModel):
     store_id: str
     status: str  # draft | ordered | partly_received | received | cancelled
     created_by: str
-    created_at: datetime
-    ordered_at: datetime | None
+    created_at: UtcDateTime
+    ordered_at: UtcDateTime | None
     expected_on: date | None
     total_cost: Decimal
     lines: list[OrderLineOut]
@@ -155,8 +157,8 @@ class OrderSummary(BaseModel):
     supplier: str
     store_id: str
     status: str
-    created_at: datetime
-    ordered_at: datetime | None
+    created_at: UtcDateTime
+    ordered_at: UtcDateTime | None
     expected_on: date | None
     units: int
     outstanding: int
@@ -200,7 +202,7 @@ async def get_suppliers(conn: TransactionDep, _: PurchasingReader) -> list[Suppl
     "/suppliers",
     status_code=status.HTTP_201_CREATED,
     response_model=Supplier,
-    responses={**CONFLICT},
+    responses={**CONFLICT, **BODY},
 )
 async def post_supplier(
     body: SupplierIn, conn: TransactionDep, principal: PurchasingWriter
@@ -214,7 +216,7 @@ async def post_supplier(
 
 
 @router.patch(
-    "/suppliers/{supplier_id}", response_model=Supplier, responses={**NOT_FOUND, **CONFLICT}
+    "/suppliers/{supplier_id}", response_model=Supplier, responses={**NOT_FOUND, **CONFLICT, **BODY}
 )
 async def patch_supplier(
     supplier_id: int, body: SupplierPatch, conn: TransactionDep, principal: PurchasingWriter
@@ -247,7 +249,7 @@ async def get_orders(
     "/purchase-orders",
     status_code=status.HTTP_201_CREATED,
     response_model=OrderOut,
-    responses={**NOT_FOUND, **REFUSED},
+    responses={**NOT_FOUND, **REFUSED, **BODY},
 )
 async def post_order(
     body: OrderIn, conn: TransactionDep, settings: SettingsDep, principal: PurchasingWriter
@@ -333,7 +335,7 @@ async def post_cancel_order(
 @router.post(
     "/purchase-orders/{po_id}/receive",
     response_model=Received,
-    responses={**NOT_FOUND, **CONFLICT, **REFUSED},
+    responses={**NOT_FOUND, **CONFLICT, **REFUSED, **BODY},
 )
 async def post_receive_order(
     po_id: str,

@@ -17,6 +17,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from pos_app.api_types import STRICT_INPUT
 from pos_app.auth.service import audit
 from pos_app.contract import StockReceived
 from pos_app.db.tables import (
@@ -58,7 +59,7 @@ class PurchaseRejected(ValueError):
 
 
 class SupplierIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = STRICT_INPUT | ConfigDict(str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=120)
     phone: str | None = Field(default=None, max_length=40)
