@@ -221,11 +221,12 @@ async def post_supplier(
 async def patch_supplier(
     supplier_id: int, body: SupplierPatch, conn: TransactionDep, principal: PurchasingWriter
 ) -> Supplier:
-    """Change the fields sent; the others stay."""
+    """Change the fields sent; the others stay (a field sent as null stays too)."""
     try:
         known = await get_supplier(conn, supplier_id)
         merged = SupplierIn.model_validate(
-            known.model_dump(exclude={"id"}) | body.model_dump(exclude_unset=True)
+            known.model_dump(exclude={"id"})
+            | body.model_dump(exclude_unset=True, exclude_none=True)
         )
         await save_supplier(conn, merged, actor=principal.actor, supplier_id=supplier_id)
         return await get_supplier(conn, supplier_id)
