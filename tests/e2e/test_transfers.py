@@ -154,7 +154,15 @@ def test_five_units_move_once_with_the_stream_job_killed_in_between(
         )
     assert [tuple(m) for m in moves] == [(there, "transfer_in", 5), (here, "transfer_out", -5)]
     assert applied == 2
-    raw = list(mongo["raw_events"].find({"event.transfer_id": transfer_id}))
+    raw = wait_for(
+        lambda: (
+            found
+            if len(found := list(mongo["raw_events"].find({"event.transfer_id": transfer_id}))) == 2
+            else None
+        ),
+        timeout=30,
+        what="both raw copies",
+    )
     assert sorted(doc["event"]["event_type"] for doc in raw) == [
         "stock.transfer_received",
         "stock.transfer_sent",
