@@ -142,8 +142,14 @@ def cmd_user(args: argparse.Namespace) -> int:
             print("the passwords differ", file=sys.stderr)
             return 1
     try:
-        create_user_sync(get_settings(), username=args.username, password=password, role=args.role)
-    except ValueError as error:  # a weak password, a taken name, an unknown role
+        create_user_sync(
+            get_settings(),
+            username=args.username,
+            password=password,
+            role=args.role,
+            stores=args.store,
+        )
+    except ValueError as error:  # a weak password, a taken name, an unknown role or store
         print(error, file=sys.stderr)
         return 1
     print(f"user {args.username} ({args.role}) created")
@@ -154,7 +160,9 @@ def cmd_apikey(args: argparse.Namespace) -> int:
     from pos_app.auth.cli import create_api_key_sync
 
     try:
-        key = create_api_key_sync(get_settings(), name=args.name, scopes=args.scopes.split(","))
+        key = create_api_key_sync(
+            get_settings(), name=args.name, scopes=args.scopes.split(","), stores=args.store
+        )
     except ValueError as error:
         print(error, file=sys.stderr)
         return 1
@@ -310,6 +318,11 @@ def add_commands(
     user.add_argument("username")
     user.add_argument("--role", choices=["cashier", "manager", "admin"], help="for create")
     user.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    user.add_argument(
+        "--store",
+        action="append",
+        help="a store the user works for (repeat for more; default: POS_STORE_ID)",
+    )
     user.set_defaults(func=cmd_user)
 
     apikey = sub.add_parser("apikey", help="API keys for integrations")
@@ -317,6 +330,9 @@ def add_commands(
     apikey.add_argument("--name", required=True)
     apikey.add_argument(
         "--scopes", required=True, help="comma-separated, e.g. sales:write,stock:read"
+    )
+    apikey.add_argument(
+        "--store", action="append", help="a store the key may use (repeat; default: POS_STORE_ID)"
     )
     apikey.set_defaults(func=cmd_apikey)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
@@ -26,6 +27,7 @@ from pos_app.auth.service import (
     list_api_keys,
     list_audit,
     list_users,
+    parse_stores,
     revoke_api_key,
     session_user,
     set_user_active,
@@ -47,6 +49,7 @@ KeyAdmin = Annotated[Principal, Depends(require_scope(APIKEYS_ADMIN))]
 class ApiKeyIn(BaseModel):
     name: str
     scopes: list[str]
+    stores: list[str] | None = None  # None: this install's store
 
 
 class ApiKeyCreated(BaseModel):
@@ -201,7 +204,8 @@ async def users_create(
     await csrf.require_token(request, settings.secret_key)
     form = await request.form()
     fields = {
-        name: _form_text(form, name) for name in ("username", "display_name", "role", "locale")
+        name: _form_text(form, name)
+        for name in ("username", "display_name", "role", "stores", "locale")
     }
     try:
         user = await create_user(
@@ -209,6 +213,7 @@ async def users_create(
             username=fields["username"],
             password=_form_text(form, "password"),
             role=fields["role"],
+            stores=_grantable(admin, fields["stores"]),
             display_name=fields["display_name"] or None,
             locale=fields["locale"] or settings.shop_locale,
         )
@@ -221,7 +226,7 @@ async def users_create(
         actor=admin.actor,
         action="user.created",
         target=f"user:{user.username}",
-        details={"role": user.role},
+        details={"role": user.role, "stores": user.stores},
     )
     return RedirectResponse(
         f"/admin/users?created={quote(user.username)}", status_code=status.HTTP_303_SEE_OTHER
@@ -291,11 +296,22 @@ async def api_keys_create(
     form = await request.form()
     name = _form_text(form, "name")
     scopes = [value for value in form.getlist("scopes") if isinstance(value, str)]
+    stores = _form_text(form, "stores")
     try:
-        api_key, key = await create_api_key(conn, name=name, scopes=scopes, created_by=admin.actor)
+        api_key, key = await create_api_key(
+            conn,
+            name=name,
+            scopes=scopes,
+            stores=_grantable(admin, stores),
+            created_by=admin.actor,
+        )
     except ValueError as error:
         page = await _keys_page(
-            request, conn, settings, error=str(error), form={"name": name, "scopes": scopes}
+            request,
+            conn,
+            settings,
+            error=str(error),
+            form={"name": name, "scopes": scopes, "stores": stores},
         )
         page.status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
         return page
@@ -332,13 +348,23 @@ async def audit_page(
     )
 
 
+def _grantable(by: Principal, stores: Iterable[str] | str) -> frozenset[str]:
+    """The stores asked for, if `by` has each of them: nobody hands out a store of
+    which they are not."""
+    wanted = parse_stores(stores)
+    foreign = sorted(wanted - by.stores)
+    if foreign:
+        raise ValueError(f"you cannot grant a store you do not have: {', '.join(foreign)}")
+    return wanted
+
+
 async def _audit_key_created(conn: AsyncConnection, by: Principal, api_key: ApiKey) -> None:
     await audit(
         conn,
         actor=by.actor,
         action="apikey.created",
         target=f"apikey:{api_key.prefix}",
-        details={"name": api_key.name, "scopes": api_key.scopes},
+        details={"name": api_key.name, "scopes": api_key.scopes, "stores": api_key.stores},
     )
 
 
@@ -367,11 +393,18 @@ async def get_api_keys(conn: TransactionDep, principal: KeyAdmin) -> list[ApiKey
     status_code=status.HTTP_201_CREATED,
     tags=["auth"],
 )
-async def post_api_key(body: ApiKeyIn, conn: TransactionDep, principal: KeyAdmin) -> ApiKeyCreated:
-    """Create a key. The answer holds the full key: it is shown this once."""
+async def post_api_key(
+    body: ApiKeyIn, conn: TransactionDep, settings: SettingsDep, principal: KeyAdmin
+) -> ApiKeyCreated:
+    """Create a key for `stores` (default: this install's store; only stores the
+    creator has). The answer holds the full key: it is shown this once."""
     try:
         api_key, key = await create_api_key(
-            conn, name=body.name, scopes=body.scopes, created_by=principal.actor
+            conn,
+            name=body.name,
+            scopes=body.scopes,
+            stores=_grantable(principal, body.stores or [settings.store_id]),
+            created_by=principal.actor,
         )
     except ValueError as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None

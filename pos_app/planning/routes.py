@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 
-from pos_app.auth.deps import ManagerDep, require_scope
+from pos_app.auth.deps import ManagerDep, Principal, require_scope
 from pos_app.auth.roles import REPORTS_READ
 from pos_app.deps import EngineDep, SettingsDep, TransactionDep
 from pos_app.i18n import N_, current_locale, gettext
@@ -48,7 +48,6 @@ CSV_COLUMNS = ("month", "sku", *(field for field, _ in PLAN_COLUMNS[1:]))
     response_model=RefillPlan,
     responses=CSV_RESPONSE,
     tags=["reports"],
-    dependencies=[Depends(require_scope(REPORTS_READ))],
 )
 async def get_refill_plan(
     request: Request,
@@ -56,6 +55,7 @@ async def get_refill_plan(
     conn: TransactionDep,
     engine: EngineDep,
     settings: SettingsDep,
+    who: Annotated[Principal, Depends(require_scope(REPORTS_READ))],
     months: Months = 3,
     store: Annotated[
         str | None, Query(max_length=40, description="a store id; the shop's own when absent")
@@ -66,7 +66,7 @@ async def get_refill_plan(
     suggested order per product for each of the next `months` months, with the method's
     backtest error beside the same-month-last-year baseline. Recomputed from the raw
     sales when older than 10 minutes. `Accept: text/csv` for the rows as CSV."""
-    plan = await _plan(conn, engine, settings, tasks, store or settings.store_id, months, refresh)
+    plan = await _plan(conn, engine, settings, tasks, who.store(store, settings), months, refresh)
     if wants_csv(request):
         return csv_response(
             CSV_COLUMNS,

@@ -11,7 +11,7 @@ from pos_app.auth.deps import ManagerDep
 from pos_app.deps import SettingsDep, TransactionDep
 from pos_app.reports.export import CSV_RESPONSE, csv_response, wants_csv
 from pos_app.reports.payments import PaymentsReport, payments_report
-from pos_app.reports.routes import DateFrom, DateTo, Store, check_range, reports_api
+from pos_app.reports.routes import DateFrom, DateTo, ReportsReader, Store, check_range
 from pos_app.reports.service import Granularity
 from pos_app.reports.tax import TaxReport, tax_report
 from pos_app.templating import render_page
@@ -24,11 +24,12 @@ router = APIRouter()
     response_model=PaymentsReport,
     responses=CSV_RESPONSE,
     tags=["reports"],
-    dependencies=reports_api,
 )
 async def get_payments(
     request: Request,
     conn: TransactionDep,
+    settings: SettingsDep,
+    who: ReportsReader,
     granularity: Granularity = "day",
     date_from: DateFrom = None,
     date_to: DateTo = None,
@@ -39,7 +40,12 @@ async def get_payments(
     all when absent), as the pipeline booked them. `Accept: text/csv` for CSV."""
     check_range(date_from, date_to)
     report = await payments_report(
-        conn, granularity=granularity, start=date_from, end=date_to, store=store
+        conn,
+        granularity=granularity,
+        start=date_from,
+        end=date_to,
+        store=store and who.store(store, settings),
+        among=who.stores,
     )
     if wants_csv(request):
         return csv_response(
@@ -80,11 +86,12 @@ async def payments_page(
     response_model=TaxReport,
     responses=CSV_RESPONSE,
     tags=["reports"],
-    dependencies=reports_api,
 )
 async def get_tax(
     request: Request,
     conn: TransactionDep,
+    settings: SettingsDep,
+    who: ReportsReader,
     date_from: DateFrom = None,
     date_to: DateTo = None,
     store: Store = None,
@@ -93,7 +100,13 @@ async def get_tax(
     lines charged, the tax, the net, taxed receipts and refunds (returns deducted), as
     the pipeline booked it. `Accept: text/csv` for CSV."""
     check_range(date_from, date_to)
-    report = await tax_report(conn, start=date_from, end=date_to, store=store)
+    report = await tax_report(
+        conn,
+        start=date_from,
+        end=date_to,
+        store=store and who.store(store, settings),
+        among=who.stores,
+    )
     if wants_csv(request):
         return csv_response(
             ("period", "mode", "rate", "base", "tax", "net", "receipts", "refunds"),

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.stack
 T = TypeVar("T")
 DB = "pos_authtest"
 PASSWORD = "longenough-1"
+STORES = ["yangon-1", "mandalay-1"]  # any store ids: the service checks only their form
 
 Run = Callable[[Callable[[AsyncConnection], Awaitable[T]]], T]
 
@@ -98,7 +99,9 @@ def _throttle(settings: Settings, username: str, client: str = "") -> dict[str, 
 
 def _make_user(run: Run[object], username: str, role: str = "cashier") -> service.User:
     user = run(
-        lambda conn: service.create_user(conn, username=username, password=PASSWORD, role=role)
+        lambda conn: service.create_user(
+            conn, username=username, password=PASSWORD, role=role, stores=STORES
+        )
     )
     assert isinstance(user, service.User)
     return user
@@ -114,6 +117,7 @@ def test_a_created_user_signs_in_with_the_password(run: Run[object], settings: S
             username="Thandar",
             password=PASSWORD,
             role="manager",
+            stores=STORES,
             display_name="Daw Thandar",
         )
     )
@@ -135,7 +139,7 @@ def test_a_created_user_signs_in_with_the_password(run: Run[object], settings: S
     with pytest.raises(UserExists, match="taken"):
         run(
             lambda conn: service.create_user(
-                conn, username="thandar", password=PASSWORD, role="admin"
+                conn, username="thandar", password=PASSWORD, role="admin", stores=STORES
             )
         )
 
@@ -337,7 +341,11 @@ def test_a_session_resolves_until_it_expires_or_ends(run: Run[object], settings:
 def test_an_api_key_resolves_with_its_scopes_until_revoked(run: Run[object]) -> None:
     created = run(
         lambda conn: service.create_api_key(
-            conn, name="till sync", scopes=["sales:read", "stock:read"], created_by="user:admin"
+            conn,
+            name="till sync",
+            scopes=["sales:read", "stock:read"],
+            stores=STORES,
+            created_by="user:admin",
         )
     )
     assert isinstance(created, tuple)
@@ -374,7 +382,11 @@ def test_an_api_key_with_unknown_scopes_is_refused(run: Run[object]) -> None:
     with pytest.raises(ValueError, match="unknown scope"):
         run(
             lambda conn: service.create_api_key(
-                conn, name="bad", scopes=["sales:read", "everything"], created_by="user:admin"
+                conn,
+                name="bad",
+                scopes=["sales:read", "everything"],
+                stores=STORES,
+                created_by="user:admin",
             )
         )
 

@@ -229,6 +229,48 @@ def test_each_role_reaches_exactly_what_it_should(
         assert response.status_code == 403, response.text[:300]
 
 
+@pytest.fixture(scope="module")
+def stranger(app_url: str, settings: Settings) -> Iterator[tuple[httpx.Client, str]]:
+    """An admin of another store only: every role, no store of this install's."""
+    username, password = f"elsewhere-{uuid.uuid4().hex[:6]}", f"pw-{uuid.uuid4().hex}"
+    create_user_sync(
+        settings, username=username, password=password, role="admin", stores=["other-store"]
+    )
+    client = httpx.Client(base_url=app_url, timeout=15, follow_redirects=False)
+    first = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert first is not None
+    form = {"username": username, "password": password, "csrf_token": first.group(1)}
+    assert client.post("/login", data=form).status_code == 303
+    # No page of this store opens for them: the login page gives the session's token.
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token is not None
+    yield client, token.group(1)
+    client.close()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "lowest"), ROUTES, ids=[f"{m} {p}" for m, p, _, _ in ROUTES]
+)
+def test_a_person_of_another_store_reaches_only_the_public_routes(
+    stranger: tuple[httpx.Client, str], method: str, path: str, body: Any, lowest: str
+) -> None:
+    """The table's stores column: this install serves its own store (POS_STORE_ID), so
+    someone bound to other stores only is refused on every route that needs sign-in,
+    however high their role."""
+    client, token = stranger
+    headers = {"X-CSRF-Token": token}
+    if is_rest(path):
+        response = client.request(method, path, json=body, headers=headers)
+    else:
+        form = {**body, "csrf_token": token} if body is not None else None
+        response = client.request(method, path, data=form, headers=headers)
+    if lowest == "public":
+        assert response.status_code not in (401, 403), response.text[:300]
+    else:
+        assert response.status_code == 403, response.text[:300]
+        assert "not bound to the store" in response.text
+
+
 def _top_bar(client: httpx.Client, path: str) -> list[str]:
     page = client.get(path)
     assert page.status_code == 200, page.text[:300]
