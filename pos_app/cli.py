@@ -286,7 +286,15 @@ def cmd_i18n(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    uvicorn.run("pos_app.main:create_app", factory=True, host=args.host, port=args.port)
+    settings = get_settings()
+    uvicorn.run(
+        "pos_app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
     return 0
 
 

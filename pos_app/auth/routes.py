@@ -144,7 +144,7 @@ async def login(
         max_age=int(SESSION_TTL.total_seconds()),
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=csrf.cookies_secure(request),
     )
     csrf.rotate(request, response)
     return response
@@ -160,7 +160,7 @@ async def logout(request: Request, conn: TransactionDep, settings: SettingsDep) 
             await audit(conn, actor=f"user:{user.username}", action="logout")
     response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
     response.delete_cookie(
-        SESSION_COOKIE, httponly=True, samesite="lax", secure=request.url.scheme == "https"
+        SESSION_COOKIE, httponly=True, samesite="lax", secure=csrf.cookies_secure(request)
     )
     csrf.rotate(request, response)
     return response

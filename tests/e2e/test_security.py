@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,7 +15,7 @@ from fastapi.routing import APIRoute
 from pos_app.auth.cli import create_user_sync
 from pos_app.main import create_app
 from pos_app.settings import Settings
-from tests.stack_support import log_in
+from tests.stack_support import log_in, running_app
 
 pytestmark = pytest.mark.stack
 
@@ -432,3 +433,20 @@ def test_an_admin_unlocks_a_person_held_back_by_failed_sign_ins(
         unlocked = admin.post(f"/admin/users/{username}/unlock", data={"csrf_token": admin_token})
         assert unlocked.status_code == 303
         assert browser.post("/login", data={**form, "password": password}).status_code == 303
+
+
+def test_behind_a_trusted_proxy_https_brings_hsts_and_secure_cookies(
+    app_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    """The app (uvicorn) believes X-Forwarded-Proto from POS_FORWARDED_ALLOW_IPS only."""
+    proxied = httpx.get(f"{app_url}/login", headers={"X-Forwarded-Proto": "https"})
+    assert proxied.headers["strict-transport-security"] == "max-age=31536000"
+    cookie = proxied.headers["set-cookie"]
+    assert cookie.startswith("__Host-pos_csrf=") and "secure" in cookie.lower()
+    plain = httpx.get(f"{app_url}/login")
+    assert "strict-transport-security" not in plain.headers
+    untrusting = settings.model_copy(update={"forwarded_allow_ips": "192.0.2.1"})
+    with running_app(untrusting, tmp_path) as other_url:
+        spoofed = httpx.get(f"{other_url}/login", headers={"X-Forwarded-Proto": "https"})
+    assert "strict-transport-security" not in spoofed.headers
+    assert spoofed.headers["set-cookie"].startswith("pos_csrf=")
