@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # Reports show amounts of a lakh (100,000 Ks, သိန်း) and more in lakh.
     report_amounts_in_lakh: bool = False
     store_id: str = "yangon-1"
+    # The shortest time between two forced refill-plan recomputations of a store
+    # (`refresh=true`, which reads all its sales); sooner is 429.
+    refill_refresh_seconds: int = Field(default=60, ge=0)
     # Cookies (session, CSRF) marked Secure, sent over https only: None means on in
     # production, else only when the request came over https.
     secure_cookies: bool | None = None

@@ -110,6 +110,8 @@ def make_test_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
             "stream_checkpoint_dir": str(tmp_path_factory.mktemp("checkpoints")),
             # Small batches, so a kill can land in the middle of a backlog.
             "stream_max_offsets_per_trigger": 40,
+            # Tests recompute refill plans at will; test_security checks the limit.
+            "refill_refresh_seconds": 0,
         }
     )
     fresh_shop(test_settings)

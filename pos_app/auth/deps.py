@@ -36,6 +36,7 @@ class Principal:
     scopes: frozenset[str]
     locale: str | None = None  # a person's language; API keys have none
     stores: frozenset[str] = frozenset()  # the stores whose data it may read and write
+    key_name: str | None = None  # an API key's name ("web shop"), as its sales record it
 
     @property
     def actor(self) -> str:
@@ -96,6 +97,7 @@ async def current_principal(request: Request, engine: EngineDep) -> Principal | 
             None,
             frozenset(api_key.scopes),
             stores=frozenset(api_key.stores),
+            key_name=api_key.name,
         )
     token = request.cookies.get(SESSION_COOKIE)
     if not token:

@@ -17,6 +17,7 @@ from pos_app.auth.service import (
     SESSION_TTL,
     ApiKey,
     AuditEntry,
+    LastAdmin,
     LoginFailed,
     LoginLocked,
     audit,
@@ -242,7 +243,11 @@ async def users_set_active(
     # Case-blind, as usernames are: "ADMIN" is the admin too (and may be the last one).
     if not active and username.strip().lower() == admin.name.lower():
         raise HTTPException(status.HTTP_409_CONFLICT, detail="you cannot deactivate yourself")
-    if not await set_user_active(conn, username=username, active=active):
+    try:
+        found = await set_user_active(conn, username=username, active=active)
+    except LastAdmin as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(error)) from None
+    if not found:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no user {username!r}")
     action = "user.activated" if active else "user.deactivated"
     await audit(conn, actor=admin.actor, action=action, target=f"user:{username}")

@@ -95,6 +95,10 @@ class UserExists(ValueError):
     pass
 
 
+class LastAdmin(ValueError):
+    """Deactivating this admin would leave nobody to manage users (HTTP 409)."""
+
+
 class LoginFailed(Exception):
     def __init__(self, message: str = BAD_CREDENTIALS) -> None:
         super().__init__(message)
@@ -312,8 +316,18 @@ async def set_user_locale(conn: AsyncConnection, *, username: str, locale: str) 
 
 
 async def set_user_active(conn: AsyncConnection, *, username: str, active: bool) -> bool:
-    """False if there is no such user. Deactivating also ends the user's sessions."""
+    """False if there is no such user. Deactivating also ends the user's sessions; the
+    last active admin is never deactivated (LastAdmin). The active admins' rows are
+    locked first, so two admins deactivating each other at once cannot both succeed."""
     name = username.strip().lower()
+    if not active:
+        admins = await conn.scalars(
+            select(users.c.username)
+            .where(users.c.role == Role.admin.value, users.c.active.is_(True))
+            .with_for_update()
+        )
+        if set(admins) == {name}:
+            raise LastAdmin(f"{name} is the last active admin: make another admin first")
     result = await conn.execute(
         update(users).where(users.c.username == name).values(active=active, updated_at=utcnow())
     )

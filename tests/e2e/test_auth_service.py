@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.auth import service
@@ -447,3 +447,25 @@ def test_posctl_makes_a_user_and_a_key_that_the_app_accepts(
     entries = run(lambda conn: service.list_audit(conn, limit=3))
     assert isinstance(entries, list)
     assert {"user.created", "apikey.created"} <= {e.action for e in entries}
+
+
+def test_the_last_active_admin_cannot_be_deactivated(run: Run[object], settings: Settings) -> None:
+    _make_user(run, "chief-a", role="admin")
+    _make_user(run, "chief-b", role="admin")
+    engine = make_sync_engine(settings)
+    try:  # every other admin of this module's shop has left
+        with engine.begin() as conn:
+            conn.execute(
+                update(users)
+                .where(users.c.role == "admin", users.c.username.not_in(["chief-a", "chief-b"]))
+                .values(active=False)
+            )
+    finally:
+        engine.dispose()
+    assert run(lambda conn: service.set_user_active(conn, username="chief-b", active=False))
+    with pytest.raises(service.LastAdmin, match="last active admin"):
+        run(lambda conn: service.set_user_active(conn, username="CHIEF-A", active=False))
+    assert _user_row(settings, "chief-a")["active"]
+    # Another admin first, and then chief-a may go.
+    assert run(lambda conn: service.set_user_active(conn, username="chief-b", active=True))
+    assert run(lambda conn: service.set_user_active(conn, username="chief-a", active=False))

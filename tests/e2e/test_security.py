@@ -11,8 +11,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.routing import APIRoute
+from sqlalchemy import Engine, func, text, update
 
 from pos_app.auth.cli import create_user_sync
+from pos_app.db.tables import refill_plan_runs
 from pos_app.main import create_app
 from pos_app.settings import Settings
 from tests.stack_support import log_in, running_app
@@ -396,6 +398,17 @@ def test_a_sale_is_in_the_audit_log_under_its_cashier(api: httpx.Client) -> None
     assert entry["actor"].startswith("apikey:")
 
 
+def test_a_key_rings_up_under_its_own_name_whatever_the_body_says(
+    app_url: str, api: httpx.Client
+) -> None:
+    created = api.post("/api/v1/api-keys", json={"name": "web shop", "scopes": ["sales:write"]})
+    key = created.json()["key"]
+    with httpx.Client(base_url=app_url, headers={"X-API-Key": key}) as web_shop:
+        sale = web_shop.post("/api/v1/sales", json={**SALE, "cashier": "Daw Someone Else"})
+    assert sale.status_code == 201, sale.text
+    assert sale.json()["cashier"] == "web shop"
+
+
 def test_an_admin_cannot_deactivate_themselves_however_the_name_is_spelt(
     clients: dict[str, tuple[httpx.Client, str]], settings: Settings
 ) -> None:
@@ -450,3 +463,28 @@ def test_behind_a_trusted_proxy_https_brings_hsts_and_secure_cookies(
         spoofed = httpx.get(f"{other_url}/login", headers={"X-Forwarded-Proto": "https"})
     assert "strict-transport-security" not in spoofed.headers
     assert spoofed.headers["set-cookie"].startswith("pos_csrf=")
+
+
+def test_forced_refill_plan_refreshes_are_rate_limited(
+    settings: Settings, auth_headers: dict[str, str], tmp_path: Path, mysql: Engine
+) -> None:
+    """refresh=true recomputes from every sale of the store: once a minute at most."""
+    with mysql.begin() as conn:  # a plan other tests made just now is an hour old here
+        conn.execute(
+            update(refill_plan_runs)
+            .where(refill_plan_runs.c.store_id == settings.store_id)
+            .values(computed_at=func.timestampadd(text("HOUR"), -1, refill_plan_runs.c.computed_at))
+        )
+    limited = settings.model_copy(update={"refill_refresh_seconds": 60})
+    params = {"months": 3, "refresh": True}
+    with (
+        running_app(limited, tmp_path) as url,
+        httpx.Client(base_url=url, headers=auth_headers, timeout=60) as api,
+    ):
+        first = api.get("/api/v1/reports/refill-plan", params=params)
+        assert first.status_code == 200, first.text
+        again = api.get("/api/v1/reports/refill-plan", params=params)
+        assert again.status_code == 429, again.text
+        assert 0 < int(again.headers["retry-after"]) <= 60
+        # The stored plan is still answered at once.
+        assert api.get("/api/v1/reports/refill-plan", params={"months": 3}).status_code == 200
