@@ -1,5 +1,6 @@
-"""Secure cookies and HSTS: on in production whatever scheme the app sees (the TLS
-proxy's may not reach it), by the scheme otherwise, or as POS_SECURE_COOKIES says."""
+"""What the app gives away: Secure cookies and HSTS (on in production whatever scheme
+the app sees, since the TLS proxy's may not reach it; by the scheme otherwise; or as
+POS_SECURE_COOKIES says), and no error text in the health view."""
 
 from __future__ import annotations
 
@@ -61,3 +62,20 @@ def test_hsts_goes_out_over_https_only() -> None:
     assert "strict-transport-security" not in plain.headers
     over_tls = _client(Settings(), "https://testserver").get("/login")
     assert over_tls.headers["strict-transport-security"] == "max-age=31536000"
+
+
+def test_a_failed_health_check_names_the_kind_of_failure_only(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The error's text may carry a host, a user or a path: the log has it, no answer."""
+    import asyncio
+
+    from pos_app.health import _check
+
+    async def failing() -> None:
+        raise ConnectionError("Access denied for user 'pos'@'10.0.0.5' (using password: YES)")
+
+    with caplog.at_level("WARNING", logger="pos_app.health"):
+        state = asyncio.run(_check(failing()))
+    assert state == "down: ConnectionError"
+    assert "10.0.0.5" in caplog.text
