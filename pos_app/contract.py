@@ -106,6 +106,20 @@ class EventLine(BaseModel):
     discount_percent: Decimal | None = Field(default=None, exclude_if=_absent)
     discount: Money | None = Field(default=None, exclude_if=_absent)
     discount_reason: str | None = Field(default=None, exclude_if=_absent)
+    # Additive (still v1): this line's share of a whole-cart discount, already in
+    # `discount` and in the net unit_price (discount_percent stays the line's own).
+    cart_discount: Money | None = Field(default=None, exclude_if=_absent)
+
+
+class EventCartDiscount(BaseModel):
+    """Additive (still v1): a discount on the whole cart, spread over the lines (each
+    line's `cart_discount`), so line totals, `totals.discount` and the tax include it."""
+
+    kind: Literal["percent", "amount"]
+    value: Decimal  # the percent, or the kyat taken off, as the cashier typed it
+    amount: Money  # the kyat it took off the lines
+    reason: str
+    approved_by: str | None = Field(default=None, exclude_if=_absent)  # over the limit
 
 
 class EventTotals(BaseModel):
@@ -170,6 +184,7 @@ class SaleCompleted(BaseModel):
     # then says method "split" with the whole amount (and the cash part's tendered/change).
     payments: list[EventPayment] | None = Field(default=None, exclude_if=_absent)
     tax: EventTax | None = Field(default=None, exclude_if=_absent)
+    cart_discount: EventCartDiscount | None = Field(default=None, exclude_if=_absent)
 
     def to_kafka(self) -> tuple[bytes, bytes]:
         """(key, value) for the sales topic: keyed by sale id, so a sale stays in order."""

@@ -51,6 +51,13 @@ def _ngettext(context: Any, singular: str, plural: str, n: int) -> str:
 
 
 @jinja2.pass_context
+def _pgettext(context: Any, message_context: str, message: str) -> str:
+    """A short word that reads differently by where it stands ("To" a supplier, "To" a
+    date): its context tells the translator which."""
+    return i18n.translations(page_locale(context)).pgettext(message_context, message)
+
+
+@jinja2.pass_context
 def _kyat_filter(context: Any, amount: Decimal | int | str, *, report: bool = False) -> str:
     settings = _settings(context)
     lakh = report and settings.report_amounts_in_lakh
@@ -155,7 +162,7 @@ _environment = jinja2.Environment(
 # The environment is shared by every request: `_` and `ngettext` take the language from
 # the request in the template's context, never from a global install.
 _environment.install_gettext_callables(  # type: ignore[attr-defined]
-    _gettext, _ngettext, newstyle=True
+    _gettext, _ngettext, newstyle=True, pgettext=_pgettext
 )
 templates = Jinja2Templates(env=_environment)
 templates.env.globals["nav_links"] = nav_links

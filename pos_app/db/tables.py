@@ -384,9 +384,21 @@ carts = Table(
     Column("cashier", String(60), nullable=False),
     Column("status", String(10), nullable=False),  # open | held
     Column("lines", Text, nullable=False),
+    Column("discount", Text),  # JSON of the whole-cart discount (NULL: none)
     _timestamp("created_at"),
     _timestamp("updated_at"),
     Index("ix_carts_cashier_status", "store_id", "cashier", "status"),
+)
+
+# Settings an admin changes while the shop runs (the environment gives their defaults):
+# the commercial-tax mode and rate (pos_app/till/tax_setting.py).
+shop_settings = Table(
+    "shop_settings",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", String(200), nullable=False),
+    Column("updated_by", String(80), nullable=False),
+    _timestamp("updated_at"),
 )
 
 # One row per store: when its refill plan was computed, over what history, and the
