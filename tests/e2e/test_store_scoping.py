@@ -128,10 +128,16 @@ def _key(app_url: str, settings: Settings, stores: list[str]) -> httpx.Client:
 
 
 def test_a_sale_of_another_store_is_404_to_read_and_to_return(
-    app_url: str, settings: Settings, store_b: dict[str, Any], cashier: tuple[httpx.Client, str]
+    app_url: str,
+    settings: Settings,
+    store_b: dict[str, Any],
+    cashier: tuple[httpx.Client, str],
+    manager: tuple[httpx.Client, str],
 ) -> None:
     sale = store_b["sale"]
-    client, token = cashier
+    assert cashier[0].get(f"/api/v1/sales/{sale}").status_code == 404
+    assert cashier[0].get(f"/counter/receipts/{sale}").status_code == 404
+    client, token = manager  # refunds are a manager's (returns:write, no PIN asked)
     assert client.get(f"/api/v1/sales/{sale}").status_code == 404
     taken = client.post(
         f"/api/v1/sales/{sale}/returns",
@@ -141,8 +147,8 @@ def test_a_sale_of_another_store_is_404_to_read_and_to_return(
     assert taken.status_code == 404, taken.text
     assert client.get("/counter/returns", params={"sale_id": sale}).status_code == 404
     form = {"sale_id": sale, "reason": "not ours", "qty_1": "1", "csrf_token": token}
-    assert client.post("/counter/returns", data=form).status_code == 422
-    assert client.get(f"/counter/receipts/{sale}").status_code == 404
+    refused = client.post("/counter/returns", data=form)
+    assert refused.status_code == 422 and f"no sale {sale}" in refused.text
     with _key(app_url, settings, [settings.store_id]) as key_of_a:
         assert key_of_a.get(f"/api/v1/sales/{sale}").status_code == 404
     # A key of both stores sees it: the 404 above is the scoping, not a missing sale.
