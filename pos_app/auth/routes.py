@@ -214,7 +214,7 @@ async def users_create(
             username=fields["username"],
             password=_form_text(form, "password"),
             role=fields["role"],
-            stores=_grantable(admin, fields["stores"]),
+            stores=_grantable(admin, fields["stores"] or settings.store_id),
             display_name=fields["display_name"] or None,
             locale=fields["locale"] or settings.shop_locale,
         )
@@ -307,7 +307,7 @@ async def api_keys_create(
             conn,
             name=name,
             scopes=scopes,
-            stores=_grantable(admin, stores),
+            stores=_grantable(admin, stores or settings.store_id),
             created_by=admin.actor,
         )
     except ValueError as error:
