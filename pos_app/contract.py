@@ -27,8 +27,17 @@ SALE_COMPLETED: Final = "sale.completed"
 SALE_RETURNED: Final = "sale.returned"
 STOCK_RECEIVED: Final = "stock.received"
 STOCK_ADJUSTED: Final = "stock.adjusted"
+TRANSFER_SENT: Final = "stock.transfer_sent"
+TRANSFER_RECEIVED: Final = "stock.transfer_received"
 SCHEMA_VERSION: Final = 1
-EventType = Literal["sale.completed", "sale.returned", "stock.received", "stock.adjusted"]
+EventType = Literal[
+    "sale.completed",
+    "sale.returned",
+    "stock.received",
+    "stock.adjusted",
+    "stock.transfer_sent",
+    "stock.transfer_received",
+]
 
 RAW_EVENTS_COLLECTION: Final = "raw_events"  # MongoDB: every applied event as received
 REJECTED_EVENTS_COLLECTION: Final = "rejected_events"  # MongoDB: refused records and why
@@ -52,12 +61,16 @@ DOCUMENT_FIELD: Final[Mapping[str, str]] = {
     SALE_RETURNED: "return_id",
     STOCK_RECEIVED: "receipt_id",
     STOCK_ADJUSTED: "adjustment_id",
+    TRANSFER_SENT: "transfer_id",
+    TRANSFER_RECEIVED: "receipt_id",
 }
 DOCUMENT_NAME: Final[Mapping[str, str]] = {
     SALE_COMPLETED: "sale",
     SALE_RETURNED: "return",
     STOCK_RECEIVED: "receipt",
     STOCK_ADJUSTED: "adjustment",
+    TRANSFER_SENT: "transfer",
+    TRANSFER_RECEIVED: "transfer receipt",
 }
 # The fields without which the stream job cannot apply an event (the models require
 # them too; a test keeps the two in step). Others may be absent from a foreign producer.
@@ -75,6 +88,25 @@ PIPELINE_REQUIRED_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
     ),
     STOCK_RECEIVED: ("event_id", "receipt_id", "store_id", "occurred_at", "lines"),
     STOCK_ADJUSTED: ("event_id", "adjustment_id", "store_id", "occurred_at", "reason", "lines"),
+    TRANSFER_SENT: (
+        "event_id",
+        "transfer_id",
+        "store_id",
+        "from_store_id",
+        "to_store_id",
+        "occurred_at",
+        "lines",
+    ),
+    TRANSFER_RECEIVED: (
+        "event_id",
+        "receipt_id",
+        "transfer_id",
+        "store_id",
+        "from_store_id",
+        "to_store_id",
+        "occurred_at",
+        "lines",
+    ),
 }
 
 AdjustmentReason = Literal["count", "damage", "loss", "found", "other"]
@@ -109,6 +141,9 @@ class EventLine(BaseModel):
     # Additive (still v1): this line's share of a whole-cart discount, already in
     # `discount` and in the net unit_price (discount_percent stays the line's own).
     cart_discount: Money | None = Field(default=None, exclude_if=_absent)
+    # Additive (still v1): the product's cost price when it was sold, so margins keep the
+    # cost of the day; absent when the product has no cost price (margin unknown).
+    unit_cost: Money | None = Field(default=None, exclude_if=_absent)
 
 
 class EventCartDiscount(BaseModel):
@@ -239,6 +274,8 @@ class MovementLine(BaseModel):
     line_no: int = Field(ge=1)
     sku: str
     quantity: int  # received: > 0; adjusted: signed, never 0
+    # Additive (still v1): on a receipt against a purchase order, the order's cost per unit.
+    unit_cost: Money | None = Field(default=None, exclude_if=_absent)
 
 
 class _InventoryEvent(BaseModel):
@@ -264,6 +301,8 @@ class StockReceived(_InventoryEvent):
     event_type: Literal["stock.received"] = STOCK_RECEIVED
     receipt_id: str
     supplier: str = ""
+    # Additive (still v1): the purchase order the goods were received against.
+    purchase_order_id: str | None = Field(default=None, exclude_if=_absent)
 
 
 class StockAdjusted(_InventoryEvent):
@@ -274,17 +313,60 @@ class StockAdjusted(_InventoryEvent):
     reason: AdjustmentReason
 
 
-Event = SaleCompleted | SaleReturned | StockReceived | StockAdjusted
+class _TransferEvent(_InventoryEvent):
+    """A transfer between two stores of the chain: its lines' quantities are > 0, and
+    store_id is the store whose stock the event moves."""
+
+    transfer_id: str
+    from_store_id: str
+    to_store_id: str
+
+
+class StockTransferSent(_TransferEvent):
+    """`stock.transfer_sent`: goods leave from_store_id (store_id) for to_store_id; they
+    are in transit until the receiving store records them."""
+
+    event_type: Literal["stock.transfer_sent"] = TRANSFER_SENT
+
+
+class StockTransferReceived(_TransferEvent):
+    """`stock.transfer_received`: the goods of a transfer arrive at to_store_id (store_id).
+    receipt_id is always `transfer_receipt_id(transfer_id)`, so a transfer can be
+    received once only (a second receipt is the same document twice)."""
+
+    event_type: Literal["stock.transfer_received"] = TRANSFER_RECEIVED
+    receipt_id: str
+
+
+TRANSFER_RECEIPT_SUFFIX: Final = "-IN"
+
+
+def transfer_receipt_id(transfer_id: str) -> str:
+    """The one document id a transfer's arrival may have."""
+    return transfer_id + TRANSFER_RECEIPT_SUFFIX
+
+
+Event = (
+    SaleCompleted
+    | SaleReturned
+    | StockReceived
+    | StockAdjusted
+    | StockTransferSent
+    | StockTransferReceived
+)
 EVENT_MODELS: Final[Mapping[str, type[BaseModel]]] = {
     SALE_COMPLETED: SaleCompleted,
     SALE_RETURNED: SaleReturned,
     STOCK_RECEIVED: StockReceived,
     STOCK_ADJUSTED: StockAdjusted,
+    TRANSFER_SENT: StockTransferSent,
+    TRANSFER_RECEIVED: StockTransferReceived,
 }
 
 
 def document_id(event: Event) -> str:
-    """The id of the document the event records (sale, return, receipt, adjustment)."""
+    """The id of the document the event records (sale, return, receipt, adjustment,
+    transfer, transfer receipt)."""
     value: str = getattr(event, DOCUMENT_FIELD[event.event_type])
     return value
 

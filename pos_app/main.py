@@ -17,7 +17,7 @@ from pos_app.alerts import routes as alert_routes
 from pos_app.auth import language_routes, pin_routes
 from pos_app.auth import routes as auth_routes
 from pos_app.auth.deps import LoginRequired, login_required_handler
-from pos_app.catalog import import_pages, label_pages
+from pos_app.catalog import import_api, import_pages, label_pages
 from pos_app.catalog import pages as catalog_pages
 from pos_app.catalog import routes as catalog_routes
 from pos_app.counter import receipt_routes
@@ -26,11 +26,12 @@ from pos_app.db.engine import make_async_engine
 from pos_app.errors import install_error_handlers
 from pos_app.events.relay import OutboxRelay
 from pos_app.i18n import LocaleMiddleware
-from pos_app.inventory import count_api, count_pages, movement_routes
+from pos_app.inventory import count_api, count_pages, movement_routes, transfer_routes
 from pos_app.inventory import routes as inventory_routes
 from pos_app.pipeline import routes as pipeline_routes
 from pos_app.planning import routes as planning_routes
 from pos_app.purchasing import pages as purchasing_pages
+from pos_app.purchasing import routes as purchasing_routes
 from pos_app.reports import routes as reports_routes
 from pos_app.reports import till_routes
 from pos_app.returns import routes as return_routes
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return_routes,
         inventory_routes,
         movement_routes,
+        transfer_routes,
         alert_routes,
         pipeline_routes,
         reports_routes,
@@ -116,7 +118,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalog_pages,
         label_pages,
         import_pages,
+        import_api,
         purchasing_pages,
+        purchasing_routes,
         count_pages,
         count_api,
     )

@@ -103,7 +103,15 @@ def _plan_reason(context: Any, reason: str) -> str:
 
 # A stock level's status as people read it (the API keeps "ok", "low", "out").
 STATUS_NAMES = {"ok": N_("ok"), "low": N_("low"), "out": N_("out")}
-MOVEMENT_KINDS = {"receipt": N_("receipt"), "adjustment": N_("adjustment")}
+MOVEMENT_KINDS = {
+    "receipt": N_("receipt"),
+    "adjustment": N_("adjustment"),
+    "received": N_("receipt"),  # the kinds `stock_movements` records
+    "adjusted": N_("adjustment"),
+    "transfer_out": N_("transfer sent"),
+    "transfer_in": N_("transfer received"),
+}
+TRANSFER_STATUSES = {"in_transit": N_("in transit"), "received": N_("received")}
 ADJUSTMENT_REASONS = {
     "count": N_("Count correction"),
     "damage": N_("Damaged"),
@@ -174,6 +182,7 @@ templates.env.globals["status_names"] = STATUS_NAMES
 templates.env.globals["role_names"] = ROLE_NAMES
 templates.env.globals["movement_kinds"] = MOVEMENT_KINDS
 templates.env.globals["adjustment_reasons"] = ADJUSTMENT_REASONS
+templates.env.globals["transfer_statuses"] = TRANSFER_STATUSES
 templates.env.filters["kyat"] = _kyat_filter
 templates.env.filters["num"] = _number_filter
 templates.env.filters["when"] = _date_filter

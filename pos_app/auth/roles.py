@@ -18,6 +18,8 @@ CATALOG_READ = "catalog:read"
 CATALOG_WRITE = "catalog:write"  # add and edit products, prices, import the catalogue
 REPORTS_READ = "reports:read"
 INVENTORY_WRITE = "inventory:write"
+PURCHASING_READ = "purchasing:read"  # suppliers and purchase orders
+PURCHASING_WRITE = "purchasing:write"  # add suppliers, make, order, receive, cancel orders
 EVENTS_READ = "events:read"
 USERS_ADMIN = "users:admin"
 APIKEYS_ADMIN = "apikeys:admin"
@@ -34,6 +36,8 @@ ALL_SCOPES: frozenset[str] = frozenset(
         CATALOG_WRITE,
         REPORTS_READ,
         INVENTORY_WRITE,
+        PURCHASING_READ,
+        PURCHASING_WRITE,
         EVENTS_READ,
         USERS_ADMIN,
         APIKEYS_ADMIN,
@@ -44,7 +48,15 @@ ALL_SCOPES: frozenset[str] = frozenset(
 )
 
 _CASHIER = frozenset({SALES_WRITE, SALES_READ, STOCK_READ, CATALOG_READ})
-_MANAGER = _CASHIER | {REPORTS_READ, INVENTORY_WRITE, EVENTS_READ, CATALOG_WRITE, RETURNS_WRITE}
+_MANAGER = _CASHIER | {
+    REPORTS_READ,
+    INVENTORY_WRITE,
+    EVENTS_READ,
+    CATALOG_WRITE,
+    RETURNS_WRITE,
+    PURCHASING_READ,
+    PURCHASING_WRITE,
+}
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.cashier: _CASHIER,

@@ -118,6 +118,7 @@ async def price_lines(
                     quantity=line.quantity,
                     unit_price=list_price,
                     line_total=list_price * line.quantity,
+                    unit_cost=catalog[line.sku].cost_price,
                 )
             )
             continue
@@ -136,6 +137,7 @@ async def price_lines(
                 discount_percent=percent,
                 discount=(list_price - net) * line.quantity,
                 discount_reason=reason,
+                unit_cost=catalog[line.sku].cost_price,
             )
         )
     return priced

@@ -81,6 +81,10 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("GET", "/manager/purchase-orders", None, "manager"),
     ("POST", "/manager/purchase-orders", {"supplier_id": "0"}, "manager"),
     ("GET", "/manager/purchase-orders/NOPO", None, "manager"),
+    ("GET", "/manager/transfers", None, "manager"),
+    ("POST", "/manager/transfers", {"to_store_id": ""}, "manager"),
+    ("GET", "/manager/transfers/NOTR", None, "manager"),
+    ("POST", "/manager/transfers/NOTR/receive", {}, "manager"),
     ("POST", "/manager/purchase-orders/NOPO/order", {}, "manager"),
     (
         "POST",
@@ -118,6 +122,20 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("POST", "/api/v1/inventory/receipts", {"lines": []}, "manager"),
     ("POST", "/api/v1/inventory/adjustments", {"reason": "count", "lines": []}, "manager"),
     ("POST", "/api/v1/inventory/counts", {"lines": []}, "manager"),
+    ("POST", "/api/v1/transfers", {"to_store_id": "x", "lines": []}, "manager"),
+    ("GET", "/api/v1/suppliers", None, "manager"),
+    ("POST", "/api/v1/suppliers", {"name": ""}, "manager"),
+    ("PATCH", "/api/v1/suppliers/0", {"lead_time_days": 3}, "manager"),
+    ("GET", "/api/v1/purchase-orders", None, "manager"),
+    ("POST", "/api/v1/purchase-orders", {"supplier_id": 0, "from_plan": True}, "manager"),
+    ("GET", "/api/v1/purchase-orders/NOPO", None, "manager"),
+    ("POST", "/api/v1/purchase-orders/NOPO/order", None, "manager"),
+    ("POST", "/api/v1/purchase-orders/NOPO/cancel", None, "manager"),
+    ("POST", "/api/v1/purchase-orders/NOPO/receive", {"lines": []}, "manager"),
+    ("POST", "/api/v1/catalog/imports", None, "manager"),
+    ("POST", "/api/v1/catalog/imports/nodraft/confirm", None, "manager"),
+    ("GET", "/api/v1/transfers", None, "cashier"),
+    ("POST", "/api/v1/transfers/NOTR/receive", None, "manager"),
     ("GET", "/api/v1/alerts", None, "cashier"),
     ("POST", "/api/v1/alerts/0/acknowledge", None, "manager"),
     ("GET", "/api/v1/events/rejected", None, "manager"),
@@ -173,10 +191,15 @@ def test_the_table_covers_every_route() -> None:
             .replace("/NOSALE", "/{sale_id}")
             .replace("/alerts/0/", "/alerts/{alert_id}/")
             .replace("/nodraft/", "/{draft_id}/")
-            .replace("/NOPO/order", "/{po_id}/{action}")
+            .replace(
+                "/manager/purchase-orders/NOPO/order", "/manager/purchase-orders/{po_id}/{action}"
+            )
             .replace("/NOPO", "/{po_id}")
+            .replace("/NOTR", "/{transfer_id}")
+            .replace("/suppliers/0", "/suppliers/{supplier_id}")
             .replace("/shifts/0/", "/shifts/{shift_id}/")
-            .replace("/r/BADTOKEN", "/r/{token}"),
+            .replace("/r/BADTOKEN", "/r/{token}")
+            .replace("{a}", "{action}"),
         )
         for method, path, _, _ in ROUTES
     }
