@@ -1,7 +1,7 @@
 """users.stores, api_keys.stores: the stores each person and key may read and write
 
 Revision ID: 0070
-Revises: 0060
+Revises: 0051
 Create Date: 2026-12-01
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0070"
-down_revision = "0060"
+down_revision = "0051"
 branch_labels = None
 depends_on = None
 
