@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from decimal import Decimal
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine, text
 
+from pos_app.auth.cli import create_user_sync, set_pin_sync
+from pos_app.settings import Settings
 from tests.browser.support import SIZES, SignedIn, screenshot
 from tests.stack_support import ChildProcess, wait_for
 
@@ -368,7 +371,7 @@ def test_todays_sales_reprint_an_80mm_receipt(signed_in: SignedIn, mysql: Engine
 
 
 def test_a_return_with_a_reason_puts_stock_back(
-    signed_in: SignedIn, mysql: Engine, stream_job: ChildProcess
+    signed_in: SignedIn, mysql: Engine, stream_job: ChildProcess, settings: Settings
 ) -> None:
     sku = "SDL-MRN-9"
     start = product(mysql, sku)["on_hand"]
@@ -383,6 +386,15 @@ def test_a_return_with_a_reason_puts_stock_back(
     sale_id = receipt_sale_id(page)
     wait_for(lambda: product(mysql, sku)["on_hand"] == start - 2, timeout=30, what="the sale")
 
+    # A cashier's refund is approved by a manager's PIN (typed into the cashier's form).
+    boss = f"manager-{uuid.uuid4().hex[:8]}"
+    create_user_sync(settings, username=boss, password=uuid.uuid4().hex, role="manager")
+    set_pin_sync(settings, username=boss, pin="1357")
+
+    def approve() -> None:
+        page.locator("#approver").fill(boss)
+        page.locator("#approver-pin").fill("1357")
+
     # From today's sales to the sale's return screen.
     page.goto("/counter/sales")
     page.locator(f'#todays-sales tr[data-sale-id="{sale_id}"]').get_by_role(
@@ -396,6 +408,10 @@ def test_a_return_with_a_reason_puts_stock_back(
     page.locator('#return-lines tr[data-line="1"] input.qty').fill("1")
     page.locator("#return-reason").fill("wrong size")
     page.locator("#return-submit").click()
+    expect(page.locator("#return-message.error")).to_contain_text("a manager's approval")
+    page.locator('#return-lines tr[data-line="1"] input.qty').fill("1")
+    approve()
+    page.locator("#return-submit").click()
     expect(page.locator("#return-id")).to_be_visible()
     refund = product(mysql, sku)["unit_price"]
     expect(page.locator("#refund")).to_have_text(kyat(refund))
@@ -404,6 +420,7 @@ def test_a_return_with_a_reason_puts_stock_back(
     # More than can come back is refused with the reason.
     page.locator('#return-lines tr[data-line="1"] input.qty').fill("2")
     page.locator("#return-reason").fill("changed mind")
+    approve()
     page.locator("#return-submit").click()
     expect(page.locator("#return-message.error")).to_contain_text("only 1 of 2 can come back")
 

@@ -9,15 +9,16 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from pos_app.auth.cli import create_user_sync
 from pos_app.auth.tables import users as users_table
 from pos_app.db.engine import make_sync_engine
+from pos_app.db.tables import sale_payments
 from pos_app.i18n.zawgyi import to_zawgyi
 from pos_app.settings import Settings
 from pos_app.till.service import ensure_shift_open_sync
-from tests.stack_support import log_in
+from tests.stack_support import ChildProcess, log_in, wait_for
 
 pytestmark = pytest.mark.stack
 
@@ -190,3 +191,36 @@ def test_a_zawgyi_typed_search_finds_the_unicode_product(app_url: str, settings:
         added = client.post("/counter/scan", data={"code": typed}, headers={"X-CSRF-Token": token})
         assert added.status_code == 200, added.text[:500]
         assert 'data-sku="GBG-PNK-22"' in added.text
+
+
+def test_payment_methods_and_short_words_read_right_in_burmese(
+    burmese_admin: tuple[httpx.Client, str, str],
+    api: httpx.Client,
+    stream_job: ChildProcess,
+    mysql: Engine,
+) -> None:
+    """The payments report names each method in Burmese (not its English code), and "To"
+    beside a date says the range's end, not "supplier" (its word on a purchase order)."""
+    sale = api.post(
+        "/api/v1/sales",
+        json={"lines": [{"sku": "BAG-SHN-GLD", "quantity": 1}], "payment": {"method": "cash"}},
+    )
+    assert sale.status_code == 201, sale.text
+    sale_id = sale.json()["sale_id"]
+
+    def booked() -> bool:
+        with mysql.connect() as conn:
+            found = conn.scalar(
+                select(sale_payments.c.payment_id).where(sale_payments.c.document_id == sale_id)
+            )
+        return found is not None
+
+    wait_for(booked, timeout=90, what="the sale's payment in sale_payments")
+    day = f"{sale_id[1:5]}-{sale_id[5:7]}-{sale_id[7:9]}"
+    client, _, _ = burmese_admin
+    page = client.get("/manager/payments", params={"from": day, "to": day})
+    assert page.status_code == 200, page.text[:500]
+    assert re.search(r'<tr data-method="cash"><td>ငွေသား</td>', page.text)
+    assert not re.search(r"<td>(Cash|cash)</td>", page.text)
+    assert 'ဆုံးရက် <input type="date" name="to"' in page.text
+    assert 'ပေးသွင်းသူ <input type="date"' not in page.text

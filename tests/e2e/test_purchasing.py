@@ -160,8 +160,12 @@ def test_an_order_from_the_plan_received_in_two_parts(
         (receipt_2.group(1), 7, "Mandalay Shirts"),
     ]
     # The receipt events name the order and carry its cost per unit (raw copy, as sent).
-    raw = mongo["raw_events"].find_one({"event.receipt_id": receipt_1.group(1)})
-    assert raw is not None and raw["event"]["purchase_order_id"] == po_id
+    raw = wait_for(
+        lambda: mongo["raw_events"].find_one({"event.receipt_id": receipt_1.group(1)}),
+        timeout=30,
+        what="the receipt's raw copy",
+    )
+    assert raw["event"]["purchase_order_id"] == po_id
     assert [(li["sku"], li["quantity"], li["unit_cost"]) for li in raw["event"]["lines"]] == [
         (SKU, 5, "11000.00")
     ]

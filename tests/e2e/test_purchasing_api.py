@@ -134,8 +134,15 @@ def test_an_order_made_ordered_received_in_two_parts_and_not_cancelled_after(
     assert (listed[po_id]["units"], listed[po_id]["outstanding"]) == (10, 0)
 
     wait_for(lambda: on_hand(api, SKU) == 2 + 10, timeout=90, what="opening + both receipts")
-    raw = mongo["raw_events"].find_one({"event.receipt_id": rest.json()["receipt"]["receipt_id"]})
-    assert raw is not None and raw["event"]["purchase_order_id"] == po_id
+    # The job writes MongoDB's raw copy right after MySQL.
+    raw = wait_for(
+        lambda: mongo["raw_events"].find_one(
+            {"event.receipt_id": rest.json()["receipt"]["receipt_id"]}
+        ),
+        timeout=30,
+        what="the receipt's raw copy",
+    )
+    assert raw["event"]["purchase_order_id"] == po_id
 
     spare = api.post(
         "/api/v1/purchase-orders",
