@@ -157,8 +157,14 @@ def cmd_user(args: argparse.Namespace) -> int:
             print("the passwords differ", file=sys.stderr)
             return 1
     try:
-        create_user_sync(get_settings(), username=args.username, password=password, role=args.role)
-    except ValueError as error:  # a weak password, a taken name, an unknown role
+        create_user_sync(
+            get_settings(),
+            username=args.username,
+            password=password,
+            role=args.role,
+            stores=args.store,
+        )
+    except ValueError as error:  # a weak password, a taken name, an unknown role or store
         print(error, file=sys.stderr)
         return 1
     print(f"user {args.username} ({args.role}) created")
@@ -169,7 +175,9 @@ def cmd_apikey(args: argparse.Namespace) -> int:
     from pos_app.auth.cli import create_api_key_sync
 
     try:
-        key = create_api_key_sync(get_settings(), name=args.name, scopes=args.scopes.split(","))
+        key = create_api_key_sync(
+            get_settings(), name=args.name, scopes=args.scopes.split(","), stores=args.store
+        )
     except ValueError as error:
         print(error, file=sys.stderr)
         return 1
@@ -297,6 +305,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from pos_app.observability.logs import uvicorn_log_config
 
+    settings = get_settings()
     uvicorn.run(
         "pos_app.main:create_app",
         factory=True,
@@ -304,6 +313,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         log_config=uvicorn_log_config(),
         access_log=False,  # the request middleware logs each request, with its id
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     return 0
 
@@ -339,6 +350,11 @@ def add_commands(
     user.add_argument(
         "--password-stdin", action="store_true", help="read the password (or PIN) from stdin"
     )
+    user.add_argument(
+        "--store",
+        action="append",
+        help="a store the user works for (repeat for more; default: POS_STORE_ID)",
+    )
     user.set_defaults(func=cmd_user)
 
     apikey = sub.add_parser("apikey", help="API keys for integrations")
@@ -346,6 +362,9 @@ def add_commands(
     apikey.add_argument("--name", required=True)
     apikey.add_argument(
         "--scopes", required=True, help="comma-separated, e.g. sales:write,stock:read"
+    )
+    apikey.add_argument(
+        "--store", action="append", help="a store the key may use (repeat; default: POS_STORE_ID)"
     )
     apikey.set_defaults(func=cmd_apikey)
 

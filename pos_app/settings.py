@@ -42,6 +42,15 @@ class Settings(BaseSettings):
     # Reports show amounts of a lakh (100,000 Ks, သိန်း) and more in lakh.
     report_amounts_in_lakh: bool = False
     store_id: str = "yangon-1"
+    # The shortest time between two forced refill-plan recomputations of a store
+    # (`refresh=true`, which reads all its sales); sooner is 429.
+    refill_refresh_seconds: int = Field(default=60, ge=0)
+    # Cookies (session, CSRF) marked Secure, sent over https only: None means on in
+    # production, else only when the request came over https.
+    secure_cookies: bool | None = None
+    # Proxies whose X-Forwarded-For/-Proto uvicorn believes (comma-separated addresses, or
+    # "*"): the TLS-terminating proxy in front of the app. Only loopback by default.
+    forwarded_allow_ips: str = "127.0.0.1"
     register_id: str = "counter-1"
     # Commercial tax (pos_app/tax.py): none, included in prices, or added on top; percent.
     tax_mode: Literal["none", "included", "added"] = "none"

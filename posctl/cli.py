@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from pos_app import cli as runtime
 from pos_app.settings import get_settings
@@ -110,6 +111,38 @@ def cmd_superset(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """One archive of the shop's MySQL database, raw store and settings (stack/backup.py)."""
+    from stack.backup import BackupError, backup
+
+    try:
+        made = backup(get_settings(), Path(args.out))
+    except BackupError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"backup: {made.archive} ({made.tables} tables, {made.documents:,} raw documents)")
+    print(f"checksum: {made.checksum}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from pos_app.db.report_grants import grant_report_tables
+    from stack.backup import BackupError, restore
+
+    settings = get_settings()
+    try:
+        restored = restore(settings, Path(args.archive))
+    except BackupError as error:
+        print(error, file=sys.stderr)
+        return 1
+    grant_report_tables(settings)  # grants live outside the database, not in its dump
+    print(
+        f"restored into {settings.mysql_database}: {restored['tables']} tables, "
+        f"{restored['documents']:,} raw documents; `posctl verify` compares them"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="posctl", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -142,6 +175,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--database", help="MySQL database the dashboard reads (default: POS_MYSQL_DATABASE)"
     )
     superset.set_defaults(func=cmd_superset)
+
+    saved = sub.add_parser(
+        "backup", help="the shop's MySQL database, raw events and settings in one archive"
+    )
+    saved.add_argument("--out", default="backups", help="folder for the archive (./backups)")
+    saved.set_defaults(func=cmd_backup)
+    restoring = sub.add_parser("restore", help="a `posctl backup` archive onto an empty shop")
+    restoring.add_argument("archive", help="the .tar.gz (its .sha256 beside it)")
+    restoring.set_defaults(func=cmd_restore)
     return parser
 
 

@@ -95,30 +95,54 @@ def _start_mariadb(settings: Settings, files: ProcessFiles) -> None:
 
 
 def _bootstrap_mariadb(settings: Settings, files: ProcessFiles, sock: Path) -> None:
-    """Create the app's databases, its user and the read-only report user (idempotent;
-    the passwords follow the settings)."""
+    """Create the app's databases, its user and the report user (idempotent; the
+    passwords follow the settings). The app user may pass its rights on (GRANT OPTION):
+    `posctl db upgrade` grants the report user SELECT on the analytics tables only
+    (pos_app/db/report_grants.py), never on a whole database."""
     users = [
-        (settings.mysql_user, settings.mysql_password, "ALL"),
-        (settings.mysql_report_user, settings.mysql_report_password, "SELECT"),
+        (settings.mysql_user, settings.mysql_password),
+        (settings.mysql_report_user, settings.mysql_report_password),
     ]
+    # The shop's database and the test and benchmark ones beside it (pos_test, ...).
+    databases = (f"`{settings.mysql_database}`", f"`{settings.mysql_database}\\_%`")
     statements = [f"CREATE DATABASE IF NOT EXISTS `{settings.mysql_database}`"]
-    for (user, password, rights), host in itertools.product(users, ("127.0.0.1", "localhost")):
+    for (user, password), host in itertools.product(users, ("127.0.0.1", "localhost")):
         password = password.replace("'", "''")
         statements += [
             f"CREATE USER IF NOT EXISTS '{user}'@'{host}' IDENTIFIED BY '{password}'",
             f"ALTER USER '{user}'@'{host}' IDENTIFIED BY '{password}'",
-            f"GRANT {rights} ON `{settings.mysql_database}`.* TO '{user}'@'{host}'",
-            # Test and benchmark databases (pos_test, pos_bench, ...) beside the shop's own.
-            f"GRANT {rights} ON `{settings.mysql_database}\\_%`.* TO '{user}'@'{host}'",
         ]
+        if user == settings.mysql_user:
+            statements += [
+                f"GRANT ALL ON {db}.* TO '{user}'@'{host}' WITH GRANT OPTION" for db in databases
+            ]
+    _run_sql(files, sock, statements, what="MariaDB bootstrap")
+    # Installs from before the per-table grants gave the report user whole databases.
+    revokes = [
+        f"REVOKE SELECT ON {db}.* FROM '{settings.mysql_report_user}'@'{host}'"
+        for db, host in itertools.product(databases, ("127.0.0.1", "localhost"))
+    ]
+    _run_sql(files, sock, revokes, what="revoking the report user's old grants", absent_ok=True)
+
+
+NO_SUCH_GRANT = "ERROR 1141"  # REVOKE of a grant that is not there
+
+
+def _run_sql(
+    files: ProcessFiles, sock: Path, statements: list[str], *, what: str, absent_ok: bool = False
+) -> None:
+    command = [install.find_program("mariadb"), f"--socket={sock}", "-u", getpass.getuser()]
     result = subprocess.run(
-        [install.find_program("mariadb"), f"--socket={sock}", "-u", getpass.getuser()],
+        command + (["--force"] if absent_ok else []),
         input=";\n".join(statements) + ";\n",
         text=True,
         capture_output=True,
     )
-    if result.returncode != 0:
-        fail(files, f"MariaDB bootstrap failed: {result.stderr.strip()}")
+    errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR")]
+    if absent_ok:
+        errors = [line for line in errors if not line.startswith(NO_SUCH_GRANT)]
+    if errors or (result.returncode != 0 and not absent_ok):
+        fail(files, f"{what} failed: {result.stderr.strip()}")
 
 
 # --- Kafka -----------------------------------------------------------------------------
@@ -299,6 +323,8 @@ def up(settings: Settings, names: list[str] | None = None) -> list[str]:
         pid = files.running_pid()
         if pid is not None and port_open(port):
             done.append(f"{svc.name}: already running (pid {pid}, 127.0.0.1:{port})")
+            if svc.name == "mariadb":  # its users and rights follow this code and the settings
+                _bootstrap_mariadb(settings, files, _mariadb_dirs(settings)[1])
             continue
         if pid is None and port_open(port):
             fail(files, f"port 127.0.0.1:{port} is taken by a process this stack did not start")

@@ -112,6 +112,8 @@ def make_test_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
             "stream_max_offsets_per_trigger": 40,
             # The stream job's own metrics, scraped by tests/e2e/test_observability.py.
             "stream_metrics_port": free_port(),
+            # Tests recompute refill plans at will; test_security checks the limit.
+            "refill_refresh_seconds": 0,
         }
     )
     fresh_shop(test_settings)

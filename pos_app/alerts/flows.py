@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.alerts.service import acknowledge
@@ -9,11 +11,12 @@ from pos_app.auth.service import audit
 
 
 async def acknowledge_alert(
-    conn: AsyncConnection, alert_id: int, *, by: str, actor: str
+    conn: AsyncConnection, alert_id: int, *, by: str, actor: str, stores: Collection[str]
 ) -> bool | None:
     """Acknowledge the alert and audit it; None if there is no such alert, False if it
-    was acknowledged already (nothing to audit then)."""
-    done = await acknowledge(conn, alert_id, by=by)
+    was acknowledged already (nothing to audit then). An alert of a store outside
+    `stores` is no alert for this caller."""
+    done = await acknowledge(conn, alert_id, by=by, stores=stores)
     if done:
         await audit(conn, actor=actor, action="alert.acknowledged", target=f"alert:{alert_id}")
     return done

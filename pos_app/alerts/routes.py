@@ -8,7 +8,7 @@ from pos_app.alerts.flows import acknowledge_alert
 from pos_app.alerts.service import StockAlert, list_alerts
 from pos_app.auth.deps import Principal, require_scope
 from pos_app.auth.roles import INVENTORY_WRITE, STOCK_READ
-from pos_app.deps import TransactionDep
+from pos_app.deps import SettingsDep, TransactionDep
 from pos_app.problems import AUTHENTICATED, problems
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"], responses=problems(AUTHENTICATED, 422))
@@ -17,13 +17,16 @@ router = APIRouter(prefix="/api/v1", tags=["alerts"], responses=problems(AUTHENT
 @router.get("/alerts", response_model=list[StockAlert])
 async def get_alerts(
     conn: TransactionDep,
-    _: Annotated[Principal, Depends(require_scope(STOCK_READ))],
+    settings: SettingsDep,
+    who: Annotated[Principal, Depends(require_scope(STOCK_READ))],
     store_id: str | None = None,
     open_only: bool = Query(False, alias="open", description="only unacknowledged alerts"),
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[StockAlert]:
-    """Reorder-point crossings, newest first: one per crossing, not one per sale."""
-    return await list_alerts(conn, store_id=store_id, open_only=open_only, limit=limit)
+    """Reorder-point crossings, newest first: one per crossing, not one per sale; of
+    `store_id`, else of every store the caller works for."""
+    stores = [who.store(store_id, settings)] if store_id else sorted(who.stores)
+    return await list_alerts(conn, stores=stores, open_only=open_only, limit=limit)
 
 
 @router.post(
@@ -36,5 +39,10 @@ async def post_acknowledge(
     conn: TransactionDep,
     principal: Annotated[Principal, Depends(require_scope(INVENTORY_WRITE))],
 ) -> None:
-    if await acknowledge_alert(conn, alert_id, by=principal.name, actor=principal.actor) is None:
+    if (
+        await acknowledge_alert(
+            conn, alert_id, by=principal.name, actor=principal.actor, stores=principal.stores
+        )
+        is None
+    ):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no alert {alert_id}")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from pydantic import BaseModel
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -21,7 +23,7 @@ class StockAlert(BaseModel):
 
 
 async def list_alerts(
-    conn: AsyncConnection, *, store_id: str | None, open_only: bool, limit: int
+    conn: AsyncConnection, *, stores: Collection[str], open_only: bool, limit: int
 ) -> list[StockAlert]:
     query = (
         select(stock_alerts, products.c.name)
@@ -29,24 +31,25 @@ async def list_alerts(
         .order_by(stock_alerts.c.alert_id.desc())
         .limit(limit)
     )
-    if store_id is not None:
-        query = query.where(stock_alerts.c.store_id == store_id)
+    query = query.where(stock_alerts.c.store_id.in_(stores))
     if open_only:
         query = query.where(stock_alerts.c.acknowledged_at.is_(None))
     rows = (await conn.execute(query)).mappings()
     return [StockAlert.model_validate(dict(row)) for row in rows]
 
 
-async def acknowledge(conn: AsyncConnection, alert_id: int, *, by: str) -> bool | None:
-    """True if acknowledged now, False if it already was, None if there is no such alert."""
+async def acknowledge(
+    conn: AsyncConnection, alert_id: int, *, by: str, stores: Collection[str]
+) -> bool | None:
+    """True if acknowledged now, False if it already was, None if there is no such alert
+    in `stores`."""
+    mine = (stock_alerts.c.alert_id == alert_id, stock_alerts.c.store_id.in_(stores))
     result = await conn.execute(
         update(stock_alerts)
-        .where(stock_alerts.c.alert_id == alert_id, stock_alerts.c.acknowledged_at.is_(None))
+        .where(*mine, stock_alerts.c.acknowledged_at.is_(None))
         .values(acknowledged_at=text("CURRENT_TIMESTAMP(3)"), acknowledged_by=by)
     )
     if result.rowcount:
         return True
-    exists = await conn.scalar(
-        select(stock_alerts.c.alert_id).where(stock_alerts.c.alert_id == alert_id)
-    )
+    exists = await conn.scalar(select(stock_alerts.c.alert_id).where(*mine))
     return False if exists is not None else None

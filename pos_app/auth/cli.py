@@ -24,10 +24,16 @@ def create_user_sync(
     password: str,
     role: Role | str,
     locale: str | None = None,
+    stores: Iterable[str] | str | None = None,
 ) -> None:
-    """`locale` None: the shop's language, as for anyone new."""
+    """`locale` None: the shop's language, as for anyone new; `stores` None: this
+    install's store (POS_STORE_ID)."""
     values = new_user_values(
-        username=username, password=password, role=role, locale=locale or settings.shop_locale
+        username=username,
+        password=password,
+        role=role,
+        stores=stores or [settings.store_id],
+        locale=locale or settings.shop_locale,
     )
     engine = make_sync_engine(settings)
     try:
@@ -40,7 +46,7 @@ def create_user_sync(
                 actor="system",
                 action="user.created",
                 target=f"user:{values['username']}",
-                details={"role": values["role"], "via": "posctl"},
+                details={"role": values["role"], "stores": values["stores"], "via": "posctl"},
             )
             conn.execute(insert(audit_log).values(audit_row))
     finally:
@@ -71,10 +77,18 @@ def unlock_user_sync(settings: Settings, *, username: str) -> int | None:
 
 
 def create_api_key_sync(
-    settings: Settings, *, name: str, scopes: Iterable[str] | str, created_by: str = "posctl"
+    settings: Settings,
+    *,
+    name: str,
+    scopes: Iterable[str] | str,
+    stores: Iterable[str] | str | None = None,
+    created_by: str = "posctl",
 ) -> str:
-    """Returns the full key: print it once, only its hash is stored."""
-    values, key = new_api_key_values(name=name, scopes=scopes, created_by=created_by)
+    """Returns the full key: print it once, only its hash is stored. `stores` None:
+    this install's store (POS_STORE_ID)."""
+    values, key = new_api_key_values(
+        name=name, scopes=scopes, stores=stores or [settings.store_id], created_by=created_by
+    )
     engine = make_sync_engine(settings)
     try:
         with engine.begin() as conn:
@@ -83,7 +97,12 @@ def create_api_key_sync(
                 actor="system",
                 action="apikey.created",
                 target=f"apikey:{values['prefix']}",
-                details={"name": values["name"], "scopes": values["scopes"], "via": "posctl"},
+                details={
+                    "name": values["name"],
+                    "scopes": values["scopes"],
+                    "stores": values["stores"],
+                    "via": "posctl",
+                },
             )
             conn.execute(insert(audit_log).values(audit_row))
     finally:

@@ -21,6 +21,7 @@ from pos_app.auth.service import bookkeeping, resolve_api_key, session_user
 from pos_app.deps import EngineDep, SettingsDep
 from pos_app.i18n import set_request_locale
 from pos_app.security import csrf
+from pos_app.settings import Settings
 
 SESSION_COOKIE = csrf.SESSION_COOKIE
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -43,11 +44,31 @@ class Principal:
     role: Role | None  # None for API keys: they carry scopes only
     scopes: frozenset[str]
     locale: str | None = None  # a person's language; API keys have none
+    stores: frozenset[str] = frozenset()  # the stores whose data it may read and write
+    key_name: str | None = None  # an API key's name ("web shop"), as its sales record it
 
     @property
     def actor(self) -> str:
         """As the audit log names it: "user:<name>" or "apikey:<prefix>"."""
         return f"{self.kind}:{self.name}"
+
+    def store(self, wanted: str | None, settings: Settings) -> str:
+        """The store a request asks about (`wanted`, else this install's), if this
+        principal may see it; another store is 404, as if it did not exist."""
+        store_id = wanted or settings.store_id
+        if store_id not in self.stores:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no store {store_id}")
+        return store_id
+
+
+def check_store_member(principal: Principal, settings: Settings) -> None:
+    """Every page and API call works on this install's store (POS_STORE_ID): a person
+    or key of other stores only gets a 403 here."""
+    if settings.store_id not in principal.stores:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail=f"you are not bound to the store {settings.store_id}",
+        )
 
 
 class LoginRequired(Exception):
@@ -79,7 +100,14 @@ async def current_principal(request: Request, engine: EngineDep) -> Principal | 
                 detail=INVALID_KEY,
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
-        return Principal("apikey", api_key.prefix, None, frozenset(api_key.scopes))
+        return Principal(
+            "apikey",
+            api_key.prefix,
+            None,
+            frozenset(api_key.scopes),
+            stores=frozenset(api_key.stores),
+            key_name=api_key.name,
+        )
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
@@ -89,7 +117,14 @@ async def current_principal(request: Request, engine: EngineDep) -> Principal | 
         return None
     # The person's language wins over the browser's for this request's pages.
     set_request_locale(request.scope.setdefault("state", {}), user.locale)
-    return Principal("user", user.username, user.role, scopes_for(user.role), user.locale)
+    return Principal(
+        "user",
+        user.username,
+        user.role,
+        scopes_for(user.role),
+        user.locale,
+        stores=frozenset(user.stores),
+    )
 
 
 PrincipalDep = Annotated[Principal | None, Depends(current_principal)]
@@ -122,6 +157,7 @@ def require_any_scope(*scopes: str) -> Callable[..., Awaitable[Principal]]:
             )
         if not principal.scopes.intersection(scopes):
             raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"this needs the scope {needed}")
+        check_store_member(principal, settings)
         if principal.kind == "user" and request.method not in SAFE_METHODS:
             # A browser sends the session cookie by itself: writes need the CSRF token too.
             await csrf.require_token(request, settings.secret_key)
@@ -133,7 +169,9 @@ def require_any_scope(*scopes: str) -> Callable[..., Awaitable[Principal]]:
 def require_role(role: Role) -> Callable[..., Awaitable[Principal]]:
     """For pages: a logged-in user whose role is `role` or above, else login or 403."""
 
-    async def dependency(request: Request, principal: PrincipalDep) -> Principal:
+    async def dependency(
+        request: Request, principal: PrincipalDep, settings: SettingsDep
+    ) -> Principal:
         if principal is None or principal.kind != "user" or principal.role is None:
             path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             raise LoginRequired(path)
@@ -142,6 +180,7 @@ def require_role(role: Role) -> Callable[..., Awaitable[Principal]]:
                 status.HTTP_403_FORBIDDEN,
                 detail=f"this page needs the {role} role; you are signed in as {principal.role}",
             )
+        check_store_member(principal, settings)
         request.state.nav_links = pages_for(principal.role)  # the top bar: what this role opens
         return principal
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
@@ -17,6 +18,7 @@ from pos_app.auth.service import (
     SESSION_TTL,
     ApiKey,
     AuditEntry,
+    LastAdmin,
     LoginFailed,
     LoginLocked,
     audit,
@@ -27,6 +29,7 @@ from pos_app.auth.service import (
     list_api_keys,
     list_audit,
     list_users,
+    parse_stores,
     revoke_api_key,
     session_user,
     set_user_active,
@@ -51,6 +54,7 @@ class ApiKeyIn(BaseModel):
 
     name: str
     scopes: list[str]
+    stores: list[str] | None = None  # None: this install's store
 
 
 class ApiKeyCreated(BaseModel):
@@ -145,7 +149,7 @@ async def login(
         max_age=int(SESSION_TTL.total_seconds()),
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=csrf.cookies_secure(request),
     )
     csrf.rotate(request, response)
     return response
@@ -161,7 +165,7 @@ async def logout(request: Request, conn: TransactionDep, settings: SettingsDep) 
             await audit(conn, actor=f"user:{user.username}", action="logout")
     response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
     response.delete_cookie(
-        SESSION_COOKIE, httponly=True, samesite="lax", secure=request.url.scheme == "https"
+        SESSION_COOKIE, httponly=True, samesite="lax", secure=csrf.cookies_secure(request)
     )
     csrf.rotate(request, response)
     return response
@@ -205,7 +209,8 @@ async def users_create(
     await csrf.require_token(request, settings.secret_key)
     form = await request.form()
     fields = {
-        name: _form_text(form, name) for name in ("username", "display_name", "role", "locale")
+        name: _form_text(form, name)
+        for name in ("username", "display_name", "role", "stores", "locale")
     }
     try:
         user = await create_user(
@@ -213,6 +218,7 @@ async def users_create(
             username=fields["username"],
             password=_form_text(form, "password"),
             role=fields["role"],
+            stores=_grantable(admin, fields["stores"] or settings.store_id),
             display_name=fields["display_name"] or None,
             locale=fields["locale"] or settings.shop_locale,
         )
@@ -225,7 +231,7 @@ async def users_create(
         actor=admin.actor,
         action="user.created",
         target=f"user:{user.username}",
-        details={"role": user.role},
+        details={"role": user.role, "stores": user.stores},
     )
     return RedirectResponse(
         f"/admin/users?created={quote(user.username)}", status_code=status.HTTP_303_SEE_OTHER
@@ -241,7 +247,11 @@ async def users_set_active(
     # Case-blind, as usernames are: "ADMIN" is the admin too (and may be the last one).
     if not active and username.strip().lower() == admin.name.lower():
         raise HTTPException(status.HTTP_409_CONFLICT, detail="you cannot deactivate yourself")
-    if not await set_user_active(conn, username=username, active=active):
+    try:
+        found = await set_user_active(conn, username=username, active=active)
+    except LastAdmin as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(error)) from None
+    if not found:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no user {username!r}")
     action = "user.activated" if active else "user.deactivated"
     await audit(conn, actor=admin.actor, action=action, target=f"user:{username}")
@@ -295,11 +305,22 @@ async def api_keys_create(
     form = await request.form()
     name = _form_text(form, "name")
     scopes = [value for value in form.getlist("scopes") if isinstance(value, str)]
+    stores = _form_text(form, "stores")
     try:
-        api_key, key = await create_api_key(conn, name=name, scopes=scopes, created_by=admin.actor)
+        api_key, key = await create_api_key(
+            conn,
+            name=name,
+            scopes=scopes,
+            stores=_grantable(admin, stores or settings.store_id),
+            created_by=admin.actor,
+        )
     except ValueError as error:
         page = await _keys_page(
-            request, conn, settings, error=str(error), form={"name": name, "scopes": scopes}
+            request,
+            conn,
+            settings,
+            error=str(error),
+            form={"name": name, "scopes": scopes, "stores": stores},
         )
         page.status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
         return page
@@ -336,13 +357,23 @@ async def audit_page(
     )
 
 
+def _grantable(by: Principal, stores: Iterable[str] | str) -> frozenset[str]:
+    """The stores asked for, if `by` has each of them: nobody hands out a store of
+    which they are not."""
+    wanted = parse_stores(stores)
+    foreign = sorted(wanted - by.stores)
+    if foreign:
+        raise ValueError(f"you cannot grant a store you do not have: {', '.join(foreign)}")
+    return wanted
+
+
 async def _audit_key_created(conn: AsyncConnection, by: Principal, api_key: ApiKey) -> None:
     await audit(
         conn,
         actor=by.actor,
         action="apikey.created",
         target=f"apikey:{api_key.prefix}",
-        details={"name": api_key.name, "scopes": api_key.scopes},
+        details={"name": api_key.name, "scopes": api_key.scopes, "stores": api_key.stores},
     )
 
 
@@ -372,11 +403,18 @@ async def get_api_keys(conn: TransactionDep, principal: KeyAdmin) -> list[ApiKey
     tags=["auth"],
     responses=problems(WITH_BODY),
 )
-async def post_api_key(body: ApiKeyIn, conn: TransactionDep, principal: KeyAdmin) -> ApiKeyCreated:
-    """Create a key. The answer holds the full key: it is shown this once."""
+async def post_api_key(
+    body: ApiKeyIn, conn: TransactionDep, settings: SettingsDep, principal: KeyAdmin
+) -> ApiKeyCreated:
+    """Create a key for `stores` (default: this install's store; only stores the
+    creator has). The answer holds the full key: it is shown this once."""
     try:
         api_key, key = await create_api_key(
-            conn, name=body.name, scopes=body.scopes, created_by=principal.actor
+            conn,
+            name=body.name,
+            scopes=body.scopes,
+            stores=_grantable(principal, body.stores or [settings.store_id]),
+            created_by=principal.actor,
         )
     except ValueError as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None

@@ -23,7 +23,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.exc import IntegrityError
@@ -36,6 +36,7 @@ from pos_app.auth.tables import api_keys, audit_log, login_sessions, login_throt
 from pos_app.i18n import DEFAULT_LOCALE, LANGUAGES, N_
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,59}")
+STORE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 BAD_CREDENTIALS = N_("wrong username or password")  # translated on the sign-in page
 MAX_FAILURES = 5
 FIRST_LOCK = timedelta(seconds=30)
@@ -55,9 +56,12 @@ class User(BaseModel):
     role: Role
     locale: str
     active: bool
+    stores: list[str]
     created_at: datetime
     # Until when sign-ins from some address are held back after failures (None: nowhere).
     locked_until: datetime | None = None
+
+    _split_stores = field_validator("stores", mode="before")(lambda value: _split(value))
 
 
 class ApiKey(BaseModel):
@@ -65,10 +69,18 @@ class ApiKey(BaseModel):
     name: str
     prefix: str
     scopes: list[str]
+    stores: list[str]
     created_by: str
     created_at: UtcDateTime
     revoked_at: UtcDateTime | None
     last_used_at: UtcDateTime | None
+
+    _split_stores = field_validator("stores", mode="before")(lambda value: _split(value))
+
+
+def _split(value: object) -> object:
+    """Stored space-separated, as the scopes are."""
+    return value.split() if isinstance(value, str) else value
 
 
 class AuditEntry(BaseModel):
@@ -82,6 +94,10 @@ class AuditEntry(BaseModel):
 
 class UserExists(ValueError):
     pass
+
+
+class LastAdmin(ValueError):
+    """Deactivating this admin would leave nobody to manage users (HTTP 409)."""
 
 
 class LoginFailed(Exception):
@@ -144,6 +160,19 @@ def parse_scopes(scopes: Iterable[str] | str) -> frozenset[str]:
     return wanted
 
 
+def parse_stores(stores: Iterable[str] | str) -> frozenset[str]:
+    """The stores a person or key may read and write: at least one, each a store id."""
+    wanted = frozenset(
+        stores.replace(",", " ").split() if isinstance(stores, str) else (s.strip() for s in stores)
+    ) - {""}
+    bad = sorted(store for store in wanted if not STORE_ID.fullmatch(store))
+    if bad:
+        raise ValueError(f"not a store id: {', '.join(bad)}")
+    if not wanted:
+        raise ValueError("choose at least one store")
+    return wanted
+
+
 def normalise_username(username: str) -> str:
     name = username.strip().lower()
     if not USERNAME.fullmatch(name):
@@ -173,6 +202,7 @@ def new_user_values(
     username: str,
     password: str,
     role: Role | str,
+    stores: Iterable[str] | str,
     display_name: str | None = None,
     locale: str = DEFAULT_LOCALE,
 ) -> dict[str, Any]:
@@ -188,11 +218,12 @@ def new_user_values(
         "password_hash": hash_password(password),
         "role": checked_role.value,
         "locale": check_locale(locale),
+        "stores": " ".join(sorted(parse_stores(stores))),
     }
 
 
 def new_api_key_values(
-    *, name: str, scopes: Iterable[str] | str, created_by: str
+    *, name: str, scopes: Iterable[str] | str, stores: Iterable[str] | str, created_by: str
 ) -> tuple[dict[str, Any], str]:
     """The row for a new API key, and the full key (shown once, never stored)."""
     label = name.strip()
@@ -205,6 +236,7 @@ def new_api_key_values(
         "prefix": prefix,
         "key_hash": sha256_hex(key),
         "scopes": " ".join(sorted(checked)),
+        "stores": " ".join(sorted(parse_stores(stores))),
         "created_by": created_by[:60],
     }
     return row, key
@@ -234,6 +266,7 @@ async def create_user(
     username: str,
     password: str,
     role: Role | str,
+    stores: Iterable[str] | str,
     display_name: str | None = None,
     locale: str = DEFAULT_LOCALE,
 ) -> User:
@@ -242,6 +275,7 @@ async def create_user(
         username=username,
         password=password,
         role=role,
+        stores=stores,
         display_name=display_name,
         locale=locale,
     )
@@ -283,8 +317,18 @@ async def set_user_locale(conn: AsyncConnection, *, username: str, locale: str) 
 
 
 async def set_user_active(conn: AsyncConnection, *, username: str, active: bool) -> bool:
-    """False if there is no such user. Deactivating also ends the user's sessions."""
+    """False if there is no such user. Deactivating also ends the user's sessions; the
+    last active admin is never deactivated (LastAdmin). The active admins' rows are
+    locked first, so two admins deactivating each other at once cannot both succeed."""
     name = username.strip().lower()
+    if not active:
+        admins = await conn.scalars(
+            select(users.c.username)
+            .where(users.c.role == Role.admin.value, users.c.active.is_(True))
+            .with_for_update()
+        )
+        if set(admins) == {name}:
+            raise LastAdmin(f"{name} is the last active admin: make another admin first")
     result = await conn.execute(
         update(users).where(users.c.username == name).values(active=active, updated_at=utcnow())
     )
@@ -469,10 +513,15 @@ def _api_key(row: Any) -> ApiKey:
 
 
 async def create_api_key(
-    conn: AsyncConnection, *, name: str, scopes: Iterable[str] | str, created_by: str
+    conn: AsyncConnection,
+    *,
+    name: str,
+    scopes: Iterable[str] | str,
+    stores: Iterable[str] | str,
+    created_by: str,
 ) -> tuple[ApiKey, str]:
     """The new key's record and the full key: show it once, it cannot be recovered."""
-    values, key = new_api_key_values(name=name, scopes=scopes, created_by=created_by)
+    values, key = new_api_key_values(name=name, scopes=scopes, stores=stores, created_by=created_by)
     await conn.execute(insert(api_keys).values(values))
     row = await conn.execute(select(api_keys).where(api_keys.c.prefix == values["prefix"]))
     return _api_key(row.mappings().one()), key

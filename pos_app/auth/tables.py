@@ -30,6 +30,7 @@ users = Table(
     Column("role", String(20), nullable=False),
     Column("locale", String(8), nullable=False, server_default="en"),  # "en" or "my"
     Column("active", Boolean, nullable=False, server_default="1"),
+    Column("stores", String(400), nullable=False, server_default=""),  # space-separated ids
     Column("created_at", DATETIME(fsp=3), nullable=False, server_default=NOW),
     Column("updated_at", DATETIME(fsp=3), nullable=False, server_default=NOW),
 )
@@ -75,6 +76,7 @@ api_keys = Table(
     Column("prefix", String(16), nullable=False, unique=True),  # public: shown in lists
     Column("key_hash", String(64), nullable=False),  # sha256 hex of the whole key
     Column("scopes", String(400), nullable=False),  # space-separated
+    Column("stores", String(400), nullable=False, server_default=""),  # space-separated ids
     Column("created_by", String(60), nullable=False),
     Column("created_at", DATETIME(fsp=3), nullable=False, server_default=NOW),
     Column("revoked_at", DATETIME(fsp=3)),

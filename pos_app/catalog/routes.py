@@ -40,7 +40,7 @@ async def get_products(
     response: Response,
     conn: TransactionDep,
     settings: SettingsDep,
-    _: CatalogReader,
+    who: CatalogReader,
     q: str = Query("", max_length=100, description="SKU, barcode, name or Burmese name"),
     category: str = Query("", max_length=60),
     active: Annotated[ActiveFilter, Query(description="true, false (retired) or all")] = "true",
@@ -58,7 +58,7 @@ async def get_products(
     `limit`."""
     page = await search_products(
         conn,
-        store_id=store or settings.store_id,
+        store_id=who.store(store, settings),
         q=q,
         category=category,
         active=active,

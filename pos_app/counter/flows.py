@@ -321,7 +321,13 @@ async def counter_return(
     return's lock, which must be the unit of work's first statement). None: no sale."""
     approval = await refund_approval(cashier, form, approve)
     returned = await record_return(
-        conn, sale_id, body, settings=settings, cashier=cashier.name, actor=cashier.actor
+        conn,
+        sale_id,
+        body,
+        settings=settings,
+        stores=[settings.store_id],  # the counter takes back its own store's sales
+        cashier=cashier.name,
+        actor=cashier.actor,
     )
     if returned is not None:
         await _audit_approval(conn, approval, cashier=cashier, returned=returned)
@@ -358,7 +364,13 @@ async def exchange(
     # A savepoint: a sale that cannot be rung up takes its return back with it.
     async with conn.begin_nested():
         returned = await record_return(
-            conn, sale_id, body, settings=settings, cashier=cashier.name, actor=cashier.actor
+            conn,
+            sale_id,
+            body,
+            settings=settings,
+            stores=[settings.store_id],  # the counter takes back its own store's sales
+            cashier=cashier.name,
+            actor=cashier.actor,
         )
         if returned is None:
             return None

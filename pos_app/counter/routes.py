@@ -39,7 +39,7 @@ from pos_app.deps import EngineDep, RelayDep, SettingsDep, TransactionDep
 from pos_app.i18n import gettext
 from pos_app.i18n.zawgyi import search_forms
 from pos_app.inventory.service import StockLevel, stock_levels
-from pos_app.returns.schemas import ReturnIn, ReturnLineIn
+from pos_app.returns.schemas import ReturnIn, ReturnLineIn, SaleDetail
 from pos_app.returns.service import ReturnRejected
 from pos_app.returns.service import find_sale as find_returnable
 from pos_app.sales.schemas import PAYMENT_METHODS, SaleIn, SaleLineIn
@@ -473,7 +473,7 @@ async def alerts(
 async def _open_alerts(conn: AsyncConnection, settings: Settings) -> list[Any]:
     """Reorder-point crossings no manager has acknowledged yet (read-only here: a manager
     acknowledges them on the Today view)."""
-    return await list_alerts(conn, store_id=settings.store_id, open_only=True, limit=20)
+    return await list_alerts(conn, stores=[settings.store_id], open_only=True, limit=20)
 
 
 @router.get("/counter/stock", response_class=HTMLResponse)
@@ -522,7 +522,7 @@ async def returns_page(
     sale_id: str = "",
 ) -> HTMLResponse:
     sale_id = sale_id.strip()[:40]
-    sale = await find_returnable(conn, sale_id, settings=settings) if sale_id else None
+    sale = await _returnable(conn, sale_id, settings) if sale_id else None
     error = gettext("no sale %(id)s at this store", id=sale_id) if sale_id and sale is None else ""
     context = {
         "sale": sale,
@@ -535,6 +535,11 @@ async def returns_page(
     response = render_page(request, "counter_returns.html", context, settings=settings)
     response.status_code = 404 if error else 200
     return response
+
+
+async def _returnable(conn: AsyncConnection, sale_id: str, settings: Settings) -> SaleDetail | None:
+    """The counter takes back only its own store's sales (the return is booked here)."""
+    return await find_returnable(conn, sale_id, settings=settings, stores=[settings.store_id])
 
 
 @router.post("/counter/returns", response_class=HTMLResponse)
@@ -587,7 +592,7 @@ async def take_return(
         error = text
     if done is not None:
         after_commit(conn, relay.wake)
-    sale = await find_returnable(conn, sale_id, settings=settings) if sale_id else None
+    sale = await _returnable(conn, sale_id, settings) if sale_id else None
     context = {
         "sale": sale,
         "sale_id": sale_id,

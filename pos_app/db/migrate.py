@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.config import Config
 
+from pos_app.db.report_grants import grant_report_tables
 from pos_app.settings import REPO_ROOT, Settings
 
 
@@ -18,3 +19,4 @@ def alembic_config(settings: Settings) -> Config:
 
 def upgrade(settings: Settings, revision: str = "head") -> None:
     command.upgrade(alembic_config(settings), revision)
+    grant_report_tables(settings)  # on the tables the migrations may just have made

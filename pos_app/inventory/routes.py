@@ -43,11 +43,11 @@ CSV_COLUMNS = (
 async def get_stock(
     conn: TransactionDep,
     settings: SettingsDep,
-    _: StockReader,
+    who: StockReader,
     store_id: str | None = None,
     alerts: bool = Query(False, description="only SKUs at or under their reorder point"),
 ) -> list[StockLevel]:
-    return await stock_levels(conn, store_id=store_id or settings.store_id, only_alerts=alerts)
+    return await stock_levels(conn, store_id=who.store(store_id, settings), only_alerts=alerts)
 
 
 @router.get("/api/v1/stock/low", response_model=list[LowStockRow], responses=CSV_RESPONSE)
@@ -55,7 +55,7 @@ async def get_low_stock(
     request: Request,
     conn: TransactionDep,
     settings: SettingsDep,
-    _: StockReader,
+    who: StockReader,
     store_id: str | None = None,
     sort: LowStockSort = "days_of_cover",
     order: Order = "asc",
@@ -65,7 +65,7 @@ async def get_low_stock(
     for CSV (as /api/v1/stock/low.csv)."""
     rows = await low_stock(
         conn,
-        store_id=store_id or settings.store_id,
+        store_id=who.store(store_id, settings),
         today=settings.today(),
         sort=sort,
         descending=order == "desc",
@@ -77,9 +77,9 @@ async def get_low_stock(
 
 @router.get("/api/v1/stock/low.csv", response_class=Response)
 async def get_low_stock_csv(
-    conn: TransactionDep, settings: SettingsDep, _: StockReader, store_id: str | None = None
+    conn: TransactionDep, settings: SettingsDep, who: StockReader, store_id: str | None = None
 ) -> Response:
-    rows = await low_stock(conn, store_id=store_id or settings.store_id, today=settings.today())
+    rows = await low_stock(conn, store_id=who.store(store_id, settings), today=settings.today())
     return _csv(rows, settings.today().isoformat())
 
 

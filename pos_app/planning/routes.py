@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 
-from pos_app.auth.deps import ManagerDep, require_scope
+from pos_app.auth.deps import ManagerDep, Principal, require_scope
 from pos_app.auth.roles import REPORTS_READ
+from pos_app.db.unit_of_work import hold_named_lock
 from pos_app.deps import EngineDep, SettingsDep, TransactionDep
 from pos_app.i18n import N_, current_locale, gettext
 from pos_app.i18n.formatting import short_months
@@ -20,6 +23,7 @@ from pos_app.planning.service import (
     current_plan,
     refresh_plan,
     store_exists,
+    stored_plan,
 )
 from pos_app.problems import AUTHENTICATED, problems
 from pos_app.purchasing.service import expected_arrivals, on_order
@@ -49,7 +53,6 @@ CSV_COLUMNS = ("month", "sku", *(field for field, _ in PLAN_COLUMNS[1:]))
     response_model=RefillPlan,
     responses=CSV_RESPONSE | problems(404),
     tags=["reports"],
-    dependencies=[Depends(require_scope(REPORTS_READ))],
 )
 async def get_refill_plan(
     request: Request,
@@ -57,6 +60,7 @@ async def get_refill_plan(
     conn: TransactionDep,
     engine: EngineDep,
     settings: SettingsDep,
+    who: Annotated[Principal, Depends(require_scope(REPORTS_READ))],
     months: Months = 3,
     store: Annotated[
         str | None, Query(max_length=40, description="a store id; the shop's own when absent")
@@ -66,8 +70,13 @@ async def get_refill_plan(
     """Forecast units, expected stock at the start of each month, safety stock and the
     suggested order per product for each of the next `months` months, with the method's
     backtest error beside the same-month-last-year baseline. Recomputed from the raw
-    sales when older than 10 minutes. `Accept: text/csv` for the rows as CSV."""
-    plan = await _plan(conn, engine, settings, tasks, store or settings.store_id, months, refresh)
+    sales when older than 10 minutes. `refresh=true` recomputes now, at most once a
+    minute per store (else 429 with Retry-After). `Accept: text/csv` for the rows as CSV."""
+    if refresh:
+        await _may_refresh(
+            conn, who.store(store, settings), timedelta(seconds=settings.refill_refresh_seconds)
+        )
+    plan = await _plan(conn, engine, settings, tasks, who.store(store, settings), months, refresh)
     if wants_csv(request):
         return csv_response(
             CSV_COLUMNS,
@@ -112,6 +121,27 @@ async def refill_plan_page(
             "principal": manager,
         },
         settings=settings,
+    )
+
+
+async def _may_refresh(conn: TransactionDep, store_id: str, every: timedelta) -> None:
+    """A forced recomputation reads every sale of the store: one at a time, and not again
+    within `every` of the last, so repeated refreshes cannot tie up the database."""
+    if not await hold_named_lock(conn, f"pos-refill-refresh:{store_id}", timeout_seconds=0):
+        raise _too_soon(every)
+    plan = await stored_plan(conn, store_id=store_id)
+    if plan is not None:
+        age = datetime.now(UTC).replace(tzinfo=None) - plan.computed_at
+        if age < every:
+            raise _too_soon(every - age)
+
+
+def _too_soon(wait: timedelta) -> HTTPException:
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    return HTTPException(
+        status.HTTP_429_TOO_MANY_REQUESTS,
+        detail=f"the plan was just computed: refresh again in {seconds} s",
+        headers={"Retry-After": str(seconds)},
     )
 
 

@@ -14,7 +14,9 @@ from pos_app.catalog.service import list_products
 from pos_app.db.unit_of_work import after_commit
 from pos_app.deps import RelayDep, SettingsDep, TransactionDep
 from pos_app.purchasing.service import (
+    NO_ORDER,
     NOTHING_PLANNED,
+    Order,
     PurchaseRejected,
     SupplierIn,
     cancel_order,
@@ -22,6 +24,7 @@ from pos_app.purchasing.service import (
     get_order,
     list_orders,
     list_suppliers,
+    order_store,
     place_order,
     plan_suggestions,
     receive_against,
@@ -191,7 +194,7 @@ async def _order_page(
     code: int = 200,
 ) -> HTMLResponse:
     try:
-        order = await get_order(conn, po_id)
+        order = await _this_stores(conn, po_id, settings)
     except LookupError as missing:
         return await _orders_page(request, conn, settings, manager, error=str(missing), code=404)
     response = render_page(
@@ -208,6 +211,13 @@ async def _order_page(
     )
     response.status_code = code
     return response
+
+
+async def _this_stores(conn: TransactionDep, po_id: str, settings: Settings) -> Order:
+    """The order if it is this store's: another store's order is no order here."""
+    if await order_store(conn, po_id) != settings.store_id:
+        raise LookupError(NO_ORDER.format(po_id=po_id))
+    return await get_order(conn, po_id)
 
 
 @router.get("/manager/purchase-orders/{po_id}", response_class=HTMLResponse)
@@ -235,6 +245,7 @@ async def order_action(
         return await _order_page(request, conn, settings, manager, po_id, error=error, code=404)
     message = None
     try:
+        await _this_stores(conn, po_id, settings)
         # A savepoint: a refused step undoes the steps before it (the page still answers).
         async with conn.begin_nested():
             if action == "lines":

@@ -19,6 +19,7 @@ from pos_app.deps import RelayDep, SettingsDep, TransactionDep
 from pos_app.problems import AUTHENTICATED, WITH_BODY, problems
 from pos_app.purchasing.service import (
     MAX_UNITS,
+    NO_ORDER,
     NO_SUPPLIER,
     NOTHING_PLANNED,
     SUPPLIER_TAKEN,
@@ -32,12 +33,14 @@ from pos_app.purchasing.service import (
     get_supplier,
     list_orders,
     list_suppliers,
+    order_store,
     place_order,
     plan_suggestions,
     receive_against,
     save_draft_lines,
     save_supplier,
 )
+from pos_app.settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["purchasing"], responses=problems(AUTHENTICATED, 422))
 PurchasingReader = Annotated[Principal, Depends(require_scope(PURCHASING_READ))]
@@ -182,8 +185,11 @@ def _refused(error: PurchaseRejected) -> HTTPException:
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=message)
 
 
-async def _order(conn: AsyncConnection, po_id: str) -> OrderOut:
+async def _order(conn: AsyncConnection, po_id: str, settings: Settings) -> OrderOut:
+    """The order, if it is this store's: another store's order is 404, as if none."""
     try:
+        if await order_store(conn, po_id) != settings.store_id:
+            raise LookupError(NO_ORDER.format(po_id=po_id))
         return OrderOut.of(await get_order(conn, po_id))
     except LookupError as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(error)) from None
@@ -287,22 +293,24 @@ async def post_order(
             )
     except PurchaseRejected as error:
         raise _refused(error) from None
-    return await _order(conn, po_id)
+    return await _order(conn, po_id, settings)
 
 
 @router.get("/purchase-orders/{po_id}", response_model=OrderOut, responses={**NOT_FOUND})
-async def get_one_order(po_id: str, conn: TransactionDep, _: PurchasingReader) -> OrderOut:
+async def get_one_order(
+    po_id: str, conn: TransactionDep, settings: SettingsDep, _: PurchasingReader
+) -> OrderOut:
     """The order with its lines: ordered, cost, received, still to come."""
-    return await _order(conn, po_id)
+    return await _order(conn, po_id, settings)
 
 
-async def _act(conn: AsyncConnection, po_id: str, action: Any) -> OrderOut:
-    await _order(conn, po_id)  # 404 first
+async def _act(conn: AsyncConnection, po_id: str, settings: Settings, action: Any) -> OrderOut:
+    await _order(conn, po_id, settings)  # 404 first
     try:
         await action()
     except PurchaseRejected as error:
         raise _refused(error) from None
-    return await _order(conn, po_id)
+    return await _order(conn, po_id, settings)
 
 
 @router.post(
@@ -317,6 +325,7 @@ async def post_place_order(
     return await _act(
         conn,
         po_id,
+        settings,
         lambda: place_order(conn, po_id, today=settings.today(), actor=principal.actor),
     )
 
@@ -327,10 +336,12 @@ async def post_place_order(
     responses={**NOT_FOUND, **CONFLICT},
 )
 async def post_cancel_order(
-    po_id: str, conn: TransactionDep, principal: PurchasingWriter
+    po_id: str, conn: TransactionDep, settings: SettingsDep, principal: PurchasingWriter
 ) -> OrderOut:
     """Cancel a draft or an order not wholly received (what arrived stays received)."""
-    return await _act(conn, po_id, lambda: cancel_order(conn, po_id, actor=principal.actor))
+    return await _act(
+        conn, po_id, settings, lambda: cancel_order(conn, po_id, actor=principal.actor)
+    )
 
 
 @router.post(
@@ -349,7 +360,7 @@ async def post_receive_order(
     """Goods received against an ordered order, per line (a part is fine): one
     `stock.received` event through the pipeline with the order's id and costs. More than
     is still to come is refused (422) unless `allow_over`."""
-    await _order(conn, po_id)
+    await _order(conn, po_id, settings)
     received: dict[int, int] = {}
     for line in body.lines:
         received[line.line_no] = received.get(line.line_no, 0) + line.quantity
@@ -366,4 +377,4 @@ async def post_receive_order(
     except PurchaseRejected as error:
         raise _refused(error) from None
     after_commit(conn, relay.wake)
-    return Received(receipt=event, order=await _order(conn, po_id))
+    return Received(receipt=event, order=await _order(conn, po_id, settings))

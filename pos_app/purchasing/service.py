@@ -228,6 +228,16 @@ async def create_order(
     return po_id
 
 
+async def order_store(conn: AsyncConnection, po_id: str) -> str:
+    """The store the order is for; LookupError if there is no such order."""
+    store_id = await conn.scalar(
+        select(purchase_orders.c.store_id).where(purchase_orders.c.po_id == po_id)
+    )
+    if store_id is None:
+        raise LookupError(NO_ORDER.format(po_id=po_id))
+    return str(store_id)
+
+
 async def get_order(conn: AsyncConnection, po_id: str, *, lock: bool = False) -> Order:
     query = select(purchase_orders).where(purchase_orders.c.po_id == po_id)
     if lock:

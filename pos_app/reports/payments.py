@@ -4,6 +4,7 @@ the net. Summed by MySQL in DECIMAL."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -51,6 +52,7 @@ async def payments_report(
     start: date | None,
     end: date | None,
     store: str | None,
+    among: Collection[str] | None = None,
 ) -> PaymentsReport:
     """One row per period and method over the days start..end (inclusive)."""
     p = sale_payments
@@ -64,6 +66,8 @@ async def payments_report(
     conditions = []
     if store is not None:
         conditions.append(p.c.store_id == store)
+    if among is not None:  # "all stores" is all the caller may see
+        conditions.append(p.c.store_id.in_(sorted(among)))
     if start is not None:
         conditions.append(p.c.payment_date >= start)
     if end is not None:

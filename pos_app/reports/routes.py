@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pos_app.alerts.flows import acknowledge_alert
 from pos_app.api_types import IsoDate
-from pos_app.auth.deps import ManagerDep, require_scope
+from pos_app.auth.deps import ManagerDep, Principal, require_scope
 from pos_app.auth.roles import REPORTS_READ
 from pos_app.deps import SettingsDep, TransactionDep
 from pos_app.i18n import current_locale, gettext
@@ -39,12 +39,15 @@ from pos_app.settings import Settings
 from pos_app.templating import render_page, templates
 
 router = APIRouter(responses=problems(AUTHENTICATED, 422))
-reports_api = [Depends(require_scope(REPORTS_READ))]
+reports_reader = require_scope(REPORTS_READ)
+reports_api = [Depends(reports_reader)]
+ReportsReader = Annotated[Principal, Depends(reports_reader)]
 Year = Annotated[int | None, Query(ge=2000, le=2100)]
 Month = Annotated[int | None, Query(ge=1, le=12)]
 Day = Annotated[int | None, Query(ge=1, le=31, description="needs month")]
 Store = Annotated[
-    str | None, Query(max_length=40, description="a store id; all stores when absent")
+    str | None,
+    Query(max_length=40, description="a store id; all the caller's stores when absent"),
 ]
 DateFrom = Annotated[IsoDate | None, Query(alias="from", description="first day (ISO)")]
 DateTo = Annotated[IsoDate | None, Query(alias="to", description="last day (ISO)")]
@@ -65,27 +68,27 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
     "/api/v1/reports/summary",
     response_model=SalesSummary,
     tags=["reports"],
-    dependencies=reports_api,
 )
 async def get_summary(
     conn: TransactionDep,
     settings: SettingsDep,
+    who: ReportsReader,
     store_id: str | None = None,
     top: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> SalesSummary:
     """Totals, sales by year and month, and the best products by revenue and units."""
-    return await sales_summary(conn, store_id=store_id or settings.store_id, top=top)
+    return await sales_summary(conn, store_id=who.store(store_id, settings), top=top)
 
 
 @router.get(
     "/api/v1/reports/dashboard",
     response_model=Dashboard,
     tags=["reports"],
-    dependencies=reports_api,
 )
 async def get_dashboard(
     conn: TransactionDep,
     settings: SettingsDep,
+    who: ReportsReader,
     store_id: str | None = None,
     year: Year = None,
     month: Month = None,
@@ -93,7 +96,7 @@ async def get_dashboard(
 ) -> Dashboard:
     """Sales of a year, month or day; the year's months beside the year before; the best
     products; stock against units sold."""
-    return await _dashboard(conn, settings, store_id, year, month, day)
+    return await _dashboard(conn, settings, who.store(store_id, settings), year, month, day)
 
 
 @router.get("/manager/dashboard", response_class=HTMLResponse, include_in_schema=False)
@@ -165,11 +168,12 @@ async def _dashboard(
     response_model=SalesReport,
     responses=CSV_RESPONSE,
     tags=["reports"],
-    dependencies=reports_api,
 )
 async def get_sales(
     request: Request,
     conn: TransactionDep,
+    settings: SettingsDep,
+    who: ReportsReader,
     granularity: Granularity = "month",
     date_from: DateFrom = None,
     date_to: DateTo = None,
@@ -180,7 +184,12 @@ async def get_sales(
     for CSV."""
     check_range(date_from, date_to)
     report = await sales_report(
-        conn, granularity=granularity, start=date_from, end=date_to, store=store
+        conn,
+        granularity=granularity,
+        start=date_from,
+        end=date_to,
+        store=store and who.store(store, settings),
+        among=who.stores,
     )
     if wants_csv(request):
         return csv_response(
@@ -199,11 +208,12 @@ async def get_sales(
     response_model=TopProducts,
     responses=CSV_RESPONSE,
     tags=["reports"],
-    dependencies=reports_api,
 )
 async def get_top_products(
     request: Request,
     conn: TransactionDep,
+    settings: SettingsDep,
+    who: ReportsReader,
     year: Year = None,
     month: Annotated[int | None, Query(ge=1, le=12, description="needs year")] = None,
     by: Ranking = "revenue",
@@ -214,7 +224,15 @@ async def get_top_products(
     to the other measure, then to the SKU (A before B). `Accept: text/csv` for CSV."""
     if month is not None and year is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="a month needs a year")
-    top = await top_products(conn, year=year, month=month, by=by, limit=limit, store=store)
+    top = await top_products(
+        conn,
+        year=year,
+        month=month,
+        by=by,
+        limit=limit,
+        store=store and who.store(store, settings),
+        among=who.stores,
+    )
     if wants_csv(request):
         return csv_response(
             ("rank", "sku", "product", "units", "revenue", "margin"),
@@ -341,7 +359,12 @@ async def today_acknowledge(
 ) -> Response:
     """The Acknowledge button: htmx gets the refreshed view back, a plain form a redirect."""
     await csrf.require_token(request, settings.secret_key)
-    if await acknowledge_alert(conn, alert_id, by=manager.name, actor=manager.actor) is None:
+    if (
+        await acknowledge_alert(
+            conn, alert_id, by=manager.name, actor=manager.actor, stores=manager.stores
+        )
+        is None
+    ):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no alert {alert_id}")
     if request.headers.get("HX-Request"):
         return await today_live(request, conn, settings, manager)

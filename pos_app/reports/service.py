@@ -3,6 +3,7 @@ month, and the best products. Money is summed by MySQL in DECIMAL, never in floa
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
@@ -283,6 +284,7 @@ async def sales_report(
     start: date | None,
     end: date | None,
     store: str | None,
+    among: Collection[str] | None = None,
 ) -> SalesReport:
     """Totals of the days start..end (inclusive), grouped by year, month or day. Built
     from sales_daily, so a range that cuts a month or year in two is still exact (a sale
@@ -299,6 +301,8 @@ async def sales_report(
     conditions = []
     if store is not None:
         conditions.append(d.c.store_id == store)
+    if among is not None:  # "all stores" is all the caller may see
+        conditions.append(d.c.store_id.in_(sorted(among)))
     if start is not None:
         conditions.append(d.c.sale_date >= start)
     if end is not None:
@@ -383,11 +387,14 @@ async def top_products(
     by: Ranking,
     limit: int,
     store: str | None,
+    among: Collection[str] | None = None,
 ) -> TopProducts:
     p = product_monthly_sales
     conditions: list[Any] = []
     if store is not None:
         conditions.append(p.c.store_id == store)
+    if among is not None:  # "all stores" is all the caller may see
+        conditions.append(p.c.store_id.in_(sorted(among)))
     if year is not None:
         conditions.append(p.c.year == year)
     if month is not None:

@@ -3,6 +3,7 @@ per month and tax mode, what the lines charged, the tax and the net, returns ded
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
 
@@ -33,13 +34,20 @@ class TaxReport(BaseModel):
 
 
 async def tax_report(
-    conn: AsyncConnection, *, start: date | None, end: date | None, store: str | None
+    conn: AsyncConnection,
+    *,
+    start: date | None,
+    end: date | None,
+    store: str | None,
+    among: Collection[str] | None = None,
 ) -> TaxReport:
     t = sale_totals
     year, month = func.year(t.c.doc_date), func.month(t.c.doc_date)
     conditions = [t.c.tax_mode != "none"]
     if store is not None:
         conditions.append(t.c.store_id == store)
+    if among is not None:  # "all stores" is all the caller may see
+        conditions.append(t.c.store_id.in_(sorted(among)))
     if start is not None:
         conditions.append(t.c.doc_date >= start)
     if end is not None:

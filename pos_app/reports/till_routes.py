@@ -12,7 +12,7 @@ from pos_app.deps import SettingsDep, TransactionDep
 from pos_app.problems import AUTHENTICATED, problems
 from pos_app.reports.export import CSV_RESPONSE, csv_response, wants_csv
 from pos_app.reports.payments import PaymentsReport, payments_report
-from pos_app.reports.routes import DateFrom, DateTo, Store, check_range, reports_api
+from pos_app.reports.routes import DateFrom, DateTo, ReportsReader, Store, check_range
 from pos_app.reports.service import Granularity
 from pos_app.reports.tax import TaxReport, tax_report
 from pos_app.shop_tax import with_shop_tax
@@ -26,11 +26,12 @@ router = APIRouter(responses=problems(AUTHENTICATED, 422))
     response_model=PaymentsReport,
     responses=CSV_RESPONSE,
     tags=["reports"],
-    dependencies=reports_api,
 )
 async def get_payments(
     request: Request,
     conn: TransactionDep,
+    settings: SettingsDep,
+    who: ReportsReader,
     granularity: Granularity = "day",
     date_from: DateFrom = None,
     date_to: DateTo = None,
@@ -41,7 +42,12 @@ async def get_payments(
     all when absent), as the pipeline booked them. `Accept: text/csv` for CSV."""
     check_range(date_from, date_to)
     report = await payments_report(
-        conn, granularity=granularity, start=date_from, end=date_to, store=store
+        conn,
+        granularity=granularity,
+        start=date_from,
+        end=date_to,
+        store=store and who.store(store, settings),
+        among=who.stores,
     )
     if wants_csv(request):
         return csv_response(
@@ -82,11 +88,12 @@ async def payments_page(
     response_model=TaxReport,
     responses=CSV_RESPONSE,
     tags=["reports"],
-    dependencies=reports_api,
 )
 async def get_tax(
     request: Request,
     conn: TransactionDep,
+    settings: SettingsDep,
+    who: ReportsReader,
     date_from: DateFrom = None,
     date_to: DateTo = None,
     store: Store = None,
@@ -95,7 +102,13 @@ async def get_tax(
     lines charged, the tax, the net, taxed receipts and refunds (returns deducted), as
     the pipeline booked it. `Accept: text/csv` for CSV."""
     check_range(date_from, date_to)
-    report = await tax_report(conn, start=date_from, end=date_to, store=store)
+    report = await tax_report(
+        conn,
+        start=date_from,
+        end=date_to,
+        store=store and who.store(store, settings),
+        among=who.stores,
+    )
     if wants_csv(request):
         return csv_response(
             ("period", "mode", "rate", "base", "tax", "net", "receipts", "refunds"),

@@ -208,7 +208,7 @@ async def today_report(
             )
             for r in recent
         ],
-        open_alerts=await list_alerts(conn, store_id=store, open_only=True, limit=100),
+        open_alerts=await list_alerts(conn, stores=[store], open_only=True, limit=100),
         pipeline=await pipeline_lag(conn, store_id=store, since=today - timedelta(days=1)),
     )
 

@@ -22,10 +22,11 @@ async def get_sale(
     sale_id: SaleId,
     conn: TransactionDep,
     settings: SettingsDep,
-    _: Annotated[Principal, Depends(require_scope(SALES_READ))],
+    who: Annotated[Principal, Depends(require_scope(SALES_READ))],
 ) -> SaleDetail:
-    """A sale with, for each line, how many were returned and how many still can be."""
-    sale = await find_sale(conn, sale_id, settings=settings)
+    """A sale with, for each line, how many were returned and how many still can be
+    (a sale of a store the caller does not work for is 404)."""
+    sale = await find_sale(conn, sale_id, settings=settings, stores=who.stores)
     if sale is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no sale {sale_id}")
     return sale
@@ -54,6 +55,7 @@ async def create_return(
             sale_id,
             body,
             settings=settings,
+            stores=principal.stores,
             cashier=principal.name,
             actor=principal.actor,
         )

@@ -10,6 +10,7 @@ stream job checks every return again against the stored sale (the same rule,
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -44,6 +45,15 @@ class ReturnRejected(ValueError):
 
 
 async def find_sale(
+    conn: AsyncConnection, sale_id: str, *, settings: Settings, stores: Collection[str]
+) -> SaleDetail | None:
+    """The sale if it is of one of `stores` (the caller's), else None: another store's
+    sale is no sale to this caller."""
+    found = await _find_sale(conn, sale_id, settings=settings)
+    return found if found is not None and found.store_id in stores else None
+
+
+async def _find_sale(
     conn: AsyncConnection, sale_id: str, *, settings: Settings
 ) -> SaleDetail | None:
     events = await sale_events(conn, sale_id, settings=settings)
@@ -144,17 +154,18 @@ async def record_return(
     request: ReturnIn,
     *,
     settings: Settings,
+    stores: Collection[str],
     cashier: str,
     actor: str,
 ) -> SaleReturned | None:
     """Store the return with its event (the outbox) in the caller's transaction; None if
-    there is no such sale. Returns of one sale are serialised by a named lock held until
-    that transaction ends, so two counters cannot both take back the last unit. The lock
-    must be the unit of work's first statement: its snapshot then begins after the lock,
-    and the reads below see a return committed while we waited."""
+    there is no such sale among `stores`. Returns of one sale are serialised by a named
+    lock held until that transaction ends, so two counters cannot both take back the last
+    unit. The lock must be the unit of work's first statement: its snapshot then begins
+    after the lock, and the reads below see a return committed while we waited."""
     if not await hold_named_lock(conn, f"pos-return:{sale_id}", timeout_seconds=10):
         raise ReturnRejected(gettext("another return of this sale is in progress; try again"))
-    sale = await find_sale(conn, sale_id, settings=settings)
+    sale = await find_sale(conn, sale_id, settings=settings, stores=stores)
     if sale is None:
         return None
     event = _build_return(sale, request, settings=settings, cashier=cashier)

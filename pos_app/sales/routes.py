@@ -47,8 +47,10 @@ async def create_sale(
 
     201 means the sale is recorded (stored with its event in MySQL); the pipeline picks
     it up from there even if Kafka is down at this moment."""
-    if principal.kind == "user":  # a signed-in cashier rings up under their own name
-        sale = sale.model_copy(update={"cashier": principal.name})
+    # A signed-in cashier rings up under their own name, a key under its name: never
+    # under a name the body claims.
+    seller = principal.name if principal.kind == "user" else principal.key_name
+    sale = sale.model_copy(update={"cashier": (seller or principal.name)[:60]})
     try:
         recorded = await record_sale(
             conn,

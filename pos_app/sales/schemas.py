@@ -55,5 +55,12 @@ class SaleIn(BaseModel):
     # A split between two methods, each with its amount (they must add up to the total);
     # give either `payment` or `payments`.
     payments: list[PaymentIn] | None = Field(default=None, min_length=2, max_length=2)
-    cashier: str = Field(default="api", min_length=1, max_length=60)
+    # Recorded as who rang the sale up: the signed-in person's name, or the API key's
+    # name; what a client sends here is replaced by that.
+    cashier: str = Field(
+        default="api",
+        min_length=1,
+        max_length=60,
+        description="ignored: the sale records the signed-in user or the API key's name",
+    )
     register_id: str | None = Field(default=None, min_length=1, max_length=40)

@@ -22,8 +22,17 @@ HEADER = "X-CSRF-Token"
 FIELD = "csrf_token"
 
 
+def cookies_secure(request: Request) -> bool:
+    """Whether cookies go out with the Secure flag: POS_SECURE_COOKIES, by default on in
+    production (the TLS proxy's scheme may not reach the app) and else over https."""
+    settings = request.app.state.settings
+    if settings.secure_cookies is not None:
+        return bool(settings.secure_cookies)
+    return settings.environment == "production" or request.url.scheme == "https"
+
+
 def cookie_name(request: Request) -> str:
-    return "__Host-pos_csrf" if request.url.scheme == "https" else "pos_csrf"
+    return "__Host-pos_csrf" if cookies_secure(request) else "pos_csrf"
 
 
 def _sign(secret: str, nonce: str, session: str) -> str:
@@ -50,7 +59,7 @@ def set_cookie(request: Request, response: Response, nonce: str) -> None:
         nonce,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=cookies_secure(request),
         path="/",
     )
 

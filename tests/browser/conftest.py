@@ -52,10 +52,22 @@ def signed_in(
     working in `locale` ("en", "my"; None: the shop's language)."""
     contexts = []
 
-    def make(role: str = "cashier", size: str = "desktop", locale: str | None = None) -> Page:
+    def make(
+        role: str = "cashier",
+        size: str = "desktop",
+        locale: str | None = None,
+        stores: list[str] | None = None,  # None: the shop's store
+    ) -> Page:
         username = f"{role}-{uuid.uuid4().hex[:8]}"
         password = f"pw-{uuid.uuid4().hex}"
-        create_user_sync(settings, username=username, password=password, role=role, locale=locale)
+        create_user_sync(
+            settings,
+            username=username,
+            password=password,
+            role=role,
+            locale=locale,
+            stores=stores,
+        )
         with httpx.Client(base_url=app_url, timeout=15) as client:
             log_in(client, username, password)  # the login form, as a browser posts it
             cookies = [

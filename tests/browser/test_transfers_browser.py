@@ -47,7 +47,8 @@ def test_send_print_and_receive_a_transfer(
     mysql: Engine,
 ) -> None:
     here_before, there_before = on_hand(mysql, settings.store_id), on_hand(mysql, OTHER_STORE)
-    manager = signed_in("manager")
+    # A manager of both stores: each store's app serves only the people bound to it.
+    manager = signed_in("manager", stores=[settings.store_id, OTHER_STORE])
     manager.goto("/manager/transfers")
     manager.locator("#to-store").select_option(OTHER_STORE)
     manager.locator("[name=sku_1]").fill(SKU)

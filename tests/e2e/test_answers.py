@@ -21,6 +21,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from pos_app.auth.cli import create_api_key_sync
+from pos_app.auth.roles import ALL_SCOPES
 from pos_app.contract import EventLine, EventPayment, EventTotals, SaleCompleted
 from pos_app.db.engine import make_async_engine
 from pos_app.planning.forecast import MONTH_NAMES, add_months
@@ -39,6 +41,15 @@ A, B, C, D = "LGY-COT-BLU", "TKP-BLK-M", "BAG-SHN-RED", "EGY-WHT-M"
 E, F, G = "TKP-WHT-M", "SDL-BLK-8", "GBG-WHT-23"
 X = "SDL-MRN-10"
 Publish = Callable[[list[tuple[bytes | None, bytes]]], None]
+
+
+@pytest.fixture(scope="module")
+def auth_headers(settings: Settings) -> dict[str, str]:
+    """This module's integration key: every scope, for the shop's store and the stores
+    of its own made-up histories."""
+    stores = [settings.store_id, REPORT_STORE, PLAN_STORE, RETURN_STORE]
+    key = create_api_key_sync(settings, name="answers", scopes=sorted(ALL_SCOPES), stores=stores)
+    return {"Authorization": f"Bearer {key}"}
 
 
 def sale(store: str, when: str, *lines: tuple[str, int, str]) -> SaleCompleted:

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.auth import service
@@ -27,6 +27,7 @@ pytestmark = pytest.mark.stack
 T = TypeVar("T")
 DB = "pos_authtest"
 PASSWORD = "longenough-1"
+STORES = ["yangon-1", "mandalay-1"]  # any store ids: the service checks only their form
 
 Run = Callable[[Callable[[AsyncConnection], Awaitable[T]]], T]
 
@@ -98,7 +99,9 @@ def _throttle(settings: Settings, username: str, client: str = "") -> dict[str, 
 
 def _make_user(run: Run[object], username: str, role: str = "cashier") -> service.User:
     user = run(
-        lambda conn: service.create_user(conn, username=username, password=PASSWORD, role=role)
+        lambda conn: service.create_user(
+            conn, username=username, password=PASSWORD, role=role, stores=STORES
+        )
     )
     assert isinstance(user, service.User)
     return user
@@ -114,6 +117,7 @@ def test_a_created_user_signs_in_with_the_password(run: Run[object], settings: S
             username="Thandar",
             password=PASSWORD,
             role="manager",
+            stores=STORES,
             display_name="Daw Thandar",
         )
     )
@@ -135,7 +139,7 @@ def test_a_created_user_signs_in_with_the_password(run: Run[object], settings: S
     with pytest.raises(UserExists, match="taken"):
         run(
             lambda conn: service.create_user(
-                conn, username="thandar", password=PASSWORD, role="admin"
+                conn, username="thandar", password=PASSWORD, role="admin", stores=STORES
             )
         )
 
@@ -337,7 +341,11 @@ def test_a_session_resolves_until_it_expires_or_ends(run: Run[object], settings:
 def test_an_api_key_resolves_with_its_scopes_until_revoked(run: Run[object]) -> None:
     created = run(
         lambda conn: service.create_api_key(
-            conn, name="till sync", scopes=["sales:read", "stock:read"], created_by="user:admin"
+            conn,
+            name="till sync",
+            scopes=["sales:read", "stock:read"],
+            stores=STORES,
+            created_by="user:admin",
         )
     )
     assert isinstance(created, tuple)
@@ -374,7 +382,11 @@ def test_an_api_key_with_unknown_scopes_is_refused(run: Run[object]) -> None:
     with pytest.raises(ValueError, match="unknown scope"):
         run(
             lambda conn: service.create_api_key(
-                conn, name="bad", scopes=["sales:read", "everything"], created_by="user:admin"
+                conn,
+                name="bad",
+                scopes=["sales:read", "everything"],
+                stores=STORES,
+                created_by="user:admin",
             )
         )
 
@@ -435,3 +447,25 @@ def test_posctl_makes_a_user_and_a_key_that_the_app_accepts(
     entries = run(lambda conn: service.list_audit(conn, limit=3))
     assert isinstance(entries, list)
     assert {"user.created", "apikey.created"} <= {e.action for e in entries}
+
+
+def test_the_last_active_admin_cannot_be_deactivated(run: Run[object], settings: Settings) -> None:
+    _make_user(run, "chief-a", role="admin")
+    _make_user(run, "chief-b", role="admin")
+    engine = make_sync_engine(settings)
+    try:  # every other admin of this module's shop has left
+        with engine.begin() as conn:
+            conn.execute(
+                update(users)
+                .where(users.c.role == "admin", users.c.username.not_in(["chief-a", "chief-b"]))
+                .values(active=False)
+            )
+    finally:
+        engine.dispose()
+    assert run(lambda conn: service.set_user_active(conn, username="chief-b", active=False))
+    with pytest.raises(service.LastAdmin, match="last active admin"):
+        run(lambda conn: service.set_user_active(conn, username="CHIEF-A", active=False))
+    assert _user_row(settings, "chief-a")["active"]
+    # Another admin first, and then chief-a may go.
+    assert run(lambda conn: service.set_user_active(conn, username="chief-b", active=True))
+    assert run(lambda conn: service.set_user_active(conn, username="chief-a", active=False))

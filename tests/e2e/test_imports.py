@@ -112,8 +112,11 @@ def test_one_stores_import_stays_at_that_store(
     (tmp_path / "Sales_January_2019.csv").write_text(JANUARY)
     result = run_import(shop, tmp_path, "--store", "kaggle-2019")
     assert result.returncode == 0, result.stderr
-    create_user_sync(shop, username="cashier", password="imports-cashier-pw", role="cashier")
-    key = create_api_key_sync(shop, name="imports test", scopes=["catalog:read"])
+    both = [shop.store_id, "kaggle-2019"]
+    create_user_sync(
+        shop, username="cashier", password="imports-cashier-pw", role="cashier", stores=both
+    )
+    key = create_api_key_sync(shop, name="imports test", scopes=["catalog:read"], stores=both)
     headers = {"Authorization": f"Bearer {key}"}
 
     with running_app(shop, logs_dir) as url, httpx.Client(base_url=url, timeout=15) as client:

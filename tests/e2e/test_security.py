@@ -5,16 +5,19 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.routing import APIRoute
+from sqlalchemy import Engine, func, text, update
 
 from pos_app.auth.cli import create_user_sync
+from pos_app.db.tables import refill_plan_runs
 from pos_app.main import create_app
 from pos_app.settings import Settings
-from tests.stack_support import log_in
+from tests.stack_support import log_in, running_app
 
 pytestmark = pytest.mark.stack
 
@@ -262,6 +265,48 @@ def test_each_role_reaches_exactly_what_it_should(
         assert response.status_code == 403, response.text[:300]
 
 
+@pytest.fixture(scope="module")
+def stranger(app_url: str, settings: Settings) -> Iterator[tuple[httpx.Client, str]]:
+    """An admin of another store only: every role, no store of this install's."""
+    username, password = f"elsewhere-{uuid.uuid4().hex[:6]}", f"pw-{uuid.uuid4().hex}"
+    create_user_sync(
+        settings, username=username, password=password, role="admin", stores=["other-store"]
+    )
+    client = httpx.Client(base_url=app_url, timeout=15, follow_redirects=False)
+    first = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert first is not None
+    form = {"username": username, "password": password, "csrf_token": first.group(1)}
+    assert client.post("/login", data=form).status_code == 303
+    # No page of this store opens for them: the login page gives the session's token.
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token is not None
+    yield client, token.group(1)
+    client.close()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "lowest"), ROUTES, ids=[f"{m} {p}" for m, p, _, _ in ROUTES]
+)
+def test_a_person_of_another_store_reaches_only_the_public_routes(
+    stranger: tuple[httpx.Client, str], method: str, path: str, body: Any, lowest: str
+) -> None:
+    """The table's stores column: this install serves its own store (POS_STORE_ID), so
+    someone bound to other stores only is refused on every route that needs sign-in,
+    however high their role."""
+    client, token = stranger
+    headers = {"X-CSRF-Token": token}
+    if is_rest(path):
+        response = client.request(method, path, json=body, headers=headers)
+    else:
+        form = {**body, "csrf_token": token} if body is not None else None
+        response = client.request(method, path, data=form, headers=headers)
+    if lowest == "public":
+        assert response.status_code not in (401, 403), response.text[:300]
+    else:
+        assert response.status_code == 403, response.text[:300]
+        assert "not bound to the store" in response.text
+
+
 def _top_bar(client: httpx.Client, path: str) -> list[str]:
     page = client.get(path)
     assert page.status_code == 200, page.text[:300]
@@ -407,6 +452,17 @@ def test_a_sale_is_in_the_audit_log_under_its_cashier(api: httpx.Client) -> None
     assert entry["actor"].startswith("apikey:")
 
 
+def test_a_key_rings_up_under_its_own_name_whatever_the_body_says(
+    app_url: str, api: httpx.Client
+) -> None:
+    created = api.post("/api/v1/api-keys", json={"name": "web shop", "scopes": ["sales:write"]})
+    key = created.json()["key"]
+    with httpx.Client(base_url=app_url, headers={"X-API-Key": key}) as web_shop:
+        sale = web_shop.post("/api/v1/sales", json={**SALE, "cashier": "Daw Someone Else"})
+    assert sale.status_code == 201, sale.text
+    assert sale.json()["cashier"] == "web shop"
+
+
 def test_an_admin_cannot_deactivate_themselves_however_the_name_is_spelt(
     clients: dict[str, tuple[httpx.Client, str]], settings: Settings
 ) -> None:
@@ -444,3 +500,45 @@ def test_an_admin_unlocks_a_person_held_back_by_failed_sign_ins(
         unlocked = admin.post(f"/admin/users/{username}/unlock", data={"csrf_token": admin_token})
         assert unlocked.status_code == 303
         assert browser.post("/login", data={**form, "password": password}).status_code == 303
+
+
+def test_behind_a_trusted_proxy_https_brings_hsts_and_secure_cookies(
+    app_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    """The app (uvicorn) believes X-Forwarded-Proto from POS_FORWARDED_ALLOW_IPS only."""
+    proxied = httpx.get(f"{app_url}/login", headers={"X-Forwarded-Proto": "https"})
+    assert proxied.headers["strict-transport-security"] == "max-age=31536000"
+    cookie = proxied.headers["set-cookie"]
+    assert cookie.startswith("__Host-pos_csrf=") and "secure" in cookie.lower()
+    plain = httpx.get(f"{app_url}/login")
+    assert "strict-transport-security" not in plain.headers
+    untrusting = settings.model_copy(update={"forwarded_allow_ips": "192.0.2.1"})
+    with running_app(untrusting, tmp_path) as other_url:
+        spoofed = httpx.get(f"{other_url}/login", headers={"X-Forwarded-Proto": "https"})
+    assert "strict-transport-security" not in spoofed.headers
+    assert spoofed.headers["set-cookie"].startswith("pos_csrf=")
+
+
+def test_forced_refill_plan_refreshes_are_rate_limited(
+    settings: Settings, auth_headers: dict[str, str], tmp_path: Path, mysql: Engine
+) -> None:
+    """refresh=true recomputes from every sale of the store: once a minute at most."""
+    with mysql.begin() as conn:  # a plan other tests made just now is an hour old here
+        conn.execute(
+            update(refill_plan_runs)
+            .where(refill_plan_runs.c.store_id == settings.store_id)
+            .values(computed_at=func.timestampadd(text("HOUR"), -1, refill_plan_runs.c.computed_at))
+        )
+    limited = settings.model_copy(update={"refill_refresh_seconds": 60})
+    params = {"months": 3, "refresh": True}
+    with (
+        running_app(limited, tmp_path) as url,
+        httpx.Client(base_url=url, headers=auth_headers, timeout=60) as api,
+    ):
+        first = api.get("/api/v1/reports/refill-plan", params=params)
+        assert first.status_code == 200, first.text
+        again = api.get("/api/v1/reports/refill-plan", params=params)
+        assert again.status_code == 429, again.text
+        assert 0 < int(again.headers["retry-after"]) <= 60
+        # The stored plan is still answered at once.
+        assert api.get("/api/v1/reports/refill-plan", params={"months": 3}).status_code == 200

@@ -12,6 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import Engine, func, insert, select
 
+from pos_app.auth.cli import create_api_key_sync
+from pos_app.auth.roles import ALL_SCOPES
 from pos_app.db.tables import processed_events, product_stores, stock_movements, stocks
 from pos_app.settings import Settings
 from tests.stack_support import ChildProcess, running_app, wait_for
@@ -19,6 +21,15 @@ from tests.stack_support import ChildProcess, running_app, wait_for
 pytestmark = pytest.mark.stack
 SKU = "SDL-MRN-7"  # opening stock 6; used by no other test
 OTHER_STORE = "mandalay-1"
+
+
+@pytest.fixture(scope="module")
+def auth_headers(settings: Settings) -> dict[str, str]:
+    """The chain's integration key: every scope, at both stores (a key is bound to the
+    stores it may use; each store's app refuses a key of the other store only)."""
+    stores = [settings.store_id, OTHER_STORE]
+    key = create_api_key_sync(settings, name="transfers", scopes=sorted(ALL_SCOPES), stores=stores)
+    return {"Authorization": f"Bearer {key}"}
 
 
 @pytest.fixture(scope="module")

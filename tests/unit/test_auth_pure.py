@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Annotated
 
 import pytest
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from starlette.applications import Starlette
 from starlette.exceptions import StarletteDeprecationWarning
 from starlette.responses import PlainTextResponse
@@ -82,13 +82,21 @@ def test_a_short_password_is_refused_with_the_reason() -> None:
 
 
 def test_new_user_values_check_name_and_role_and_never_keep_the_password() -> None:
-    values = new_user_values(username="  Thandar ", password="0123456789", role="manager")
+    values = new_user_values(
+        username="  Thandar ", password="0123456789", role="manager", stores="yangon-1, bago-2"
+    )
     assert values["username"] == "thandar"
+    assert values["stores"] == "bago-2 yangon-1"
     assert values["display_name"] == "thandar"
     assert values["role"] == "manager"
     assert "0123456789" not in values.values()
     with pytest.raises(ValueError, match="unknown role"):
-        new_user_values(username="aye", password="0123456789", role="owner")
+        new_user_values(username="aye", password="0123456789", role="owner", stores="yangon-1")
+    for no_store in ("", " , ", []):
+        with pytest.raises(ValueError, match="at least one store"):
+            new_user_values(username="aye", password="0123456789", role="admin", stores=no_store)
+    with pytest.raises(ValueError, match="not a store id"):
+        new_user_values(username="aye", password="0123456789", role="admin", stores="a;b")
     for bad in ("a", "has space", "_leading", "x" * 61):
         with pytest.raises(ValueError, match="username"):
             normalise_username(bad)
@@ -105,8 +113,12 @@ def test_an_api_key_is_pos_prefix_secret_and_stored_as_its_sha256() -> None:
     assert new_api_key() != (prefix, key)
 
     values, full = new_api_key_values(
-        name=" till sync ", scopes=["sales:read", "catalog:read"], created_by="posctl"
+        name=" till sync ",
+        scopes=["sales:read", "catalog:read"],
+        stores=["yangon-1"],
+        created_by="posctl",
     )
+    assert values["stores"] == "yangon-1"
     assert values["name"] == "till sync"
     assert values["key_hash"] == hashlib.sha256(full.encode()).hexdigest() == sha256_hex(full)
     assert values["scopes"] == "catalog:read sales:read"
@@ -219,9 +231,10 @@ def as_nobody() -> Iterator[TestClient]:
         yield client
 
 
-def _client_as(role: Role) -> TestClient:
+def _client_as(role: Role, stores: frozenset[str] = frozenset({Settings().store_id})) -> TestClient:
     return TestClient(
-        _app(Principal("user", "aye", role, scopes_for(role))), follow_redirects=False
+        _app(Principal("user", "aye", role, scopes_for(role), stores=stores)),
+        follow_redirects=False,
     )
 
 
@@ -235,7 +248,9 @@ def test_without_credentials_the_api_answers_401_with_a_bearer_challenge(
 
 
 def test_a_key_without_the_scope_gets_403_naming_it() -> None:
-    key = Principal("apikey", "abcd1234", None, scopes_for(Role.cashier))
+    key = Principal(
+        "apikey", "abcd1234", None, scopes_for(Role.cashier), stores=frozenset({"yangon-1"})
+    )
     with TestClient(_app(key)) as client:
         response = client.get("/api/v1/reports-demo")
     assert response.status_code == 403
@@ -354,3 +369,30 @@ def test_fastapi_form_parsing_keeps_the_413() -> None:
         )
     assert response.status_code == 413
     assert response.json()["detail"] == "request body larger than 50 bytes"
+
+
+def test_a_person_or_key_of_another_store_is_refused_everywhere_here() -> None:
+    """This install serves POS_STORE_ID: anyone bound only to other stores gets 403 on
+    its pages and its API, whatever their role or scopes."""
+    elsewhere = frozenset({"somewhere-else"})
+    with _client_as(Role.admin, stores=elsewhere) as client:
+        for path in ("/admin-page", "/manager-page", "/api/v1/reports-demo"):
+            response = client.get(path)
+            assert response.status_code == 403, path
+            assert "not bound to the store" in response.json()["detail"]
+    key = Principal("apikey", "abcd1234", None, scopes_for(Role.admin), stores=elsewhere)
+    with TestClient(_app(key)) as client:
+        assert client.get("/api/v1/reports-demo").status_code == 403
+    with _client_as(Role.admin, stores=elsewhere | {Settings().store_id}) as client:
+        assert client.get("/api/v1/reports-demo").status_code == 200
+
+
+def test_a_principal_reaches_only_its_own_stores_by_name() -> None:
+    settings = Settings()
+    who = Principal(
+        "user", "aye", Role.manager, scopes_for(Role.manager), stores=frozenset({"a-1", "b-2"})
+    )
+    assert who.store("b-2", settings) == "b-2"
+    with pytest.raises(HTTPException) as refused:
+        who.store("c-3", settings)
+    assert refused.value.status_code == 404

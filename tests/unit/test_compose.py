@@ -321,3 +321,13 @@ def test_seed_demo_is_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> 
         assert cli.main(["seed", "demo"]) == 2
     finally:
         get_settings.cache_clear()
+
+
+def test_superset_admin_password_is_never_on_a_command_line() -> None:
+    """A command line is readable by anyone on the host (`ps`): the password goes to
+    Superset's prompt instead, in compose as in `posctl superset up`."""
+    command = " ".join(_compose()["services"]["superset"]["command"])
+    assert "SUPERSET_ADMIN_PASSWORD" in command  # it is still set, on stdin
+    assert "--password" not in command
+    source = (ROOT / "stack" / "superset" / "server.py").read_text()
+    assert '"--password"' not in source
