@@ -30,7 +30,7 @@ STOCK_ADJUSTED: Final = "stock.adjusted"
 SCHEMA_VERSION: Final = 1
 EventType = Literal["sale.completed", "sale.returned", "stock.received", "stock.adjusted"]
 
-RAW_EVENTS_COLLECTION: Final = "raw_events"  # MongoDB: every applied event as received
+RAW_EVENTS_COLLECTION: Final = "raw_events"  # MongoDB: every valid event as received
 REJECTED_EVENTS_COLLECTION: Final = "rejected_events"  # MongoDB: refused records and why
 STREAM_QUERY_NAME: Final = "sales_stream"  # the stream job's query (ledger, checkpoint)
 

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
 
     mongo_url: str = "mongodb://127.0.0.1:27017/"
     mongo_database: str = "pos"
+    # Go's soft memory limit for the local FerretDB (GOMEMLIMIT): without it its heap grew
+    # past 2 GiB during a large import and stayed there; "off" leaves Go's default.
+    ferretdb_memory_limit: str = Field(default="384MiB", pattern=r"^(off|[0-9]+(B|KiB|MiB|GiB))$")
 
     spark_master: str = "local[*]"
     spark_driver_memory: str = "1g"

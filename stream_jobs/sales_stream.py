@@ -2,11 +2,21 @@
 (goods received, adjustments) -> MongoDB (raw and rejected events) and MySQL (sale lines,
 returns, stock movements, stocks, sales by period, reorder-point alerts), exactly once.
 
+Two streaming queries read the same topics, so neither store waits for the other (a
+slow or stopped MongoDB does not hold the MySQL tables back, nor the reverse):
+
+- `sales_stream` applies the events to MySQL (its exactly-once rule: `processed_events`);
+- `raw_events_copy` keeps every valid event as received in MongoDB, and the rejected
+  ones with their reason (its rule: documents keyed by event id, one event a document).
+
+Each has its own checkpoint, where Spark keeps its Kafka offsets; each micro-batch is
+written with idempotent writes (see sinks.py), so a batch replayed after a crash
+changes nothing. The classification is part of both streaming plans, analysed once when
+the query starts; only the catalogue's answer (`catalogue.py`) is asked per batch.
+
 Run it with `posctl stream` (`--master spark://host:7077` for a cluster; the default is
 POS_SPARK_MASTER, `local[*]`), which restarts it if it fails, or on its own with
-`python -m stream_jobs.sales_stream`. Spark keeps the Kafka offsets in its checkpoint; each
-micro-batch is written with idempotent writes (see sinks.py), so a batch replayed
-after a crash changes nothing.
+`python -m stream_jobs.sales_stream`.
 """
 
 from __future__ import annotations
@@ -14,15 +24,20 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Row, SparkSession
+from pyspark.sql.streaming.query import StreamingQuery
 
 from pos_app.contract import STREAM_QUERY_NAME
 from pos_app.settings import REPO_ROOT, Settings, get_settings
+from stream_jobs import catalogue
 from stream_jobs.sinks import Sinks
 from stream_jobs.transform import classify, movement_rows, sale_line_rows
+
+RAW_COPY_QUERY_NAME = "raw_events_copy"
 
 RECORD_COLUMNS = (
     "value",
@@ -35,6 +50,7 @@ RECORD_COLUMNS = (
     "event_type",
     "document_id",
     "sale_id",
+    "line_checks",
 )
 
 
@@ -132,48 +148,86 @@ class ClassifiedBatch:
     movements: list[dict[str, Any]]  # the valid returns', receipts' and adjustments' lines
 
 
-def classify_batch(sinks: Sinks, batch: DataFrame) -> ClassifiedBatch:
-    """Kafka-shaped records (value, topic, partition, offset, timestamp) to what the sinks
-    apply, in one Spark job. The stream job and the rebuild both call this."""
-    classified = classify(batch, sinks.known_skus())
-    records = [
-        row.asDict()
-        for row in classified.select(
-            *RECORD_COLUMNS, sale_line_rows().alias("lines"), movement_rows().alias("movements")
-        ).collect()
-    ]
+def with_lines(records: DataFrame) -> DataFrame:
+    """Kafka-shaped records (value, topic, partition, offset, timestamp), classified, with
+    the lines the MySQL apply needs: what one micro-batch collects in one Spark job."""
+    return classify(records).select(
+        *RECORD_COLUMNS, sale_line_rows().alias("lines"), movement_rows().alias("movements")
+    )
+
+
+def without_lines(records: DataFrame) -> DataFrame:
+    """The same records classified, for the raw copy (it stores the JSON as received)."""
+    return classify(records).select(*RECORD_COLUMNS)
+
+
+def split(rows: list[Row], known: catalogue.KnownSkus) -> ClassifiedBatch:
+    """Collected rows of `with_lines` or `without_lines` to what the sinks apply."""
+    records = catalogue.judge([row.asDict() for row in rows], known)
     valid = [r for r in records if r["reason"] is None]
     return ClassifiedBatch(
         valid=valid,
         rejected=[r for r in records if r["reason"] is not None],
-        lines=[line.asDict() for r in valid for line in (r.pop("lines") or [])],
-        movements=[m.asDict() for r in valid for m in (r.pop("movements") or [])],
+        lines=[line.asDict() for r in valid for line in (r.pop("lines", None) or [])],
+        movements=[m.asDict() for r in valid for m in (r.pop("movements", None) or [])],
     )
 
 
-def process_batch(sinks: Sinks, batch: DataFrame, batch_id: int) -> None:
-    """One micro-batch: classify, then MySQL first, then MongoDB (both idempotent)."""
+def classify_batch(sinks: Sinks, batch: DataFrame) -> ClassifiedBatch:
+    """Kafka-shaped records to what the sinks apply (the rebuild's way in)."""
+    return split(with_lines(batch).collect(), sinks.known_skus)
+
+
+def apply_to_mysql(sinks: Sinks, batch: DataFrame, batch_id: int) -> None:
+    """One micro-batch of `with_lines` into MySQL. The records it rejects are the raw
+    copy's to store; only the rules' refusals (an impossible return, say) are stored
+    here, after the commit and idempotently, so a replay writes them again if need be."""
     started = time.monotonic()
-    found = classify_batch(sinks, batch)
-    if not found.valid and not found.rejected:
+    found = split(batch.collect(), sinks.known_skus)
+    if not found.valid:
         return
     spark_done = time.monotonic()
     result, refused = sinks.apply(batch_id, found.valid, found.lines, found.movements)
     mysql_done = time.monotonic()
-    refused_ids = {r["event_id"] for r in refused}
-    sinks.store_raw([r for r in found.valid if r["event_id"] not in refused_ids])
-    sinks.store_rejected(found.rejected + refused)
-    finished = time.monotonic()
+    sinks.store_rejected(refused)
     print(
         f"batch {batch_id}: {result.applied} applied, {result.duplicate} duplicate, "
-        f"{len(found.rejected) + result.rejected} rejected, {result.lines} lines "
-        f"in {finished - started:.2f} s (spark {spark_done - started:.2f}, "
-        f"mysql {mysql_done - spark_done:.2f}, mongodb {finished - mysql_done:.2f})",
+        f"{result.rejected} refused, {result.lines} lines "
+        f"in {mysql_done - started:.2f} s (spark {spark_done - started:.2f}, "
+        f"mysql {mysql_done - spark_done:.2f})",
         flush=True,
     )
 
 
-def start_query(spark: SparkSession, settings: Settings, sinks: Sinks) -> Any:
+def copy_raw(sinks: Sinks, batch: DataFrame, batch_id: int) -> None:
+    """One micro-batch of `without_lines` into MongoDB: the valid events as received, the
+    rejected ones with their reason."""
+    started = time.monotonic()
+    sinks.ensure_indexes()
+    found = split(batch.collect(), sinks.known_skus)
+    if not found.valid and not found.rejected:
+        return
+    spark_done = time.monotonic()
+    refused = sinks.store_raw(found.valid)
+    sinks.store_rejected(found.rejected + refused)
+    finished = time.monotonic()
+    print(
+        f"raw batch {batch_id}: {len(found.valid) - len(refused)} events, "
+        f"{len(found.rejected) + len(refused)} rejected "
+        f"in {finished - started:.2f} s (spark {spark_done - started:.2f}, "
+        f"mongodb {finished - spark_done:.2f})",
+        flush=True,
+    )
+
+
+def start_query(
+    spark: SparkSession,
+    settings: Settings,
+    name: str,
+    shape: Callable[[DataFrame], DataFrame],
+    write: Callable[[DataFrame, int], None],
+) -> StreamingQuery:
+    """A streaming query over both topics, with its own checkpoint."""
     records = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", settings.kafka_bootstrap_servers)
@@ -184,9 +238,10 @@ def start_query(spark: SparkSession, settings: Settings, sinks: Sinks) -> Any:
         .load()
     )
     writer = (
-        records.writeStream.queryName(STREAM_QUERY_NAME)
-        .option("checkpointLocation", str(settings.checkpoint_dir / STREAM_QUERY_NAME))
-        .foreachBatch(lambda batch, batch_id: process_batch(sinks, batch, batch_id))
+        shape(records)
+        .writeStream.queryName(name)
+        .option("checkpointLocation", str(settings.checkpoint_dir / name))
+        .foreachBatch(write)
     )
     if settings.stream_trigger_seconds > 0:
         writer = writer.trigger(processingTime=f"{settings.stream_trigger_seconds} seconds")
@@ -196,9 +251,22 @@ def start_query(spark: SparkSession, settings: Settings, sinks: Sinks) -> Any:
 def run(settings: Settings) -> None:
     keep_to_stream_cpus(settings)
     spark = build_spark(settings)
-    sinks = Sinks(settings, query_name=STREAM_QUERY_NAME)
-    sinks.ensure_indexes()
-    query = start_query(spark, settings, sinks)
+    mysql_sinks = Sinks(settings, query_name=STREAM_QUERY_NAME)
+    raw_sinks = Sinks(settings, query_name=RAW_COPY_QUERY_NAME)
+    start_query(
+        spark,
+        settings,
+        STREAM_QUERY_NAME,
+        with_lines,
+        lambda batch, batch_id: apply_to_mysql(mysql_sinks, batch, batch_id),
+    )
+    start_query(
+        spark,
+        settings,
+        RAW_COPY_QUERY_NAME,
+        without_lines,
+        lambda batch, batch_id: copy_raw(raw_sinks, batch, batch_id),
+    )
     print(
         f"stream job running: {settings.sales_topic}, {settings.inventory_topic} -> "
         f"MySQL {settings.mysql_database}, "
@@ -206,9 +274,13 @@ def run(settings: Settings) -> None:
         flush=True,
     )
     try:
-        query.awaitTermination()
+        # Either query failing ends the job; the supervisor starts both again.
+        spark.streams.awaitAnyTermination()
     finally:
-        sinks.close()
+        for query in spark.streams.active:
+            query.stop()
+        mysql_sinks.close()
+        raw_sinks.close()
         spark.stop()
 
 

@@ -1,8 +1,11 @@
 """Where the stream job writes: raw and rejected events to MongoDB, processed tables
-to MySQL. Every write is idempotent, so a replayed micro-batch changes nothing:
+to MySQL. The two are written by two streaming queries that do not wait for each other
+(`sales_stream.py`), each exactly once by its own rule, so a replayed micro-batch
+changes nothing:
 
 - MongoDB documents are keyed by event id (raw) or Kafka position (rejected) and
-  inserted once;
+  inserted once; a raw event whose document (sale, return, receipt, adjustment) is
+  stored already under another event id is refused, as MySQL refuses it;
 - MySQL applies an event in the same transaction that records its id in
   `processed_events`, and skips ids already there.
 
@@ -16,7 +19,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -47,6 +50,7 @@ from pos_app.db.tables import (
 from pos_app.settings import Settings
 from stream_jobs import rules
 from stream_jobs.aggregates import period_deltas
+from stream_jobs.catalogue import KnownSkus
 from stream_jobs.payments import PaymentBook
 from stream_jobs.rows import (
     EventRecord,
@@ -117,47 +121,81 @@ class Sinks:
             settings.mongo_url, serverSelectionTimeoutMS=5000
         )
         self.mongo_db = self.mongo[settings.mongo_database]
+        self.known_skus = KnownSkus(self._find_skus)
+        self._indexed = False
 
     def close(self) -> None:
         self.engine.dispose()
         self.mongo.close()
 
-    def known_skus(self) -> list[str]:
-        def load() -> list[str]:
+    def _find_skus(self, wanted: set[str] | None) -> set[str]:
+        """The catalogue's SKUs among wanted (None: all of them)."""
+
+        def load() -> set[str]:
+            query = select(products.c.sku)
+            if wanted is not None:
+                query = query.where(products.c.sku.in_(wanted))
             with self.engine.connect() as conn:
-                return list(conn.scalars(select(products.c.sku)))
+                return set(conn.scalars(query))
 
         return retry(load, what="reading the catalog")
 
     # --- MongoDB -------------------------------------------------------------------
 
     def ensure_indexes(self) -> None:
+        """Once per process (the raw copy's first batch, so the job starts without MongoDB)."""
+        if self._indexed:
+            return
+
         def create() -> None:
             raw = self.mongo_db[RAW_EVENTS_COLLECTION]
             raw.create_index("event.sale_id")  # a sale and its returns
             raw.create_index("event.occurred_at")  # the forecast's history by month
             raw.create_index("received_at")  # the rebuild's replay order
             raw.create_index("event.store_id")  # a rebuild of one store
+            raw.create_index("document")  # the raw copy's one-event-per-document rule
             self.mongo_db[REJECTED_EVENTS_COLLECTION].create_index("received_at")
 
         retry(create, what="creating MongoDB indexes")
+        self._indexed = True
 
-    def store_raw(self, events: Sequence[dict[str, Any]]) -> None:
-        """events: rows with value (the JSON as received), event_id and Kafka position."""
+    def store_raw(self, events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """events: valid classified records (value: the JSON as received, event id, Kafka
+        position). Stores the first event of each document once; returns the records
+        refused because their document is stored already under another event id."""
+        records = [EventRecord.of(row) for row in events]
+        stored = retry(
+            lambda: self._stored_documents(rules.documents(records)),
+            what="reading stored documents",
+        )
+        first = rules.first_unapplied(records, {event_id for event_id, _ in stored})
+        new, refused = rules.refuse_recorded_documents(first, {d for _, d in stored})
         stored_at = datetime.now(UTC)
         self._insert_once(
             RAW_EVENTS_COLLECTION,
             [
                 {
-                    "_id": row["event_id"],
-                    "event": json.loads(row["value"]),
-                    "received_at": row["kafka_timestamp"],
+                    "_id": event_id,
+                    "event": json.loads(event.value or "null"),
+                    "document": _document_key((event.event_type, event.document_id)),
+                    "received_at": event.kafka_timestamp,
                     "stored_at": stored_at,
-                    "kafka": _position(row),
+                    "kafka": _position(event.source),
                 }
-                for row in events
+                for event_id, event in new.items()
             ],
         )
+        return [refusal.as_rejected() for refusal in refused]
+
+    def _stored_documents(self, documents: set[rules.Document]) -> set[tuple[str, rules.Document]]:
+        """(event id, document) of the raw events stored for these documents."""
+        if not documents:
+            return set()
+        keys = {_document_key(d): d for d in documents}
+        found = self.mongo_db[RAW_EVENTS_COLLECTION].find(
+            {"document": {"$in": sorted(keys)}}, {"_id": 1, "document": 1}
+        )
+        return {(doc["_id"], keys[doc["document"]]) for doc in found}
 
     def store_rejected(self, rejected: Sequence[dict[str, Any]]) -> None:
         stored_at = datetime.now(UTC)
@@ -403,7 +441,19 @@ def _apply_period_deltas(
         conn.execute(upsert.on_duplicate_key_update(update))
 
 
-def _position(row: dict[str, Any]) -> dict[str, Any]:
+def stored_count(database: Any, collection: str) -> int:
+    """How many documents a collection holds, from its stats: FerretDB answers
+    `count_documents({})` and even `estimated_document_count()` by reading every document
+    (minutes for a year of raw events under load), `collStats` in seconds."""
+    return int(database.command("collStats", collection)["count"])
+
+
+def _document_key(document: rules.Document) -> str:
+    event_type, document_id = document
+    return f"{event_type}:{document_id}"
+
+
+def _position(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "topic": row["kafka_topic"],
         "partition": row["kafka_partition"],
