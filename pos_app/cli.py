@@ -278,7 +278,18 @@ def cmd_i18n(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    uvicorn.run("pos_app.main:create_app", factory=True, host=args.host, port=args.port)
+    # uvicorn[standard] brings uvloop and httptools; "auto" picks them. Each worker runs
+    # its own outbox relay: a MySQL named lock lets one publish at a time (events/relay.py).
+    workers = args.workers or get_settings().app_workers
+    uvicorn.run(
+        "pos_app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=workers,
+        loop="auto",
+        http="auto",
+    )
     return 0
 
 
@@ -387,6 +398,9 @@ def add_commands(
     serve = sub.add_parser("serve", help="the web app")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers", type=int, default=0, help="app processes (default: POS_APP_WORKERS)"
+    )
     serve.set_defaults(func=cmd_serve)
     return stream
 

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # documents the pipeline stores, and the outbox only until then (a week is far more).
     outbox_retention_hours: float = Field(default=168, ge=0)
 
+    # App processes `posctl serve` starts (uvicorn workers); one relay publishes at a time.
+    app_workers: int = Field(default=1, ge=1, le=32)
+
     mongo_url: str = "mongodb://127.0.0.1:27017/"
     mongo_database: str = "pos"
     # Go's soft memory limit for the local FerretDB (GOMEMLIMIT): without it its heap grew
