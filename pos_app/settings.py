@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     # Where the stream job keeps its checkpoint; empty means under the stack's state folder.
     stream_checkpoint_dir: str = ""
     stream_trigger_seconds: float = 0.0
+    # The raw MongoDB copy's trigger: nothing waits on it, and each micro-batch has a fixed
+    # Spark cost that the MySQL apply, on the same cores, would otherwise share more often.
+    stream_raw_trigger_seconds: float = Field(default=2.0, ge=0)
     # Upper bound of Kafka records per micro-batch, so a backlog is caught up in steps.
     stream_max_offsets_per_trigger: int = 20000
     # The CPUs the stream job (and its Spark) may use: "all", "auto" (all but the first, left

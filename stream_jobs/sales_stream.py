@@ -226,6 +226,7 @@ def start_query(
     name: str,
     shape: Callable[[DataFrame], DataFrame],
     write: Callable[[DataFrame, int], None],
+    trigger_seconds: float,
 ) -> StreamingQuery:
     """A streaming query over both topics, with its own checkpoint."""
     records = (
@@ -243,8 +244,8 @@ def start_query(
         .option("checkpointLocation", str(settings.checkpoint_dir / name))
         .foreachBatch(write)
     )
-    if settings.stream_trigger_seconds > 0:
-        writer = writer.trigger(processingTime=f"{settings.stream_trigger_seconds} seconds")
+    if trigger_seconds > 0:
+        writer = writer.trigger(processingTime=f"{trigger_seconds} seconds")
     return writer.start()
 
 
@@ -259,6 +260,7 @@ def run(settings: Settings) -> None:
         STREAM_QUERY_NAME,
         with_lines,
         lambda batch, batch_id: apply_to_mysql(mysql_sinks, batch, batch_id),
+        settings.stream_trigger_seconds,
     )
     start_query(
         spark,
@@ -266,6 +268,7 @@ def run(settings: Settings) -> None:
         RAW_COPY_QUERY_NAME,
         without_lines,
         lambda batch, batch_id: copy_raw(raw_sinks, batch, batch_id),
+        settings.stream_raw_trigger_seconds,
     )
     print(
         f"stream job running: {settings.sales_topic}, {settings.inventory_topic} -> "

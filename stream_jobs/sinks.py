@@ -30,7 +30,11 @@ from sqlalchemy import Connection, func, select, text, tuple_
 from sqlalchemy.dialects.mysql import insert
 from sqlalchemy.exc import OperationalError
 
-from pos_app.contract import RAW_EVENTS_COLLECTION, REJECTED_EVENTS_COLLECTION
+from pos_app.contract import (
+    RAW_DOCUMENTS_COLLECTION,
+    RAW_EVENTS_COLLECTION,
+    REJECTED_EVENTS_COLLECTION,
+)
 from pos_app.db.engine import make_sync_engine
 from pos_app.db.tables import (
     processed_events,
@@ -153,7 +157,6 @@ class Sinks:
             raw.create_index("event.occurred_at")  # the forecast's history by month
             raw.create_index("received_at")  # the rebuild's replay order
             raw.create_index("event.store_id")  # a rebuild of one store
-            raw.create_index("document")  # the raw copy's one-event-per-document rule
             self.mongo_db[REJECTED_EVENTS_COLLECTION].create_index("received_at")
 
         retry(create, what="creating MongoDB indexes")
@@ -162,14 +165,22 @@ class Sinks:
     def store_raw(self, events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """events: valid classified records (value: the JSON as received, event id, Kafka
         position). Stores the first event of each document once; returns the records
-        refused because their document is stored already under another event id."""
-        records = [EventRecord.of(row) for row in events]
-        stored = retry(
-            lambda: self._stored_documents(rules.documents(records)),
-            what="reading stored documents",
-        )
-        first = rules.first_unapplied(records, {event_id for event_id, _ in stored})
-        new, refused = rules.refuse_recorded_documents(first, {d for _, d in stored})
+        refused because their document is stored already under another event id.
+
+        Each document is claimed in `raw_documents` (keyed by document, holding its event
+        id) before its event is stored: a claim that exists already is read back, by _id,
+        which FerretDB finds without a scan (a query on any other field reads every raw
+        event). A replayed batch finds its own claims and stores what is missing."""
+        first = rules.first_unapplied((EventRecord.of(row) for row in events), set())
+        once, refused = rules.refuse_recorded_documents(first, set())  # within the batch
+        claimed_by = retry(lambda: self._claim_documents(once), what="claiming raw documents")
+        recorded = {
+            (event.event_type, event.document_id)
+            for event_id, event in once.items()
+            if claimed_by.get(_document_key(event), event_id) != event_id
+        }
+        new, refused_earlier = rules.refuse_recorded_documents(once, recorded)
+        refused += refused_earlier
         stored_at = datetime.now(UTC)
         self._insert_once(
             RAW_EVENTS_COLLECTION,
@@ -177,7 +188,6 @@ class Sinks:
                 {
                     "_id": event_id,
                     "event": json.loads(event.value or "null"),
-                    "document": _document_key((event.event_type, event.document_id)),
                     "received_at": event.kafka_timestamp,
                     "stored_at": stored_at,
                     "kafka": _position(event.source),
@@ -187,15 +197,29 @@ class Sinks:
         )
         return [refusal.as_rejected() for refusal in refused]
 
-    def _stored_documents(self, documents: set[rules.Document]) -> set[tuple[str, rules.Document]]:
-        """(event id, document) of the raw events stored for these documents."""
-        if not documents:
-            return set()
-        keys = {_document_key(d): d for d in documents}
-        found = self.mongo_db[RAW_EVENTS_COLLECTION].find(
-            {"document": {"$in": sorted(keys)}}, {"_id": 1, "document": 1}
-        )
-        return {(doc["_id"], keys[doc["document"]]) for doc in found}
+    def _claim_documents(self, events: Mapping[str, EventRecord]) -> dict[str, str]:
+        """Claim each event's document; return, for documents claimed before, by whom."""
+        claims = [
+            {"_id": _document_key(event), "event_id": event_id}
+            for event_id, event in events.items()
+        ]
+        if not claims:
+            return {}
+        collection = self.mongo_db[RAW_DOCUMENTS_COLLECTION]
+        try:
+            collection.insert_many(claims, ordered=False)
+            return {}
+        except BulkWriteError as error:
+            failed = error.details["writeErrors"]
+            if any(e["code"] != DUPLICATE_KEY for e in failed):
+                raise
+        earlier: dict[str, str] = {}
+        for failure in failed:
+            key = claims[failure["index"]]["_id"]
+            found = collection.find_one({"_id": key})
+            if found is not None:
+                earlier[key] = found["event_id"]
+        return earlier
 
     def store_rejected(self, rejected: Sequence[dict[str, Any]]) -> None:
         stored_at = datetime.now(UTC)
@@ -448,9 +472,8 @@ def stored_count(database: Any, collection: str) -> int:
     return int(database.command("collStats", collection)["count"])
 
 
-def _document_key(document: rules.Document) -> str:
-    event_type, document_id = document
-    return f"{event_type}:{document_id}"
+def _document_key(event: EventRecord) -> str:
+    return f"{event.event_type}:{event.document_id}"
 
 
 def _position(row: Mapping[str, Any]) -> dict[str, Any]:
