@@ -122,8 +122,23 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 def cmd_user(args: argparse.Namespace) -> int:
     import getpass
 
-    from pos_app.auth.cli import create_user_sync, unlock_user_sync
+    from pos_app.auth.cli import create_user_sync, set_pin_sync, unlock_user_sync
 
+    if args.action == "pin":
+        if args.password_stdin:
+            pin = sys.stdin.readline().strip()
+        else:
+            pin = getpass.getpass(f"approval PIN for {args.username} (4 to 8 digits): ")
+            if getpass.getpass("again: ") != pin:
+                print("the PINs differ", file=sys.stderr)
+                return 1
+        try:
+            set_pin_sync(get_settings(), username=args.username, pin=pin)
+        except ValueError as error:  # no such user, not a manager, not 4-8 digits
+            print(error, file=sys.stderr)
+            return 1
+        print(f"approval PIN of {args.username} set")
+        return 0
     if args.action == "unlock":
         addresses = unlock_user_sync(get_settings(), username=args.username)
         if addresses is None:
@@ -317,10 +332,13 @@ def add_commands(
     seed.set_defaults(func=cmd_seed)
 
     user = sub.add_parser("user", help="users of the app (the first admin, cashiers, managers)")
-    user.add_argument("action", choices=["create", "unlock"])
+    # pin: a manager's or admin's approval PIN for the counter (discounts, refunds)
+    user.add_argument("action", choices=["create", "unlock", "pin"])
     user.add_argument("username")
     user.add_argument("--role", choices=["cashier", "manager", "admin"], help="for create")
-    user.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    user.add_argument(
+        "--password-stdin", action="store_true", help="read the password (or PIN) from stdin"
+    )
     user.set_defaults(func=cmd_user)
 
     apikey = sub.add_parser("apikey", help="API keys for integrations")

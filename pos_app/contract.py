@@ -27,8 +27,17 @@ SALE_COMPLETED: Final = "sale.completed"
 SALE_RETURNED: Final = "sale.returned"
 STOCK_RECEIVED: Final = "stock.received"
 STOCK_ADJUSTED: Final = "stock.adjusted"
+TRANSFER_SENT: Final = "stock.transfer_sent"
+TRANSFER_RECEIVED: Final = "stock.transfer_received"
 SCHEMA_VERSION: Final = 1
-EventType = Literal["sale.completed", "sale.returned", "stock.received", "stock.adjusted"]
+EventType = Literal[
+    "sale.completed",
+    "sale.returned",
+    "stock.received",
+    "stock.adjusted",
+    "stock.transfer_sent",
+    "stock.transfer_received",
+]
 
 RAW_EVENTS_COLLECTION: Final = "raw_events"  # MongoDB: every valid event as received
 # MongoDB: which event id holds each document (sale, return, ...) in raw_events.
@@ -54,12 +63,16 @@ DOCUMENT_FIELD: Final[Mapping[str, str]] = {
     SALE_RETURNED: "return_id",
     STOCK_RECEIVED: "receipt_id",
     STOCK_ADJUSTED: "adjustment_id",
+    TRANSFER_SENT: "transfer_id",
+    TRANSFER_RECEIVED: "receipt_id",
 }
 DOCUMENT_NAME: Final[Mapping[str, str]] = {
     SALE_COMPLETED: "sale",
     SALE_RETURNED: "return",
     STOCK_RECEIVED: "receipt",
     STOCK_ADJUSTED: "adjustment",
+    TRANSFER_SENT: "transfer",
+    TRANSFER_RECEIVED: "transfer receipt",
 }
 # The fields without which the stream job cannot apply an event (the models require
 # them too; a test keeps the two in step). Others may be absent from a foreign producer.
@@ -77,6 +90,25 @@ PIPELINE_REQUIRED_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
     ),
     STOCK_RECEIVED: ("event_id", "receipt_id", "store_id", "occurred_at", "lines"),
     STOCK_ADJUSTED: ("event_id", "adjustment_id", "store_id", "occurred_at", "reason", "lines"),
+    TRANSFER_SENT: (
+        "event_id",
+        "transfer_id",
+        "store_id",
+        "from_store_id",
+        "to_store_id",
+        "occurred_at",
+        "lines",
+    ),
+    TRANSFER_RECEIVED: (
+        "event_id",
+        "receipt_id",
+        "transfer_id",
+        "store_id",
+        "from_store_id",
+        "to_store_id",
+        "occurred_at",
+        "lines",
+    ),
 }
 
 AdjustmentReason = Literal["count", "damage", "loss", "found", "other"]
@@ -108,6 +140,23 @@ class EventLine(BaseModel):
     discount_percent: Decimal | None = Field(default=None, exclude_if=_absent)
     discount: Money | None = Field(default=None, exclude_if=_absent)
     discount_reason: str | None = Field(default=None, exclude_if=_absent)
+    # Additive (still v1): this line's share of a whole-cart discount, already in
+    # `discount` and in the net unit_price (discount_percent stays the line's own).
+    cart_discount: Money | None = Field(default=None, exclude_if=_absent)
+    # Additive (still v1): the product's cost price when it was sold, so margins keep the
+    # cost of the day; absent when the product has no cost price (margin unknown).
+    unit_cost: Money | None = Field(default=None, exclude_if=_absent)
+
+
+class EventCartDiscount(BaseModel):
+    """Additive (still v1): a discount on the whole cart, spread over the lines (each
+    line's `cart_discount`), so line totals, `totals.discount` and the tax include it."""
+
+    kind: Literal["percent", "amount"]
+    value: Decimal  # the percent, or the kyat taken off, as the cashier typed it
+    amount: Money  # the kyat it took off the lines
+    reason: str
+    approved_by: str | None = Field(default=None, exclude_if=_absent)  # over the limit
 
 
 class EventTotals(BaseModel):
@@ -172,6 +221,7 @@ class SaleCompleted(BaseModel):
     # then says method "split" with the whole amount (and the cash part's tendered/change).
     payments: list[EventPayment] | None = Field(default=None, exclude_if=_absent)
     tax: EventTax | None = Field(default=None, exclude_if=_absent)
+    cart_discount: EventCartDiscount | None = Field(default=None, exclude_if=_absent)
 
     def to_kafka(self) -> tuple[bytes, bytes]:
         """(key, value) for the sales topic: keyed by sale id, so a sale stays in order."""
@@ -226,6 +276,8 @@ class MovementLine(BaseModel):
     line_no: int = Field(ge=1)
     sku: str
     quantity: int  # received: > 0; adjusted: signed, never 0
+    # Additive (still v1): on a receipt against a purchase order, the order's cost per unit.
+    unit_cost: Money | None = Field(default=None, exclude_if=_absent)
 
 
 class _InventoryEvent(BaseModel):
@@ -251,6 +303,8 @@ class StockReceived(_InventoryEvent):
     event_type: Literal["stock.received"] = STOCK_RECEIVED
     receipt_id: str
     supplier: str = ""
+    # Additive (still v1): the purchase order the goods were received against.
+    purchase_order_id: str | None = Field(default=None, exclude_if=_absent)
 
 
 class StockAdjusted(_InventoryEvent):
@@ -261,17 +315,60 @@ class StockAdjusted(_InventoryEvent):
     reason: AdjustmentReason
 
 
-Event = SaleCompleted | SaleReturned | StockReceived | StockAdjusted
+class _TransferEvent(_InventoryEvent):
+    """A transfer between two stores of the chain: its lines' quantities are > 0, and
+    store_id is the store whose stock the event moves."""
+
+    transfer_id: str
+    from_store_id: str
+    to_store_id: str
+
+
+class StockTransferSent(_TransferEvent):
+    """`stock.transfer_sent`: goods leave from_store_id (store_id) for to_store_id; they
+    are in transit until the receiving store records them."""
+
+    event_type: Literal["stock.transfer_sent"] = TRANSFER_SENT
+
+
+class StockTransferReceived(_TransferEvent):
+    """`stock.transfer_received`: the goods of a transfer arrive at to_store_id (store_id).
+    receipt_id is always `transfer_receipt_id(transfer_id)`, so a transfer can be
+    received once only (a second receipt is the same document twice)."""
+
+    event_type: Literal["stock.transfer_received"] = TRANSFER_RECEIVED
+    receipt_id: str
+
+
+TRANSFER_RECEIPT_SUFFIX: Final = "-IN"
+
+
+def transfer_receipt_id(transfer_id: str) -> str:
+    """The one document id a transfer's arrival may have."""
+    return transfer_id + TRANSFER_RECEIPT_SUFFIX
+
+
+Event = (
+    SaleCompleted
+    | SaleReturned
+    | StockReceived
+    | StockAdjusted
+    | StockTransferSent
+    | StockTransferReceived
+)
 EVENT_MODELS: Final[Mapping[str, type[BaseModel]]] = {
     SALE_COMPLETED: SaleCompleted,
     SALE_RETURNED: SaleReturned,
     STOCK_RECEIVED: StockReceived,
     STOCK_ADJUSTED: StockAdjusted,
+    TRANSFER_SENT: StockTransferSent,
+    TRANSFER_RECEIVED: StockTransferReceived,
 }
 
 
 def document_id(event: Event) -> str:
-    """The id of the document the event records (sale, return, receipt, adjustment)."""
+    """The id of the document the event records (sale, return, receipt, adjustment,
+    transfer, transfer receipt)."""
     value: str = getattr(event, DOCUMENT_FIELD[event.event_type])
     return value
 

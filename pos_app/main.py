@@ -14,10 +14,10 @@ from pymongo import AsyncMongoClient
 
 from pos_app import health
 from pos_app.alerts import routes as alert_routes
-from pos_app.auth import language_routes
+from pos_app.auth import language_routes, pin_routes
 from pos_app.auth import routes as auth_routes
 from pos_app.auth.deps import LoginRequired, login_required_handler
-from pos_app.catalog import import_pages, label_pages
+from pos_app.catalog import import_api, import_pages, label_pages
 from pos_app.catalog import pages as catalog_pages
 from pos_app.catalog import routes as catalog_routes
 from pos_app.counter import receipt_routes
@@ -26,15 +26,18 @@ from pos_app.db.engine import make_async_engine
 from pos_app.errors import install_error_handlers
 from pos_app.events.relay import OutboxRelay
 from pos_app.i18n import LocaleMiddleware
-from pos_app.inventory import count_api, count_pages, movement_routes
+from pos_app.inventory import count_api, count_pages, movement_routes, transfer_routes
 from pos_app.inventory import routes as inventory_routes
 from pos_app.pipeline import routes as pipeline_routes
 from pos_app.planning import routes as planning_routes
 from pos_app.purchasing import pages as purchasing_pages
+from pos_app.purchasing import routes as purchasing_routes
 from pos_app.reports import routes as reports_routes
 from pos_app.reports import till_routes
 from pos_app.returns import routes as return_routes
 from pos_app.sales import routes as sales_routes
+from pos_app.sales import tax_routes
+from pos_app.sales.schemas import PAYMENT_METHODS
 from pos_app.security.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from pos_app.settings import REPO_ROOT, Settings, get_settings
 from pos_app.templating import templates
@@ -42,6 +45,11 @@ from pos_app.till import routes as shift_routes
 
 # A sale of 100 lines is about 6 KiB of JSON; nothing we accept comes near this.
 MAX_BODY_BYTES = 256 * 1024
+
+
+# The payment methods' labels for every page (the payments report among them, whose
+# package cannot import the sales package's list without a cycle).
+templates.env.globals["payment_methods"] = PAYMENT_METHODS
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -96,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return_routes,
         inventory_routes,
         movement_routes,
+        transfer_routes,
         alert_routes,
         pipeline_routes,
         reports_routes,
@@ -104,10 +113,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         planning_routes,
         counter_routes,
         receipt_routes,
+        pin_routes,
+        tax_routes,
         catalog_pages,
         label_pages,
         import_pages,
+        import_api,
         purchasing_pages,
+        purchasing_routes,
         count_pages,
         count_api,
     )

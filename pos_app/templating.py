@@ -51,6 +51,13 @@ def _ngettext(context: Any, singular: str, plural: str, n: int) -> str:
 
 
 @jinja2.pass_context
+def _pgettext(context: Any, message_context: str, message: str) -> str:
+    """A short word that reads differently by where it stands ("To" a supplier, "To" a
+    date): its context tells the translator which."""
+    return i18n.translations(page_locale(context)).pgettext(message_context, message)
+
+
+@jinja2.pass_context
 def _kyat_filter(context: Any, amount: Decimal | int | str, *, report: bool = False) -> str:
     settings = _settings(context)
     lakh = report and settings.report_amounts_in_lakh
@@ -96,7 +103,15 @@ def _plan_reason(context: Any, reason: str) -> str:
 
 # A stock level's status as people read it (the API keeps "ok", "low", "out").
 STATUS_NAMES = {"ok": N_("ok"), "low": N_("low"), "out": N_("out")}
-MOVEMENT_KINDS = {"receipt": N_("receipt"), "adjustment": N_("adjustment")}
+MOVEMENT_KINDS = {
+    "receipt": N_("receipt"),
+    "adjustment": N_("adjustment"),
+    "received": N_("receipt"),  # the kinds `stock_movements` records
+    "adjusted": N_("adjustment"),
+    "transfer_out": N_("transfer sent"),
+    "transfer_in": N_("transfer received"),
+}
+TRANSFER_STATUSES = {"in_transit": N_("in transit"), "received": N_("received")}
 ADJUSTMENT_REASONS = {
     "count": N_("Count correction"),
     "damage": N_("Damaged"),
@@ -155,7 +170,7 @@ _environment = jinja2.Environment(
 # The environment is shared by every request: `_` and `ngettext` take the language from
 # the request in the template's context, never from a global install.
 _environment.install_gettext_callables(  # type: ignore[attr-defined]
-    _gettext, _ngettext, newstyle=True
+    _gettext, _ngettext, newstyle=True, pgettext=_pgettext
 )
 templates = Jinja2Templates(env=_environment)
 templates.env.globals["nav_links"] = nav_links
@@ -167,6 +182,7 @@ templates.env.globals["status_names"] = STATUS_NAMES
 templates.env.globals["role_names"] = ROLE_NAMES
 templates.env.globals["movement_kinds"] = MOVEMENT_KINDS
 templates.env.globals["adjustment_reasons"] = ADJUSTMENT_REASONS
+templates.env.globals["transfer_statuses"] = TRANSFER_STATUSES
 templates.env.filters["kyat"] = _kyat_filter
 templates.env.filters["num"] = _number_filter
 templates.env.filters["when"] = _date_filter

@@ -21,6 +21,10 @@ from stream_jobs.rows import ReturnedLine, SaleLine
 @dataclass
 class Measures:
     revenue: Decimal = Decimal(0)
+    # The cost of the lines whose cost price was known when sold, and their revenue:
+    # the margin is costed_revenue - cost, never revenue - cost (no cost is not free).
+    cost: Decimal = Decimal(0)
+    costed_revenue: Decimal = Decimal(0)
     units: int = 0
     lines_count: int = 0
     sale_ids: set[str] = field(default_factory=set)
@@ -28,6 +32,9 @@ class Measures:
 
     def add(self, line: SaleLine) -> None:
         self.revenue += line.sales
+        if line.cost is not None:
+            self.cost += line.cost
+            self.costed_revenue += line.sales
         self.units += line.quantity_sold
         self.lines_count += 1
         self.sale_ids.add(line.sale_id)
@@ -35,6 +42,9 @@ class Measures:
 
     def take_back(self, returned: ReturnedLine) -> None:
         self.revenue -= returned.refund
+        if returned.cost is not None:
+            self.cost -= returned.cost
+            self.costed_revenue -= returned.refund
         self.units -= returned.quantity_returned
         self.product = least_name(self.product, returned.product)
 
@@ -44,6 +54,8 @@ class Measures:
             "units": self.units,
             "sales_count": len(self.sale_ids),
             "lines_count": self.lines_count,
+            "cost": self.cost,
+            "costed_revenue": self.costed_revenue,
         }
 
 

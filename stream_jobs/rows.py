@@ -10,7 +10,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pos_app.contract import STOCK_RECEIVED
+from pos_app.contract import STOCK_RECEIVED, TRANSFER_RECEIVED, TRANSFER_SENT
+
+# The `stock_movements` kind of each inventory event type.
+MOVEMENT_KIND = {
+    STOCK_RECEIVED: "received",
+    TRANSFER_SENT: "transfer_out",
+    TRANSFER_RECEIVED: "transfer_in",
+}
 
 
 @dataclass(frozen=True)
@@ -82,10 +89,16 @@ class SaleLine:
     month: int
     year: int
     occurred_at: str  # UTC
+    unit_cost: Decimal | None = None  # the cost price when sold; None: not known
 
     @classmethod
     def of(cls, row: Mapping[str, Any]) -> SaleLine:
-        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+        fields = {name: row[name] for name in cls.__dataclass_fields__ if name != "unit_cost"}
+        return cls(**fields, unit_cost=row.get("unit_cost"))
+
+    @property
+    def cost(self) -> Decimal | None:
+        return None if self.unit_cost is None else self.unit_cost * self.quantity_sold
 
     def as_row(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -143,9 +156,10 @@ class ReturnedLine:
     occurred_at: str
     year: int
     month: int
+    unit_cost: Decimal | None = None  # the sold line's cost price, for the period tables
 
     @classmethod
-    def of(cls, line: MovementLine) -> ReturnedLine:
+    def of(cls, line: MovementLine, *, unit_cost: Decimal | None = None) -> ReturnedLine:
         if line.sale_id is None or line.price_each is None or line.amount is None:
             raise ValueError(f"{line.line_id}: a returned line needs its sale and price")
         return cls(
@@ -167,25 +181,30 @@ class ReturnedLine:
             occurred_at=line.occurred_at,
             year=line.year,
             month=line.month,
+            unit_cost=unit_cost,
         )
 
+    @property
+    def cost(self) -> Decimal | None:
+        return None if self.unit_cost is None else self.unit_cost * self.quantity_returned
+
     def as_row(self) -> dict[str, Any]:
-        """The `sale_returns` columns (year and month are for the period tables only)."""
+        """The `sale_returns` columns (year, month and cost are for the period tables)."""
         return {
             name: getattr(self, name)
             for name in self.__dataclass_fields__
-            if name not in ("year", "month")
+            if name not in ("year", "month", "unit_cost")
         }
 
 
 @dataclass(frozen=True)
 class StockMovement:
-    """A `stock_movements` row: goods received or an adjustment."""
+    """A `stock_movements` row: goods received, an adjustment, or a transfer's side."""
 
     line_id: str
     document_id: str
     event_id: str
-    kind: str  # received | adjusted
+    kind: str  # received | adjusted | transfer_out | transfer_in
     store_id: str
     sku: str
     quantity: int
@@ -200,10 +219,11 @@ class StockMovement:
             line_id=line.line_id,
             document_id=line.document_id,
             event_id=line.event_id,
-            kind="received" if line.event_type == STOCK_RECEIVED else "adjusted",
+            kind=MOVEMENT_KIND.get(line.event_type, "adjusted"),
             store_id=line.store_id,
             sku=line.sku,
-            quantity=line.quantity,
+            # Signed as it moves the store's stock: goods sent away leave it.
+            quantity=-line.quantity if line.event_type == TRANSFER_SENT else line.quantity,
             reason=line.reason[:200],
             recorded_by=line.actor[:60],
             movement_date=line.local_date,
@@ -220,6 +240,7 @@ class SoldQuantity:
 
     sku: str
     quantity_sold: int
+    unit_cost: Decimal | None = None
 
 
 @dataclass(frozen=True)

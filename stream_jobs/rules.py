@@ -17,6 +17,8 @@ from pos_app.contract import (
     SALE_RETURNED,
     STOCK_ADJUSTED,
     STOCK_RECEIVED,
+    TRANSFER_RECEIVED,
+    TRANSFER_SENT,
     ReturnableLine,
     ReturnProblem,
     WantedBack,
@@ -128,8 +130,9 @@ def accept_returns(
             refused.append(Refusal(event, problem))
             continue
         for line in lines:
-            back[(event.sale_id or "", line.line_no)] += line.quantity
-            accepted.append(ReturnedLine.of(line))
+            key = (event.sale_id or "", line.line_no)
+            back[key] += line.quantity
+            accepted.append(ReturnedLine.of(line, unit_cost=sold[key].unit_cost))
     return AcceptedReturns(accepted, refused)
 
 
@@ -171,20 +174,42 @@ def _describe(event: EventRecord, sale_id: str, problem: ReturnProblem) -> str:
 def stock_movements(
     new: Mapping[str, EventRecord], moved: Mapping[str, Sequence[MovementLine]]
 ) -> list[StockMovement]:
-    """The `stock_movements` rows of the new receipts and adjustments."""
+    """The `stock_movements` rows of the new receipts, adjustments and transfers."""
     return [
         StockMovement.of(line)
         for event_id, lines in moved.items()
-        if event_id in new and new[event_id].event_type in (STOCK_RECEIVED, STOCK_ADJUSTED)
+        if event_id in new and new[event_id].event_type in MOVEMENT_EVENT_TYPES
         for line in lines
     ]
 
 
+MOVEMENT_EVENT_TYPES = (STOCK_RECEIVED, STOCK_ADJUSTED, TRANSFER_SENT, TRANSFER_RECEIVED)
+
+
 # --- stock and its alerts ----------------------------------------------------------------
 
-STOCK_TOTALS = ("total_sold", "total_received", "total_returned", "total_adjusted")
-# How each total moves on hand.
-ON_HAND_SIGN = {"total_sold": -1, "total_received": 1, "total_returned": 1, "total_adjusted": 1}
+STOCK_TOTALS = (
+    "total_sold",
+    "total_received",
+    "total_returned",
+    "total_adjusted",
+    "total_transferred",
+)
+# How each total moves on hand (total_transferred is signed: in less out).
+ON_HAND_SIGN = {
+    "total_sold": -1,
+    "total_received": 1,
+    "total_returned": 1,
+    "total_adjusted": 1,
+    "total_transferred": 1,
+}
+# The `stocks` total each kind of stock movement adds to.
+MOVEMENT_TOTAL = {
+    "received": "total_received",
+    "adjusted": "total_adjusted",
+    "transfer_out": "total_transferred",
+    "transfer_in": "total_transferred",
+}
 StockKey = tuple[str, str]  # (store id, sku)
 
 
@@ -209,7 +234,8 @@ class StockDeltas:
         returned: Iterable[ReturnedLine],
         moved: Iterable[StockMovement],
     ) -> StockDeltas:
-        """Sales take stock away; returns, goods received and adjustments (signed) add."""
+        """Sales take stock away; returns, goods received, adjustments and transfers
+        (signed) add."""
         deltas = cls()
         for line in sold:
             deltas.add(line.store_id, line.sku, line.event_id, "total_sold", line.quantity_sold)
@@ -218,7 +244,7 @@ class StockDeltas:
                 back.store_id, back.sku, back.event_id, "total_returned", back.quantity_returned
             )
         for movement in moved:
-            column = "total_received" if movement.kind == "received" else "total_adjusted"
+            column = MOVEMENT_TOTAL[movement.kind]
             deltas.add(
                 movement.store_id, movement.sku, movement.event_id, column, movement.quantity
             )

@@ -394,11 +394,15 @@ def _sold_and_returned(
     if not sale_ids:
         return {}, {}
     sold = {
-        (row.sale_id, row.line_no): SoldQuantity(row.sku, row.quantity_sold)
+        (row.sale_id, row.line_no): SoldQuantity(row.sku, row.quantity_sold, row.unit_cost)
         for row in conn.execute(
-            select(sales.c.sale_id, sales.c.line_no, sales.c.sku, sales.c.quantity_sold).where(
-                sales.c.sale_id.in_(sale_ids)
-            )
+            select(
+                sales.c.sale_id,
+                sales.c.line_no,
+                sales.c.sku,
+                sales.c.quantity_sold,
+                sales.c.unit_cost,
+            ).where(sales.c.sale_id.in_(sale_ids))
         )
     }
     taken_back: dict[rules.LineKey, int] = defaultdict(int)
@@ -446,7 +450,7 @@ def _apply_stock(conn: Connection, deltas: rules.StockDeltas) -> None:
 PERIOD_TABLES = {
     t.name: t for t in (sales_daily, sales_monthly, sales_yearly, product_monthly_sales)
 }
-MEASURES = ("revenue", "units", "sales_count", "lines_count")
+MEASURES = ("revenue", "units", "sales_count", "lines_count", "cost", "costed_revenue")
 
 
 def _apply_period_deltas(

@@ -18,6 +18,9 @@ from pos_app.contract import (
     SALE_RETURNED,
     SCHEMA_VERSION,
     STOCK_ADJUSTED,
+    TRANSFER_RECEIPT_SUFFIX,
+    TRANSFER_RECEIVED,
+    TRANSFER_SENT,
 )
 from stream_jobs.schema import EVENT_V1
 
@@ -34,6 +37,7 @@ def _line_problem(line: Column, event_type: Column) -> Column:
     label = _line_label(line)
     quantity = line["quantity"]
     price = line["unit_price"].try_cast(PRICE)
+    cost = line["unit_cost"].try_cast(PRICE)
     return (
         F.when(line["sku"].isNull(), F.concat(label, F.lit(": missing sku")))
         .when(
@@ -47,6 +51,12 @@ def _line_problem(line: Column, event_type: Column) -> Column:
         .when(
             event_type.isin(*PRICED) & (price.isNull() | (price < 0)),
             F.concat(label, F.lit(": unit_price must be a non-negative decimal string")),
+        )
+        .when(
+            (event_type == SALE_COMPLETED)
+            & line["unit_cost"].isNotNull()
+            & (cost.isNull() | (cost < 0)),
+            F.concat(label, F.lit(": unit_cost must be a non-negative decimal string")),
         )
         .when(
             (event_type == SALE_RETURNED) & line["line_no"].isNull(),
@@ -114,6 +124,7 @@ def _classification() -> tuple[list[Column], list[Column]]:
             (kind == STOCK_ADJUSTED) & ~e["reason"].isin(*ADJUSTMENT_REASONS),
             F.lit(f"reason must be one of: {', '.join(ADJUSTMENT_REASONS)}"),
         )
+        .when(_transfer_problem().isNotNull(), _transfer_problem())
         .when(F.size(e["lines"]) == 0, F.lit("an event needs at least one line"))
     )
     document_id = F.coalesce(
@@ -136,6 +147,37 @@ def _classification() -> tuple[list[Column], list[Column]]:
         line_checks.alias("line_checks"),
     ]
     return parse, judge
+
+
+def _transfer_problem() -> Column:
+    """Why a transfer event cannot move stock, or null: two different stores, the event's
+    store the one whose stock it moves, and an arrival under the transfer's one receipt id
+    (so a transfer arrives once)."""
+    e = F.col("event")
+    kind = e["event_type"]
+    return (
+        F.when(
+            kind.isin(TRANSFER_SENT, TRANSFER_RECEIVED) & (e["from_store_id"] == e["to_store_id"]),
+            F.lit("a transfer needs two different stores"),
+        )
+        .when(
+            (kind == TRANSFER_SENT) & (e["store_id"] != e["from_store_id"]),
+            F.lit("store_id of a sent transfer must be its from_store_id"),
+        )
+        .when(
+            (kind == TRANSFER_RECEIVED) & (e["store_id"] != e["to_store_id"]),
+            F.lit("store_id of a received transfer must be its to_store_id"),
+        )
+        .when(
+            (kind == TRANSFER_RECEIVED)
+            & (e["receipt_id"] != F.concat(e["transfer_id"], F.lit(TRANSFER_RECEIPT_SUFFIX))),
+            F.concat(
+                F.lit("receipt_id of a received transfer must be "),
+                e["transfer_id"],
+                F.lit(TRANSFER_RECEIPT_SUFFIX),
+            ),
+        )
+    )
 
 
 def _local_parts() -> tuple[Column, Column, Column]:
@@ -177,6 +219,7 @@ def sale_line_rows() -> Column:
             F.month(local_date).alias("month"),
             F.year(local_date).alias("year"),
             occurred_utc.alias("occurred_at"),
+            line["unit_cost"].try_cast(PRICE).alias("unit_cost"),  # null: cost not known
         )
 
     valid_sale = F.col("reason").isNull() & (e["event_type"] == SALE_COMPLETED)
@@ -209,7 +252,19 @@ def movement_rows() -> Column:
             line["quantity"].alias("quantity"),
             price.alias("price_each"),
             (price * line["quantity"]).cast(AMOUNT).alias("amount"),
-            F.coalesce(e["reason"], e["supplier"], F.lit("")).alias("reason"),
+            F.coalesce(
+                e["reason"],
+                e["supplier"],
+                # A transfer's line says where the goods went or came from, and which transfer.
+                F.when(
+                    e["event_type"] == TRANSFER_SENT,
+                    F.concat(F.lit("to "), e["to_store_id"], F.lit(" "), e["transfer_id"]),
+                ).when(
+                    e["event_type"] == TRANSFER_RECEIVED,
+                    F.concat(F.lit("from "), e["from_store_id"], F.lit(" "), e["transfer_id"]),
+                ),
+                F.lit(""),
+            ).alias("reason"),
             F.date_format(local_date, "yyyy-MM-dd").alias("local_date"),
             F.month(local_date).alias("month"),
             F.year(local_date).alias("year"),

@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.exc import IntegrityError
 
-from pos_app.auth.roles import Role
+from pos_app.auth.pins import hash_pin
+from pos_app.auth.roles import Role, role_allows
 from pos_app.auth.service import UserExists, audit_values, new_api_key_values, new_user_values
-from pos_app.auth.tables import api_keys, audit_log, login_throttles, users
+from pos_app.auth.tables import api_keys, audit_log, login_throttles, user_pins, users
 from pos_app.db.engine import make_sync_engine
 from pos_app.settings import Settings
 
@@ -87,3 +89,30 @@ def create_api_key_sync(
     finally:
         engine.dispose()
     return key
+
+
+def set_pin_sync(settings: Settings, *, username: str, pin: str) -> None:
+    """A manager's or admin's approval PIN (hashed; audited). ValueError says why not."""
+    name = username.strip().lower()
+    pin_hash = hash_pin(pin)
+    engine = make_sync_engine(settings)
+    try:
+        with engine.begin() as conn:
+            row = conn.execute(
+                select(users.c.id, users.c.role).where(users.c.username == name)
+            ).one_or_none()
+            if row is None:
+                raise ValueError(f"no user {name!r}")
+            if not role_allows(row.role, Role.manager):
+                raise ValueError("only managers and admins approve with a PIN")
+            upsert = mysql_insert(user_pins).values(user_id=row.id, pin_hash=pin_hash)
+            conn.execute(upsert.on_duplicate_key_update(pin_hash=pin_hash))
+            audit_row = audit_values(
+                actor="system",
+                action="user.pin_set",
+                target=f"user:{name}",
+                details={"via": "posctl"},
+            )
+            conn.execute(insert(audit_log).values(audit_row))
+    finally:
+        engine.dispose()

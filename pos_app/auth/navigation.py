@@ -22,6 +22,7 @@ NAV_PAGES = [
     ("/manager/products", N_("Products"), Role.manager),
     ("/manager/purchase-orders", N_("Orders"), Role.manager),
     ("/manager/stock-movements", N_("Receive"), Role.manager),
+    ("/manager/transfers", N_("Transfers"), Role.manager),
     ("/manager/pipeline", N_("Pipeline"), Role.manager),
     ("/admin/audit", N_("Admin"), Role.admin),
 ]

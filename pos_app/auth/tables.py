@@ -34,6 +34,16 @@ users = Table(
     Column("updated_at", DATETIME(fsp=3), nullable=False, server_default=NOW),
 )
 
+# A manager's or admin's approval PIN (argon2id, never stored plain): typed at the counter
+# to approve a discount over the cashier's limit or a refund.
+user_pins = Table(
+    "user_pins",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("pin_hash", String(255), nullable=False),
+    Column("updated_at", DATETIME(fsp=3), nullable=False, server_default=NOW),
+)
+
 # Failed sign-ins per username and client address: a guesser elsewhere cannot keep the
 # real person out. Unknown usernames are counted alike, so a 429 tells nothing.
 login_throttles = Table(

@@ -16,6 +16,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.auth.service import audit
+from pos_app.counter.cart_discount import CartDiscount
 from pos_app.db.tables import NOW, carts
 from pos_app.i18n import gettext
 from pos_app.sales.schemas import MAX_LINES, MAX_QUANTITY
@@ -37,6 +38,7 @@ class Cart:
     id: int
     lines: list[CartLine] = field(default_factory=list)
     updated_at: datetime | None = None
+    discount: CartDiscount | None = None  # on the whole cart
 
     def line(self, sku: str) -> CartLine | None:
         return next((line for line in self.lines if line.sku == sku), None)
@@ -56,6 +58,8 @@ class Cart:
     def remove(self, sku: str) -> None:
         self._existing(sku)
         self.lines = [line for line in self.lines if line.sku != sku]
+        if not self.lines:
+            self.discount = None
 
     def _existing(self, sku: str) -> CartLine:
         line = self.line(sku)
@@ -89,7 +93,7 @@ async def open_cart(conn: AsyncConnection, *, store_id: str, cashier: str) -> Ca
     """The cashier's open cart, made if there is none."""
     row = (
         await conn.execute(
-            select(carts.c.id, carts.c.lines, carts.c.updated_at)
+            select(carts.c.id, carts.c.lines, carts.c.updated_at, carts.c.discount)
             .where(carts.c.store_id == store_id, carts.c.cashier == cashier)
             .where(carts.c.status == "open")
             .order_by(carts.c.id.desc())
@@ -97,7 +101,8 @@ async def open_cart(conn: AsyncConnection, *, store_id: str, cashier: str) -> Ca
         )
     ).one_or_none()
     if row is not None:
-        return Cart(id=row.id, lines=_load(row.lines), updated_at=row.updated_at)
+        discount = CartDiscount.model_validate_json(row.discount) if row.discount else None
+        return Cart(id=row.id, lines=_load(row.lines), updated_at=row.updated_at, discount=discount)
     result = await conn.execute(
         insert(carts).values(store_id=store_id, cashier=cashier, status="open", lines="[]")
     )
@@ -106,7 +111,13 @@ async def open_cart(conn: AsyncConnection, *, store_id: str, cashier: str) -> Ca
 
 async def save(conn: AsyncConnection, cart: Cart) -> None:
     await conn.execute(
-        update(carts).where(carts.c.id == cart.id).values(lines=_dump(cart.lines), updated_at=NOW)
+        update(carts)
+        .where(carts.c.id == cart.id)
+        .values(
+            lines=_dump(cart.lines),
+            discount=cart.discount.model_dump_json() if cart.discount else None,
+            updated_at=NOW,
+        )
     )
 
 

@@ -7,17 +7,23 @@ none (pos_app/deps.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from pos_app.auth import pins
 from pos_app.auth.deps import Principal
-from pos_app.contract import EventTotals
+from pos_app.auth.roles import Role, role_allows
+from pos_app.auth.service import audit
+from pos_app.contract import EventCartDiscount, EventLine, EventTotals, SaleCompleted, SaleReturned
 from pos_app.counter import cart as carts
+from pos_app.counter import cart_discount
 from pos_app.i18n import N_, gettext
 from pos_app.money import kyat
+from pos_app.returns.schemas import ReturnIn
+from pos_app.returns.service import ReturnRejected, record_return
 from pos_app.sales.schemas import PAYMENT_METHODS, PaymentIn, PaymentMethod, SaleIn, SaleLineIn
 from pos_app.sales.service import (
     RecordedSale,
@@ -28,6 +34,7 @@ from pos_app.sales.service import (
     record_sale,
 )
 from pos_app.settings import Settings
+from pos_app.shop_tax import with_shop_tax
 from pos_app.tax import tax_on
 
 EMPTY_CART = N_("the cart is empty: add a product first")
@@ -110,6 +117,98 @@ class CounterPayment:
         ]
 
 
+@dataclass(frozen=True)
+class PricedCart:
+    lines: list[EventLine]  # the whole-cart discount spread over them
+    cart_discount: EventCartDiscount | None
+    cart_lines: list[EventLine]  # one per cart line, before the whole-cart discount
+
+
+async def price_cart(
+    conn: AsyncConnection,
+    cart: carts.Cart,
+    *,
+    settings: Settings,
+    limit: Decimal,
+    check_limits: bool = True,
+) -> PricedCart:
+    """The cart priced as the sale will be: line discounts within `limit`, then the
+    whole-cart discount within `limit` or the limit of the manager who approved it.
+    `check_limits` False: a preview (limits are checked on entry and at payment)."""
+    wanted = [SaleLineIn(**line.model_dump()) for line in cart.lines]
+    line_limit = limit if check_limits else Decimal(100)
+    priced = await price_lines(conn, wanted, store_id=settings.store_id, max_discount=line_limit)
+    if cart.discount is None:
+        return PricedCart(priced, None, priced)
+    base = EventTotals.of(priced).total
+    off = cart_discount.amount_off(cart.discount, base)
+    if check_limits:
+        cart_discount.check_limit(off, base, cart.discount.limit_for(base, limit))
+    lines, record = cart_discount.apply(priced, cart.discount, off)
+    return PricedCart(lines, record, priced)
+
+
+async def discount_cart(
+    conn: AsyncConnection,
+    *,
+    settings: Settings,
+    cashier: Principal,
+    form: Mapping[str, str],
+    approve: pins.Approver,
+) -> str:
+    """Set (or, with no kind, take off) the whole-cart discount. Over the cashier's limit
+    it needs a manager's name and PIN in the form: the approval is audited with who
+    asked, who approved, what and how much. Returns the message for the cashier."""
+    cart = await carts.open_cart(conn, store_id=settings.store_id, cashier=cashier.name)
+    if not cart.lines:
+        raise SaleRejected(gettext(EMPTY_CART))
+    if not form.get("kind"):
+        cart.discount = None
+        await carts.save(conn, cart)
+        return gettext("Cart discount removed")
+    discount = cart_discount.parse(form["kind"], form.get("value", ""), form.get("reason", ""))
+    own_limit = discount_limit(cashier.role)
+    wanted = [SaleLineIn(**line.model_dump()) for line in cart.lines]
+    priced = await price_lines(conn, wanted, store_id=settings.store_id, max_discount=own_limit)
+    base = EventTotals.of(priced).total
+    off = cart_discount.amount_off(discount, base)
+    percent = cart_discount.percent_of(off, base)
+    if percent > own_limit:
+        approver, pin = form.get("approver", "").strip(), form.get("pin", "").strip()
+        if not approver or not pin:
+            raise cart_discount.OverLimit(percent, own_limit)
+        approval = await approve(approver, pin)
+        approver_limit = discount_limit(approval.role)
+        cart_discount.check_limit(off, base, approver_limit)
+        discount = discount.model_copy(
+            update={
+                "approved_by": approval.approver,
+                "approved_base": base,
+                "approved_limit": approver_limit,
+            }
+        )
+        await audit(
+            conn,
+            actor=cashier.actor,
+            action="discount.approved",
+            target=f"cart:{cart.id}",
+            details={
+                "asked_by": cashier.name,
+                "approved_by": approval.approver,
+                "kind": discount.kind,
+                "value": str(discount.value),
+                "amount": str(off),
+                "base": str(base),
+                "percent": str(percent.quantize(Decimal("0.01"))),
+                "limit": str(own_limit),
+                "reason": discount.reason,
+            },
+        )
+    cart.discount = discount
+    await carts.save(conn, cart)
+    return gettext("Cart discount %(amount)s", amount=kyat(off))
+
+
 async def checkout(
     conn: AsyncConnection,
     *,
@@ -123,11 +222,12 @@ async def checkout(
     if not cart.lines:
         raise SaleRejected(gettext(EMPTY_CART))
     paid_by = payment()
+    settings = await with_shop_tax(conn, settings)
     lines = [SaleLineIn(**line.model_dump()) for line in cart.lines]
     limit = discount_limit(cashier.role)
-    priced = await price_lines(conn, lines, store_id=settings.store_id, max_discount=limit)
+    priced = await price_cart(conn, cart, settings=settings, limit=limit)
     # What the customer pays: the lines, and commercial tax when it is added on top.
-    due = tax_on(EventTotals.of(priced).total, settings.tax_mode, settings.tax_rate).total
+    due = tax_on(EventTotals.of(priced.lines).total, settings.tax_mode, settings.tax_rate).total
     single, split = paid_by.for_total(due)
     if split is None:
         sale = SaleIn(lines=lines, cashier=cashier.name, payment=single)
@@ -142,7 +242,8 @@ async def checkout(
             client=cashier.actor,
             idempotency_key=f"cart-{cart.id}",
             max_discount=limit,
-            lines=priced,
+            lines=priced.lines,
+            cart_discount=priced.cart_discount,
         )
     except TenderShort as short:  # said as the counter says it, beside the amount due
         raise SaleRejected(
@@ -154,3 +255,139 @@ async def checkout(
         ) from None
     await carts.discard(conn, cart.id)
     return recorded
+
+
+# --- Refunds: a manager's task; a cashier takes one with a manager's PIN --------------
+
+REFUND_NEEDS_APPROVAL = N_(
+    "a refund needs a manager's approval: their username and PIN (or a manager takes it)"
+)
+
+
+async def refund_approval(
+    cashier: Principal, form: Mapping[str, str], approve: pins.Approver
+) -> pins.Approval | None:
+    """None when the person may refund on their own (a manager or admin); else the
+    manager whose name and PIN are in the form approves it (PinRefused if not)."""
+    if cashier.role is not None and role_allows(cashier.role, Role.manager):
+        return None
+    approver, pin = form.get("approver", "").strip(), form.get("pin", "").strip()
+    if not approver or not pin:
+        raise ReturnRejected(gettext(REFUND_NEEDS_APPROVAL))
+    return await approve(approver, pin)
+
+
+async def _audit_approval(
+    conn: AsyncConnection,
+    approval: pins.Approval | None,
+    *,
+    cashier: Principal,
+    returned: SaleReturned,
+    exchange_sale: str | None = None,
+) -> None:
+    if approval is None:
+        return
+    details: dict[str, object] = {
+        "asked_by": cashier.name,
+        "approved_by": approval.approver,
+        "return_id": returned.return_id,
+        "refund": str(returned.totals.refund),
+        "refund_method": returned.refund_method,
+        "items": returned.totals.items,
+        "reason": returned.reason,
+    }
+    if exchange_sale is not None:
+        details["exchange_sale"] = exchange_sale
+    await audit(
+        conn,
+        actor=cashier.actor,
+        action="return.approved",
+        target=f"sale:{returned.sale_id}",
+        details=details,
+    )
+
+
+async def counter_return(
+    conn: AsyncConnection,
+    *,
+    settings: Settings,
+    cashier: Principal,
+    sale_id: str,
+    body: ReturnIn,
+    form: Mapping[str, str],
+    approve: pins.Approver,
+) -> SaleReturned | None:
+    """A return at the counter; a cashier's needs a manager's PIN (checked before the
+    return's lock, which must be the unit of work's first statement). None: no sale."""
+    approval = await refund_approval(cashier, form, approve)
+    returned = await record_return(
+        conn, sale_id, body, settings=settings, cashier=cashier.name, actor=cashier.actor
+    )
+    if returned is not None:
+        await _audit_approval(conn, approval, cashier=cashier, returned=returned)
+    return returned
+
+
+@dataclass(frozen=True)
+class Exchange:
+    returned: SaleReturned
+    sale: SaleCompleted
+    # What the customer pays (> 0) or gets back (< 0): the new sale less the refund.
+    difference: Decimal
+
+
+async def exchange(
+    conn: AsyncConnection,
+    *,
+    settings: Settings,
+    cashier: Principal,
+    sale_id: str,
+    body: ReturnIn,
+    new_lines: Callable[[], Awaitable[list[SaleLineIn]]],
+    form: Mapping[str, str],
+    approve: pins.Approver,
+) -> Exchange | None:
+    """Take goods back and sell others in one step: a return and a sale, both through
+    the outbox, kept or dropped together. Both are booked under the method the
+    difference is settled by (the return's `refund_method`), so each method's net in
+    the reports is the money that moved. `new_lines` reads what the customer takes
+    instead; it runs after the return's lock (the unit of work's first statement).
+    None: no such sale."""
+    approval = await refund_approval(cashier, form, approve)
+    method = body.refund_method
+    # A savepoint: a sale that cannot be rung up takes its return back with it.
+    async with conn.begin_nested():
+        returned = await record_return(
+            conn, sale_id, body, settings=settings, cashier=cashier.name, actor=cashier.actor
+        )
+        if returned is None:
+            return None
+        sale = SaleIn(
+            lines=await new_lines(), cashier=cashier.name, payment=PaymentIn(method=method)
+        )
+        recorded = await record_sale(
+            conn,
+            sale,
+            settings=settings,
+            client=cashier.actor,
+            max_discount=discount_limit(cashier.role),
+        )
+        difference = recorded.event.totals.total - returned.totals.refund
+        await _audit_approval(
+            conn, approval, cashier=cashier, returned=returned, exchange_sale=recorded.event.sale_id
+        )
+        await audit(
+            conn,
+            actor=cashier.actor,
+            action="sale.exchanged",
+            target=f"sale:{sale_id}",
+            details={
+                "return_id": returned.return_id,
+                "new_sale": recorded.event.sale_id,
+                "refund": str(returned.totals.refund),
+                "charged": str(recorded.event.totals.total),
+                "difference": str(difference),
+                "method": method,
+            },
+        )
+    return Exchange(returned, recorded.event, difference)

@@ -19,19 +19,28 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.alerts.service import list_alerts
 from pos_app.auth.deps import CashierDep, Principal
+from pos_app.auth.pins import PinRefused, approver_at
+from pos_app.auth.roles import Role, role_allows
 from pos_app.catalog.service import Product, list_products, products_by_sku, sold_at
 from pos_app.counter import cart as carts
-from pos_app.counter.flows import CounterPayment, checkout
+from pos_app.counter.flows import (
+    CounterPayment,
+    checkout,
+    counter_return,
+    discount_cart,
+    exchange,
+    price_cart,
+)
 from pos_app.counter.receipt_routes import receipt_extras
 from pos_app.counter.receipts import find_sale, todays_sales
 from pos_app.db.tables import products
 from pos_app.db.unit_of_work import after_commit
-from pos_app.deps import RelayDep, SettingsDep, TransactionDep
+from pos_app.deps import EngineDep, RelayDep, SettingsDep, TransactionDep
 from pos_app.i18n import gettext
 from pos_app.i18n.zawgyi import search_forms
 from pos_app.inventory.service import StockLevel, stock_levels
 from pos_app.returns.schemas import ReturnIn, ReturnLineIn
-from pos_app.returns.service import ReturnRejected, record_return
+from pos_app.returns.service import ReturnRejected
 from pos_app.returns.service import find_sale as find_returnable
 from pos_app.sales.schemas import PAYMENT_METHODS, SaleIn, SaleLineIn
 from pos_app.sales.service import (
@@ -39,10 +48,11 @@ from pos_app.sales.service import (
     SaleRejected,
     check_discount,
     discount_limit,
-    price_sale,
+    sale_event,
 )
 from pos_app.security import csrf
 from pos_app.settings import Settings
+from pos_app.shop_tax import with_shop_tax
 from pos_app.templating import render_page, templates
 from pos_app.till.service import current_shift
 
@@ -101,15 +111,23 @@ async def _cart_context(
     """What _cart.html shows: the lines priced as the sale would be, stock, held carts."""
     cart = await carts.open_cart(conn, store_id=settings.store_id, cashier=cashier.name)
     preview = None
+    cart_lines: list[Any] = []
     if cart.lines:
         sale = SaleIn(lines=[SaleLineIn(**line.model_dump()) for line in cart.lines])
-        # Priced by the same code as the sale; the discount limit is checked on entry
+        # Priced by the same code as the sale; the discount limits are checked on entry
         # and again at payment, not here.
-        preview = await price_sale(conn, sale, settings=settings, max_discount=Decimal(100))
+        shop = await with_shop_tax(conn, settings)
+        priced = await price_cart(
+            conn, cart, settings=shop, limit=discount_limit(cashier.role), check_limits=False
+        )
+        preview = sale_event(sale, priced.lines, settings=shop, cart_discount=priced.cart_discount)
+        cart_lines = priced.cart_lines
     levels = await stock_levels(conn, store_id=settings.store_id, on_sale_only=True)
     return {
         "cart": cart,
         "preview": preview,
+        "cart_lines": cart_lines,
+        "cart_discount": cart.discount,
         "on_hand": {s.sku: s.on_hand for s in levels},
         "held": await carts.held_carts(conn, store_id=settings.store_id),
         "methods": PAYMENT_METHODS,
@@ -134,6 +152,11 @@ async def _cart_panel(
         {**context, "error": error, "settings": settings},
         status_code=422 if error else 200,
     )
+
+
+def _client(request: Request) -> str:
+    """The address wrong PINs are counted against (as sign-ins are)."""
+    return request.client.host if request.client else ""
 
 
 async def _form(request: Request, settings: Settings) -> dict[str, str]:
@@ -294,6 +317,30 @@ async def change_line(
         return ""
 
     return await _change_cart(request, conn, settings, cashier, change)
+
+
+@router.post("/counter/cart/discount", response_class=HTMLResponse)
+async def discount_whole_cart(
+    request: Request,
+    conn: TransactionDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+    cashier: CashierDep,
+) -> HTMLResponse:
+    """A percent or an amount off the whole cart; over the limit, with a manager's PIN."""
+    form = await _form(request, settings)
+    try:
+        message = await discount_cart(
+            conn,
+            settings=settings,
+            cashier=cashier,
+            form=form,
+            approve=approver_at(engine, client=_client(request)),
+        )
+    except (SaleRejected, PinRefused, ValidationError) as error:
+        text = error.errors()[0]["msg"] if isinstance(error, ValidationError) else str(error)
+        return await _cart_panel(request, conn, settings, cashier, error=text)
+    return await _cart_panel(request, conn, settings, cashier, message=message)
 
 
 @router.post("/counter/cart/remove", response_class=HTMLResponse)
@@ -483,6 +530,7 @@ async def returns_page(
         "error": error,
         "cashier": cashier,
         "methods": PAYMENT_METHODS,
+        "needs_approval": not role_allows(cashier.role or Role.cashier, Role.manager),
     }
     response = render_page(request, "counter_returns.html", context, settings=settings)
     response.status_code = 404 if error else 200
@@ -493,34 +541,48 @@ async def returns_page(
 async def take_return(
     request: Request,
     conn: TransactionDep,
+    engine: EngineDep,
     relay: RelayDep,
     settings: SettingsDep,
     cashier: CashierDep,
 ) -> HTMLResponse:
+    """Take lines back and refund them; with `action=exchange`, sell the product in
+    `exchange_code` in the same step. A cashier's refund needs a manager's PIN."""
     form = await _form(request, settings)
     sale_id = form.get("sale_id", "")[:40]
     error = ""
     done = None
+    swapped = None
     try:
-        lines = []
-        for key, value in form.items():
-            if key.startswith("qty_") and value not in ("", "0"):
-                quantity = _int(value, gettext("quantity to return"))
-                lines.append(ReturnLineIn(line_no=int(key.removeprefix("qty_")), quantity=quantity))
-        if not lines:
-            raise ReturnRejected(gettext("enter how many of at least one line come back"))
-        if not form.get("reason"):
-            raise ReturnRejected(gettext("a return needs a reason"))
-        refund_method = form.get("refund_method") or "cash"
-        if refund_method not in PAYMENT_METHODS:
-            raise ReturnRejected(gettext("choose how the refund is paid"))
-        body = ReturnIn(reason=form["reason"][:200], lines=lines, refund_method=refund_method)
-        done = await record_return(
-            conn, sale_id, body, settings=settings, cashier=cashier.name, actor=cashier.actor
-        )
+        body = _return_body(form)
+        approve = approver_at(engine, client=_client(request))
+        if form.get("action") == "exchange":
+            if not form.get("exchange_code"):
+                raise ReturnRejected(gettext("scan or type the product the customer takes instead"))
+            swapped = await exchange(
+                conn,
+                settings=settings,
+                cashier=cashier,
+                sale_id=sale_id,
+                body=body,
+                new_lines=lambda: _exchange_lines(conn, form, settings=settings),
+                form=form,
+                approve=approve,
+            )
+            done = swapped.returned if swapped is not None else None
+        else:
+            done = await counter_return(
+                conn,
+                settings=settings,
+                cashier=cashier,
+                sale_id=sale_id,
+                body=body,
+                form=form,
+                approve=approve,
+            )
         if done is None:
             error = gettext("no sale %(id)s at this store", id=sale_id)
-    except (ReturnRejected, carts.CartError, ValueError) as problem:
+    except (ReturnRejected, SaleRejected, PinRefused, carts.CartError, ValueError) as problem:
         text = problem.errors()[0]["msg"] if isinstance(problem, ValidationError) else str(problem)
         error = text
     if done is not None:
@@ -531,10 +593,42 @@ async def take_return(
         "sale_id": sale_id,
         "error": error,
         "done": done,
+        "exchange": swapped,
         "cashier": cashier,
         "form": form if error else {},
         "methods": PAYMENT_METHODS,
+        "needs_approval": not role_allows(cashier.role or Role.cashier, Role.manager),
     }
     response = render_page(request, "counter_returns.html", context, settings=settings)
     response.status_code = 422 if error else 201
     return response
+
+
+def _return_body(form: dict[str, str]) -> ReturnIn:
+    lines = []
+    for key, value in form.items():
+        if key.startswith("qty_") and value not in ("", "0"):
+            quantity = _int(value, gettext("quantity to return"))
+            lines.append(ReturnLineIn(line_no=int(key.removeprefix("qty_")), quantity=quantity))
+    if not lines:
+        raise ReturnRejected(gettext("enter how many of at least one line come back"))
+    if not form.get("reason"):
+        raise ReturnRejected(gettext("a return needs a reason"))
+    refund_method = form.get("refund_method") or "cash"
+    if refund_method not in PAYMENT_METHODS:
+        raise ReturnRejected(gettext("choose how the refund is paid"))
+    return ReturnIn(reason=form["reason"][:200], lines=lines, refund_method=refund_method)
+
+
+async def _exchange_lines(
+    conn: AsyncConnection, form: dict[str, str], *, settings: Settings
+) -> list[SaleLineIn]:
+    """The product the customer takes instead (scanned or typed), and how many."""
+    if (
+        await current_shift(conn, store_id=settings.store_id, register_id=settings.register_id)
+        is None
+    ):
+        raise ReturnRejected(gettext("no shift is open at this register: open one (Shift)"))
+    product = await _find_product(conn, form["exchange_code"][:60], store_id=settings.store_id)
+    quantity = carts.check_quantity(_int(form.get("exchange_qty") or "1", gettext("quantity")))
+    return [SaleLineIn(sku=product.sku, quantity=quantity)]

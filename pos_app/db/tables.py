@@ -73,7 +73,8 @@ product_stores = Table(
 )
 
 # Stock per store and SKU, kept by the stream job. stock_quantity is the opening stock;
-# on_hand = stock_quantity + total_received - total_sold + total_returned + total_adjusted.
+# on_hand = stock_quantity + total_received - total_sold + total_returned + total_adjusted
+#           + total_transferred (transfers in less transfers out, migration 0050).
 stocks = Table(
     "stocks",
     metadata,
@@ -85,6 +86,7 @@ stocks = Table(
     Column("total_returned", Integer, nullable=False, server_default="0"),
     Column("total_adjusted", Integer, nullable=False, server_default="0"),
     Column("on_hand", Integer, nullable=False),
+    Column("total_transferred", Integer, nullable=False, server_default="0"),
     _timestamp("updated_at"),
 )
 
@@ -111,6 +113,8 @@ sales = Table(
     Column("year", SmallInteger, nullable=False),
     Column("occurred_at", DATETIME(fsp=3), nullable=False),  # UTC
     _timestamp("processed_at"),
+    # The product's cost price when sold (migration 0051); null: not known.
+    Column("unit_cost", MONEY),
     Index("ix_sales_sale_id", "sale_id"),
     Index("ix_sales_year_month", "year", "month"),
     Index("ix_sales_sku", "sku"),
@@ -199,7 +203,7 @@ stock_movements = Table(
     Column("line_id", String(64), primary_key=True),  # "<receipt or adjustment id>:<line_no>"
     Column("document_id", String(40), nullable=False),
     Column("event_id", String(36), nullable=False),
-    Column("kind", String(20), nullable=False),  # received | adjusted
+    Column("kind", String(20), nullable=False),  # received|adjusted|transfer_out|transfer_in
     Column("store_id", STORE, nullable=False),
     Column("sku", SKU, nullable=False),
     Column("quantity", Integer, nullable=False),
@@ -316,6 +320,10 @@ def _period_measures() -> list[Column[Any]]:
         Column("units", Integer, nullable=False),
         Column("sales_count", Integer, nullable=False),
         Column("lines_count", Integer, nullable=False),
+        # Migration 0051: the cost of the lines sold with a known cost price, and their
+        # revenue; gross margin = costed_revenue - cost.
+        Column("cost", DECIMAL(16, 2), nullable=False, server_default="0"),
+        Column("costed_revenue", DECIMAL(16, 2), nullable=False, server_default="0"),
     ]
 
 
@@ -384,9 +392,21 @@ carts = Table(
     Column("cashier", String(60), nullable=False),
     Column("status", String(10), nullable=False),  # open | held
     Column("lines", Text, nullable=False),
+    Column("discount", Text),  # JSON of the whole-cart discount (NULL: none)
     _timestamp("created_at"),
     _timestamp("updated_at"),
     Index("ix_carts_cashier_status", "store_id", "cashier", "status"),
+)
+
+# Settings an admin changes while the shop runs (the environment gives their defaults):
+# the commercial-tax mode and rate (pos_app/till/tax_setting.py).
+shop_settings = Table(
+    "shop_settings",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", String(200), nullable=False),
+    Column("updated_by", String(80), nullable=False),
+    _timestamp("updated_at"),
 )
 
 # One row per store: when its refill plan was computed, over what history, and the
@@ -475,4 +495,33 @@ purchase_order_lines = Table(
     Column("quantity", Integer, nullable=False),
     Column("unit_cost", MONEY, nullable=False),
     Column("received", Integer, nullable=False, server_default="0"),
+)
+
+
+# Transfers between the chain's stores (migration 0050): written by the app with the
+# transfer's events (sent, then received), so "in transit" is a status here; the stock
+# itself moves only as the stream job applies the events.
+transfers = Table(
+    "transfers",
+    metadata,
+    Column("transfer_id", String(40), primary_key=True),
+    Column("from_store_id", STORE, nullable=False),
+    Column("to_store_id", STORE, nullable=False),
+    Column("status", String(20), nullable=False),  # in_transit | received
+    Column("note", String(200), nullable=False, server_default=""),
+    Column("sent_by", String(80), nullable=False),
+    Column("sent_at", DATETIME(fsp=3), nullable=False),
+    Column("received_by", String(80)),
+    Column("received_at", DATETIME(fsp=3)),
+    Index("ix_transfers_to_status", "to_store_id", "status"),
+    Index("ix_transfers_from_status", "from_store_id", "status"),
+)
+
+transfer_lines = Table(
+    "transfer_lines",
+    metadata,
+    Column("transfer_id", String(40), ForeignKey("transfers.transfer_id"), primary_key=True),
+    Column("line_no", SmallInteger, primary_key=True),
+    Column("sku", SKU, ForeignKey("products.sku"), nullable=False),
+    Column("quantity", Integer, nullable=False),
 )

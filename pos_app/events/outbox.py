@@ -17,11 +17,21 @@ from pos_app.contract import (
     SaleReturned,
     StockAdjusted,
     StockReceived,
+    StockTransferReceived,
+    StockTransferSent,
     document_id,
 )
 from pos_app.db.tables import outbox
 
-E = TypeVar("E", SaleCompleted, SaleReturned, StockReceived, StockAdjusted)
+E = TypeVar(
+    "E",
+    SaleCompleted,
+    SaleReturned,
+    StockReceived,
+    StockAdjusted,
+    StockTransferSent,
+    StockTransferReceived,
+)
 SUFFIX_HEX_DIGITS = 6
 DOCUMENT_INDEX = "uq_outbox_document"  # migration 0009
 DRAWS = 5  # a sixth clash in a row would mean something else is wrong

@@ -29,6 +29,7 @@ class StockLevel(BaseModel):
     total_sold: int
     total_returned: int
     total_adjusted: int
+    total_transferred: int  # transfers in less transfers out
     status: StockStatus
 
 
@@ -57,6 +58,7 @@ async def stock_levels(
             stocks.c.total_sold,
             stocks.c.total_returned,
             stocks.c.total_adjusted,
+            stocks.c.total_transferred,
         )
         .join(products, products.c.sku == stocks.c.sku)
         .where(stocks.c.store_id == store_id)

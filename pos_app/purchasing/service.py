@@ -26,8 +26,8 @@ from pos_app.db.tables import (
     refill_plan,
     suppliers,
 )
+from pos_app.events.movements import receipt_event as build_receipt
 from pos_app.events.outbox import enqueue, new_document_id
-from pos_app.inventory.movements import ReceiptIn, ReceiptLineIn, receipt_event
 from pos_app.settings import Settings
 
 DRAFT: Final = "draft"
@@ -399,12 +399,15 @@ async def receive_against(
                 raise PurchaseRejected(
                     OVER.format(line=line.line_no, sku=line.sku, qty=qty, left=line.outstanding)
                 )
-    body = ReceiptIn(
+    event = build_receipt(
+        settings=settings,
+        user=user,
         supplier=order.supplier.name[:200],
         note=f"purchase order {po_id}",
-        lines=[ReceiptLineIn(sku=line.sku, quantity=qty) for line, qty in taken],
+        lines=[(line.sku, qty) for line, qty in taken],
+        purchase_order_id=po_id,
+        unit_costs=[line.unit_cost for line, _ in taken],
     )
-    event = receipt_event(body, settings=settings, user=user)
     event = await enqueue(conn, event, topic=settings.inventory_topic)
     for line, qty in taken:
         await conn.execute(

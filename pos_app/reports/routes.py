@@ -182,8 +182,11 @@ async def get_sales(
     )
     if wants_csv(request):
         return csv_response(
-            ("period", "start", "revenue", "units", "sales", "lines"),
-            ((p.period, p.start, p.revenue, p.units, p.sales, p.lines) for p in report.periods),
+            ("period", "start", "revenue", "units", "sales", "lines", "margin"),
+            (
+                (p.period, p.start, p.revenue, p.units, p.sales, p.lines, p.margin)
+                for p in report.periods
+            ),
             f"sales-by-{granularity}.csv",
         )
     return report
@@ -212,8 +215,8 @@ async def get_top_products(
     top = await top_products(conn, year=year, month=month, by=by, limit=limit, store=store)
     if wants_csv(request):
         return csv_response(
-            ("rank", "sku", "product", "units", "revenue"),
-            ((p.rank, p.sku, p.product, p.units, p.revenue) for p in top.products),
+            ("rank", "sku", "product", "units", "revenue", "margin"),
+            ((p.rank, p.sku, p.product, p.units, p.revenue, p.margin) for p in top.products),
             "top-products.csv",
         )
     return top

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -21,11 +21,39 @@ from pos_app.db.tables import (
 from pos_app.db.tables import products as products_table
 
 
-class Totals(BaseModel):
+def gross_margin(costed_revenue: Decimal, cost: Decimal) -> Decimal | None:
+    """Revenue less cost, over the lines sold with a known cost price (at the cost of the
+    day they were sold); None when no line had one: unknown, not 100 %."""
+    if costed_revenue == 0 and cost == 0:
+        return None
+    return costed_revenue - cost
+
+
+class _Margin(BaseModel):
+    revenue: Decimal
+    cost: Decimal = Decimal(0)  # of the lines with a known cost price
+    costed_revenue: Decimal = Decimal(0)  # the revenue of those lines
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def margin(self) -> Decimal | None:
+        """Gross margin: costed_revenue - cost; null when no line had a cost price."""
+        return gross_margin(self.costed_revenue, self.cost)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def revenue_without_cost(self) -> Decimal:
+        """Revenue of lines sold without a cost price: outside the margin."""
+        return self.revenue - self.costed_revenue
+
+
+COMPUTED = {"margin", "revenue_without_cost"}
+
+
+class Totals(_Margin):
     lines: int
     sales: int
     units: int
-    revenue: Decimal
 
 
 class PeriodTotals(Totals):
@@ -33,11 +61,10 @@ class PeriodTotals(Totals):
     month: int | None = None
 
 
-class ProductTotals(BaseModel):
+class ProductTotals(_Margin):
     sku: str
-    product: str
+    product: str  # the catalogue's current name
     units: int
-    revenue: Decimal
 
 
 class SalesSummary(BaseModel):
@@ -55,7 +82,29 @@ def _measures(table: Table) -> list[Any]:
         func.coalesce(func.sum(table.c.sales_count), 0).label("sales"),
         func.coalesce(func.sum(table.c.units), 0).label("units"),
         func.coalesce(func.sum(table.c.revenue), 0).label("revenue"),
+        func.coalesce(func.sum(table.c.cost), 0).label("cost"),
+        func.coalesce(func.sum(table.c.costed_revenue), 0).label("costed_revenue"),
     ]
+
+
+def _product_measures() -> list[Any]:
+    """Per SKU of product_monthly_sales joined to the catalogue: the product's name as the
+    catalogue has it now (the table keeps a name its sales gave), units, money."""
+    p = product_monthly_sales
+    return [
+        p.c.sku,
+        func.coalesce(func.max(products_table.c.name), func.max(p.c.product)).label("product"),
+        func.sum(p.c.units).label("units"),
+        func.sum(p.c.revenue).label("revenue"),
+        func.sum(p.c.cost).label("cost"),
+        func.sum(p.c.costed_revenue).label("costed_revenue"),
+    ]
+
+
+# product_monthly_sales with each row's product (outer: a SKU gone from the catalogue stays).
+_WITH_CATALOG = product_monthly_sales.outerjoin(
+    products_table, products_table.c.sku == product_monthly_sales.c.sku
+)
 
 
 async def sales_summary(conn: AsyncConnection, *, store_id: str, top: int = 10) -> SalesSummary:
@@ -77,12 +126,8 @@ async def sales_summary(conn: AsyncConnection, *, store_id: str, top: int = 10) 
         .order_by(m.c.year, m.c.month)
     )
     per_product = (
-        select(
-            p.c.sku,
-            func.max(p.c.product).label("product"),
-            func.sum(p.c.units).label("units"),
-            func.sum(p.c.revenue).label("revenue"),
-        )
+        select(*_product_measures())
+        .select_from(_WITH_CATALOG)
         .where(p.c.store_id == store_id)
         .group_by(p.c.sku)
     )
@@ -178,12 +223,8 @@ async def dashboard(
     if month is not None:
         product_filter.append(p.c.month == month)
     products = await conn.execute(
-        select(
-            p.c.sku,
-            func.max(p.c.product).label("product"),
-            func.sum(p.c.units).label("units"),
-            func.sum(p.c.revenue).label("revenue"),
-        )
+        select(*_product_measures())
+        .select_from(_WITH_CATALOG)
         .where(*product_filter)
         .group_by(p.c.sku)
         .order_by(func.sum(p.c.revenue).desc(), p.c.sku)
@@ -218,10 +259,9 @@ Granularity = Literal["year", "month", "day"]
 Ranking = Literal["revenue", "units"]
 
 
-class PeriodRow(BaseModel):
+class PeriodRow(_Margin):
     period: str  # "2025", "2025-04" or "2025-04-13"
     start: date  # the period's first day
-    revenue: Decimal
     units: int
     sales: int
     lines: int
@@ -283,6 +323,8 @@ async def sales_report(
                 period=label,
                 start=first,
                 revenue=row["revenue"],
+                cost=row["cost"],
+                costed_revenue=row["costed_revenue"],
                 units=int(row["units"]),
                 sales=int(row["sales"]),
                 lines=int(row["lines"]),
@@ -293,6 +335,8 @@ async def sales_report(
         sales=sum(p.sales for p in periods),
         units=sum(p.units for p in periods),
         revenue=sum((p.revenue for p in periods), Decimal(0)),
+        cost=sum((p.cost for p in periods), Decimal(0)),
+        costed_revenue=sum((p.costed_revenue for p in periods), Decimal(0)),
     )
     return SalesReport(
         store=store,
@@ -306,9 +350,6 @@ async def sales_report(
 
 class RankedProduct(ProductTotals):
     rank: int
-    # Gross margin: revenue less the units at the product's cost price (today's cost, so
-    # a cost that changed since shifts it); None while the product has no cost price.
-    margin: Decimal | None = None
 
 
 class TopProducts(BaseModel):
@@ -320,26 +361,10 @@ class TopProducts(BaseModel):
     products: list[RankedProduct]
 
 
-# Revenue less the units at today's cost price; NULL for a product without one.
-_MARGIN = (
-    func.sum(product_monthly_sales.c.revenue)
-    - func.sum(product_monthly_sales.c.units) * func.max(products_table.c.cost_price)
-).label("margin")
-
-
 def _product_totals(conditions: list[Any]) -> Any:
     p = product_monthly_sales
     return (
-        select(
-            p.c.sku,
-            func.max(p.c.product).label("product"),
-            func.sum(p.c.units).label("units"),
-            func.sum(p.c.revenue).label("revenue"),
-            _MARGIN,
-        )
-        .select_from(p.outerjoin(products_table, products_table.c.sku == p.c.sku))
-        .where(*conditions)
-        .group_by(p.c.sku)
+        select(*_product_measures()).select_from(_WITH_CATALOG).where(*conditions).group_by(p.c.sku)
     )
 
 
@@ -404,23 +429,14 @@ async def top_products_by_month(
     )
     year = year or (years[-1] if years else default_year)
     rows = await conn.execute(
-        select(
-            p.c.month,
-            p.c.sku,
-            func.max(p.c.product).label("product"),
-            func.sum(p.c.units).label("units"),
-            func.sum(p.c.revenue).label("revenue"),
-            _MARGIN,
-        )
-        .select_from(p.outerjoin(products_table, products_table.c.sku == p.c.sku))
+        select(p.c.month, *_product_measures())
+        .select_from(_WITH_CATALOG)
         .where(*where_store, p.c.year == year)
         .group_by(p.c.month, p.c.sku)
     )
     by_month: dict[int, list[ProductTotals]] = {m: [] for m in range(1, 13)}
-    margins: dict[tuple[int, str], Decimal | None] = {}
     for r in rows.mappings():
         by_month[int(r["month"])].append(ProductTotals.model_validate(dict(r)))
-        margins[(int(r["month"]), r["sku"])] = r["margin"]
     months: list[MonthTop] = []
     cells: dict[str, dict[int, Decimal]] = {}
     names: dict[str, str] = {}
@@ -435,7 +451,9 @@ async def top_products_by_month(
             MonthTop(
                 month=month,
                 products=[
-                    RankedProduct(rank=n, margin=margins[(month, i.sku)], **i.model_dump())
+                    RankedProduct(
+                        rank=n, **i.model_dump(exclude={"margin", "revenue_without_cost"})
+                    )
                     for n, i in enumerate(items[:top], start=1)
                 ],
             )
@@ -447,6 +465,11 @@ async def top_products_by_month(
             product=names[sku],
             units=sum(i.units for m in by_month.values() for i in m if i.sku == sku),
             revenue=year_total[sku],
+            cost=sum((i.cost for m in by_month.values() for i in m if i.sku == sku), Decimal(0)),
+            costed_revenue=sum(
+                (i.costed_revenue for m in by_month.values() for i in m if i.sku == sku),
+                Decimal(0),
+            ),
         )
         for sku in sorted(chosen, key=lambda s: (-year_total[s], s))
     ]

@@ -14,6 +14,7 @@ from pos_app.reports.payments import PaymentsReport, payments_report
 from pos_app.reports.routes import DateFrom, DateTo, Store, check_range, reports_api
 from pos_app.reports.service import Granularity
 from pos_app.reports.tax import TaxReport, tax_report
+from pos_app.shop_tax import with_shop_tax
 from pos_app.templating import render_page
 
 router = APIRouter()
@@ -117,6 +118,7 @@ async def tax_page(
 ) -> HTMLResponse:
     check_range(date_from, date_to)
     report = await tax_report(conn, start=date_from, end=date_to, store=settings.store_id)
+    shop = await with_shop_tax(conn, settings)  # the setting as an admin last set it
     return render_page(
-        request, "manager_tax.html", {"report": report, "principal": manager}, settings=settings
+        request, "manager_tax.html", {"report": report, "principal": manager}, settings=shop
     )

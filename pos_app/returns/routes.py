@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 
 from pos_app.auth.deps import Principal, require_scope
-from pos_app.auth.roles import SALES_READ, SALES_WRITE
+from pos_app.auth.roles import RETURNS_WRITE, SALES_READ
 from pos_app.contract import SaleReturned
 from pos_app.db.unit_of_work import after_commit
 from pos_app.deps import RelayDep, SettingsDep, TransactionDep
@@ -39,10 +39,11 @@ async def create_return(
     conn: TransactionDep,
     relay: RelayDep,
     settings: SettingsDep,
-    principal: Annotated[Principal, Depends(require_scope(SALES_WRITE))],
+    principal: Annotated[Principal, Depends(require_scope(RETURNS_WRITE))],
 ) -> SaleReturned:
     """Take goods back from a sale: stock goes up and the refund comes off net sales,
-    once the pipeline has applied the `sale.returned` event."""
+    once the pipeline has applied the `sale.returned` event. Needs `returns:write`
+    (a refund is a manager's task; `sales:write` does not allow it)."""
     try:
         event = await record_return(
             conn,

@@ -18,13 +18,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from pos_app.auth.roles import Role
 from pos_app.auth.service import audit
 from pos_app.catalog.service import products_by_sku
-from pos_app.contract import EventLine, EventPayment, EventTotals, SaleCompleted
+from pos_app.contract import (
+    EventCartDiscount,
+    EventLine,
+    EventPayment,
+    EventTotals,
+    SaleCompleted,
+)
 from pos_app.db.tables import idempotency_keys
 from pos_app.events.outbox import enqueue, new_document_id
 from pos_app.i18n import gettext
 from pos_app.money import kyat
 from pos_app.sales.schemas import PaymentIn, SaleIn, SaleLineIn
 from pos_app.settings import Settings
+from pos_app.shop_tax import with_shop_tax
 from pos_app.tax import event_tax, tax_on
 
 CENT = Decimal("0.01")
@@ -111,6 +118,7 @@ async def price_lines(
                     quantity=line.quantity,
                     unit_price=list_price,
                     line_total=list_price * line.quantity,
+                    unit_cost=catalog[line.sku].cost_price,
                 )
             )
             continue
@@ -129,15 +137,22 @@ async def price_lines(
                 discount_percent=percent,
                 discount=(list_price - net) * line.quantity,
                 discount_reason=reason,
+                unit_cost=catalog[line.sku].cost_price,
             )
         )
     return priced
 
 
 def sale_event(
-    sale: SaleIn, lines: list[EventLine], *, settings: Settings, now: datetime | None = None
+    sale: SaleIn,
+    lines: list[EventLine],
+    *,
+    settings: Settings,
+    now: datetime | None = None,
+    cart_discount: EventCartDiscount | None = None,
 ) -> SaleCompleted:
-    """The sale's event from its priced lines, the payment checked against the total."""
+    """The sale's event from its priced lines, the payment checked against the total.
+    `cart_discount`: the whole-cart discount already spread over `lines`."""
     totals = EventTotals.of(lines)
     tax = tax_on(totals.total, settings.tax_mode, settings.tax_rate)
     if tax.applies:
@@ -157,6 +172,7 @@ def sale_event(
         payment=payment,
         payments=payments,
         tax=event_tax(tax),
+        cart_discount=cart_discount,
     )
 
 
@@ -255,6 +271,7 @@ async def record_sale(
     idempotency_key: str | None = None,
     max_discount: Decimal = Decimal(0),
     lines: list[EventLine] | None = None,
+    cart_discount: EventCartDiscount | None = None,
 ) -> RecordedSale:
     """Price the sale and store it with its event (the outbox), its audit row and its
     Idempotency-Key, in the caller's transaction: once that commits, the sale is recorded,
@@ -262,6 +279,7 @@ async def record_sale(
     retry of the same request returns the first sale instead of ringing up a second one.
     `lines`: this sale's lines as `price_lines` priced them, for a caller that needed the
     total first (the counter's split payment): the sale is then not priced twice."""
+    settings = await with_shop_tax(conn, settings)  # an admin's change applies at once
     fingerprint = request_fingerprint(sale) if idempotency_key is not None else ""
     if idempotency_key is not None:
         earlier = await _earlier_sale(conn, client, idempotency_key, fingerprint)
@@ -271,7 +289,14 @@ async def record_sale(
         lines = await price_lines(
             conn, sale.lines, store_id=settings.store_id, max_discount=max_discount
         )
-    event = sale_event(sale, lines, settings=settings)
+    event = sale_event(sale, lines, settings=settings, cart_discount=cart_discount)
+    details: dict[str, object] = {
+        "total": str(event.totals.total),
+        "items": event.totals.items,
+        "discount": str(event.totals.discount),
+    }
+    if cart_discount is not None:
+        details["cart_discount"] = cart_discount.model_dump(mode="json")
     try:
         # A savepoint: if the same key raced us and won, none of this sale is kept.
         async with conn.begin_nested():
@@ -281,11 +306,7 @@ async def record_sale(
                 actor=client,
                 action="sale.completed",
                 target=f"sale:{event.sale_id}",
-                details={
-                    "total": str(event.totals.total),
-                    "items": event.totals.items,
-                    "discount": str(event.totals.discount),
-                },
+                details=details,
             )
             if idempotency_key is not None:
                 await conn.execute(

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from pos_app.auth.deps import CashierDep, ManagerDep, Principal
 from pos_app.auth.roles import Role, role_allows
 from pos_app.deps import SettingsDep, TransactionDep
+from pos_app.i18n import N_
+from pos_app.sales.schemas import PAYMENT_METHODS
 from pos_app.security import csrf
 from pos_app.settings import Settings
 from pos_app.templating import render_page
@@ -23,13 +25,11 @@ from pos_app.till import service
 from pos_app.till.service import NOTES, ShiftError
 
 router = APIRouter(include_in_schema=False)
-METHODS = {
-    "cash": "Cash",
-    "card": "Card",
-    "kbzpay": "KBZPay",
-    "wavepay": "WavePay",
-    "ayapay": "AYA Pay",
-    "unrecorded": "Not recorded",
+# The counter's payment methods (labels translated where shown), and the payments of
+# sales stored before methods were.
+METHODS: dict[str, str] = {
+    **{str(method): label for method, label in PAYMENT_METHODS.items()},
+    "unrecorded": N_("Not recorded"),
 }
 # Messages people read on these pages, in one place for translation.
 NO_SHIFT = "no shift is open at this register"

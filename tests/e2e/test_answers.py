@@ -291,12 +291,14 @@ def test_top_products_as_csv(api: httpx.Client) -> None:
         headers={"Accept": "text/csv"},
     )
     assert response.headers["content-type"].startswith("text/csv")
+    # Named as the catalogue names them now (the events named them by SKU); no margin:
+    # the events carry no cost.
     assert response.text.splitlines() == [
-        "rank,sku,product,units,revenue",
-        f"1,{D},{D},4,68000.00",
-        f"2,{E},{E},1,68000.00",
-        f"3,{G},{G},2,34000.00",
-        f"4,{F},{F},2,34000.00",
+        "rank,sku,product,units,revenue,margin",
+        f"1,{D},Eingyi Shirt White (M),4,68000.00,",
+        f"2,{E},Taikpon Jacket White (M),1,68000.00,",
+        f"3,{G},Gaung Baung Cotton White (23in),2,34000.00,",
+        f"4,{F},Velvet Sandals Black (8),2,34000.00,",
     ]
 
 

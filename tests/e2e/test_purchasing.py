@@ -52,6 +52,7 @@ def test_an_order_from_the_plan_received_in_two_parts(
     settings: Settings,
     stream_job: ChildProcess,
     publish: Any,
+    mongo: Any,
 ) -> None:
     made = api.post(
         "/api/v1/products",
@@ -157,6 +158,12 @@ def test_an_order_from_the_plan_received_in_two_parts(
     assert [(r[0], r[1], r[2]) for r in moved][1:] == [
         (receipt_1.group(1), 5, "Mandalay Shirts"),
         (receipt_2.group(1), 7, "Mandalay Shirts"),
+    ]
+    # The receipt events name the order and carry its cost per unit (raw copy, as sent).
+    raw = mongo["raw_events"].find_one({"event.receipt_id": receipt_1.group(1)})
+    assert raw is not None and raw["event"]["purchase_order_id"] == po_id
+    assert [(li["sku"], li["quantity"], li["unit_cost"]) for li in raw["event"]["lines"]] == [
+        (SKU, 5, "11000.00")
     ]
     assert plan_rows(api)[0]["expected_start_stock"] == 0  # nothing on order, none on hand
     audit = api.get("/api/v1/audit").json()

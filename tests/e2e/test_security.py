@@ -42,6 +42,7 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("POST", "/counter/cart/hold", {}, "cashier"),
     ("POST", "/counter/cart/resume", {"cart_id": "0"}, "cashier"),
     ("POST", "/counter/cart/void", {}, "cashier"),
+    ("POST", "/counter/cart/discount", {"kind": "percent", "value": "5"}, "cashier"),
     ("POST", "/counter/pay", {"method": "card"}, "cashier"),
     ("GET", "/counter/returns", None, "cashier"),
     ("POST", "/counter/returns", {"sale_id": "NOSALE", "reason": "x", "qty_1": "1"}, "cashier"),
@@ -77,6 +78,10 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("GET", "/manager/purchase-orders", None, "manager"),
     ("POST", "/manager/purchase-orders", {"supplier_id": "0"}, "manager"),
     ("GET", "/manager/purchase-orders/NOPO", None, "manager"),
+    ("GET", "/manager/transfers", None, "manager"),
+    ("POST", "/manager/transfers", {"to_store_id": ""}, "manager"),
+    ("GET", "/manager/transfers/NOTR", None, "manager"),
+    ("POST", "/manager/transfers/NOTR/receive", {}, "manager"),
     ("POST", "/manager/purchase-orders/NOPO/order", {}, "manager"),
     (
         "POST",
@@ -90,6 +95,12 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("POST", "/admin/users/nobody/unlock", {}, "admin"),
     ("POST", "/admin/users/nobody/locale", {"locale": "en"}, "admin"),
     ("POST", "/account/language", {"locale": "en"}, "cashier"),
+    ("GET", "/account/pin", None, "manager"),
+    ("POST", "/account/pin", {"pin": "12", "pin_again": "12"}, "manager"),
+    ("GET", "/admin/tax", None, "admin"),
+    ("POST", "/admin/tax", {"mode": "bogus", "rate": "5"}, "admin"),
+    ("GET", "/api/v1/settings/tax", None, "manager"),
+    ("PUT", "/api/v1/settings/tax", {"mode": "bogus", "rate": "5"}, "admin"),
     ("GET", "/admin/api-keys", None, "admin"),
     ("POST", "/admin/api-keys", {"name": "k", "scopes": "stock:read"}, "admin"),
     ("POST", "/admin/api-keys/nosuchkey/revoke", {}, "admin"),
@@ -102,10 +113,26 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("PATCH", "/api/v1/products/BAG-SHN-GLD", {"reorder_point": 5}, "manager"),
     ("POST", "/api/v1/sales", SALE, "cashier"),
     ("GET", "/api/v1/sales/NOSALE", None, "cashier"),
-    ("POST", "/api/v1/sales/NOSALE/returns", {"reason": "x", "lines": []}, "cashier"),
+    # A refund is a manager's task: returns:write (a cashier refunds at the counter only,
+    # with a manager's PIN).
+    ("POST", "/api/v1/sales/NOSALE/returns", {"reason": "x", "lines": []}, "manager"),
     ("POST", "/api/v1/inventory/receipts", {"lines": []}, "manager"),
     ("POST", "/api/v1/inventory/adjustments", {"reason": "count", "lines": []}, "manager"),
     ("POST", "/api/v1/inventory/counts", {"lines": []}, "manager"),
+    ("POST", "/api/v1/transfers", {"to_store_id": "x", "lines": []}, "manager"),
+    ("GET", "/api/v1/suppliers", None, "manager"),
+    ("POST", "/api/v1/suppliers", {"name": ""}, "manager"),
+    ("PATCH", "/api/v1/suppliers/0", {"lead_time_days": 3}, "manager"),
+    ("GET", "/api/v1/purchase-orders", None, "manager"),
+    ("POST", "/api/v1/purchase-orders", {"supplier_id": 0, "from_plan": True}, "manager"),
+    ("GET", "/api/v1/purchase-orders/NOPO", None, "manager"),
+    ("POST", "/api/v1/purchase-orders/NOPO/order", None, "manager"),
+    ("POST", "/api/v1/purchase-orders/NOPO/cancel", None, "manager"),
+    ("POST", "/api/v1/purchase-orders/NOPO/receive", {"lines": []}, "manager"),
+    ("POST", "/api/v1/catalog/imports", None, "manager"),
+    ("POST", "/api/v1/catalog/imports/nodraft/confirm", None, "manager"),
+    ("GET", "/api/v1/transfers", None, "cashier"),
+    ("POST", "/api/v1/transfers/NOTR/receive", None, "manager"),
     ("GET", "/api/v1/alerts", None, "cashier"),
     ("POST", "/api/v1/alerts/0/acknowledge", None, "manager"),
     ("GET", "/api/v1/events/rejected", None, "manager"),
@@ -161,10 +188,15 @@ def test_the_table_covers_every_route() -> None:
             .replace("/NOSALE", "/{sale_id}")
             .replace("/alerts/0/", "/alerts/{alert_id}/")
             .replace("/nodraft/", "/{draft_id}/")
-            .replace("/NOPO/order", "/{po_id}/{action}")
+            .replace(
+                "/manager/purchase-orders/NOPO/order", "/manager/purchase-orders/{po_id}/{action}"
+            )
             .replace("/NOPO", "/{po_id}")
+            .replace("/NOTR", "/{transfer_id}")
+            .replace("/suppliers/0", "/suppliers/{supplier_id}")
             .replace("/shifts/0/", "/shifts/{shift_id}/")
-            .replace("/r/BADTOKEN", "/r/{token}"),
+            .replace("/r/BADTOKEN", "/r/{token}")
+            .replace("{a}", "{action}"),
         )
         for method, path, _, _ in ROUTES
     }
@@ -263,6 +295,27 @@ def test_an_api_key_reaches_only_its_scopes(app_url: str, api: httpx.Client) -> 
         refused = reader.post("/api/v1/sales", json=SALE)
         assert refused.status_code == 403
         assert "sales:write" in refused.json()["detail"]
+
+
+def test_sales_write_does_not_allow_refunds_returns_write_does(
+    app_url: str, api: httpx.Client
+) -> None:
+    keys = {}
+    for scope in ("sales:write", "returns:write"):
+        created = api.post("/api/v1/api-keys", json={"name": scope, "scopes": [scope]})
+        assert created.status_code == 201, created.text
+        keys[scope] = created.json()["key"]
+    sale = api.post("/api/v1/sales", json=SALE)
+    assert sale.status_code == 201, sale.text
+    back = {"reason": "wrong size", "lines": [{"line_no": 1, "quantity": 1}]}
+    path = f"/api/v1/sales/{sale.json()['sale_id']}/returns"
+    with httpx.Client(base_url=app_url, headers={"X-API-Key": keys["sales:write"]}) as till:
+        refused = till.post(path, json=back)
+        assert refused.status_code == 403
+        assert "returns:write" in refused.json()["detail"]
+    with httpx.Client(base_url=app_url, headers={"X-API-Key": keys["returns:write"]}) as office:
+        taken = office.post(path, json=back)
+        assert taken.status_code == 201, taken.text
 
 
 def test_a_revoked_key_stops_working_at_once(app_url: str, api: httpx.Client) -> None:

@@ -50,6 +50,8 @@ def test_periods_sum_exactly_and_count_sales_once() -> None:
         "units": 4,
         "sales_count": 2,
         "lines_count": 3,
+        "cost": Decimal(0),  # no line knew its cost
+        "costed_revenue": Decimal(0),
     }
     yearly = {(r["store_id"], r["year"]): r for r in rows["sales_yearly"]}
     assert yearly[("s1", 2020)]["revenue"] == Decimal("35.85")
@@ -105,6 +107,8 @@ def test_a_return_nets_revenue_and_units_in_the_period_it_came_back() -> None:
             "units": 2,
             "sales_count": 1,  # a return is not a sale
             "lines_count": 1,
+            "cost": Decimal(0),
+            "costed_revenue": Decimal(0),
         }
     ]
     day = [r for r in rows["sales_daily"] if r["sale_date"] == "2020-01-02"]
@@ -116,6 +120,8 @@ def test_a_return_nets_revenue_and_units_in_the_period_it_came_back() -> None:
             "units": -1,
             "sales_count": 0,
             "lines_count": 0,
+            "cost": Decimal(0),
+            "costed_revenue": Decimal(0),
         }
     ]
 
@@ -137,3 +143,37 @@ def test_a_product_row_keeps_its_own_least_name_whatever_the_batches() -> None:
     assert together == apart
     assert together[("s1", 1)] == "Alpha X"  # "Alpha X" < "Product X"
     assert together[("s2", 1)] == "Aa X"  # another store's name stays its own
+
+
+def test_cost_counts_only_lines_sold_with_a_cost_and_a_return_takes_its_cost_back() -> None:
+    costed = replace(line("k", "X", 3, "45000", "2026-12-01"), unit_cost=Decimal("30000.50"))
+    uncosted = line("m", "Y", 2, "12000", "2026-12-01")
+    back = ReturnedLine(
+        line_id="rk:1",
+        return_id="rk",
+        sale_id="k",
+        event_id="e-rk",
+        line_no=1,
+        store_id="s1",
+        register_id="r1",
+        cashier="",
+        sku="X",
+        product="Product X",
+        quantity_returned=1,
+        price_each=Decimal("45000"),
+        refund=Decimal("45000"),
+        reason="wrong size",
+        return_date="2026-12-02",
+        occurred_at="2026-12-02 03:30:00.000",
+        year=2026,
+        month=12,
+        unit_cost=Decimal("30000.50"),  # the sold line's cost, not today's
+    )
+    rows = period_deltas([costed, uncosted], [back]).rows()
+    [month] = rows["sales_monthly"]
+    assert month["revenue"] == Decimal(2 * 45000 + 2 * 12000)
+    assert month["cost"] == Decimal("60001.00")  # 2 x 30,000.50 kept
+    assert month["costed_revenue"] == Decimal(90000)  # Y had no cost: not in the margin
+    products = {r["sku"]: r for r in rows["product_monthly_sales"]}
+    assert (products["Y"]["cost"], products["Y"]["costed_revenue"]) == (0, 0)
+    assert back.as_row().keys().isdisjoint({"unit_cost", "year", "month"})

@@ -35,10 +35,13 @@ from pos_app.contract import (
     SaleReturned,
     StockAdjusted,
     StockReceived,
+    StockTransferReceived,
+    StockTransferSent,
     WantedBack,
     crossed_reorder_point,
     is_low,
     return_problem,
+    transfer_receipt_id,
 )
 from stream_jobs.schema import EVENT_V1, SchemaConflict, merged_struct
 
@@ -112,6 +115,7 @@ def samples() -> list[BaseModel]:
         discount_percent=Decimal(10),
         discount=Decimal(13600),
         discount_reason="regular",
+        unit_cost=Decimal(38000),
     )
     base = {"event_id": str(uuid.uuid4()), "store_id": "yangon-1", "occurred_at": NOW}
     return [
@@ -160,7 +164,8 @@ def samples() -> list[BaseModel]:
             recorded_by="manager",
             supplier="Mandalay Looms",
             note="box 3",
-            lines=[MovementLine(line_no=1, sku="TKP-BLK-M", quantity=24)],
+            purchase_order_id="PO1",
+            lines=[MovementLine(line_no=1, sku="TKP-BLK-M", quantity=24, unit_cost=Decimal(38000))],
         ),
         StockAdjusted(
             **base,
@@ -168,6 +173,23 @@ def samples() -> list[BaseModel]:
             recorded_by="manager",
             reason="damage",
             lines=[MovementLine(line_no=1, sku="TKP-BLK-M", quantity=-2)],
+        ),
+        StockTransferSent(
+            **base,
+            transfer_id="TR1",
+            from_store_id="yangon-1",
+            to_store_id="mandalay-1",
+            recorded_by="manager",
+            lines=[MovementLine(line_no=1, sku="TKP-BLK-M", quantity=5)],
+        ),
+        StockTransferReceived(
+            **{**base, "store_id": "mandalay-1"},
+            transfer_id="TR1",
+            receipt_id=transfer_receipt_id("TR1"),
+            from_store_id="yangon-1",
+            to_store_id="mandalay-1",
+            recorded_by="manager",
+            lines=[MovementLine(line_no=1, sku="TKP-BLK-M", quantity=5)],
         ),
     ]
 

@@ -6,7 +6,14 @@ import json
 from dataclasses import replace
 from decimal import Decimal
 
-from pos_app.contract import SALE_COMPLETED, SALE_RETURNED, STOCK_ADJUSTED, STOCK_RECEIVED
+from pos_app.contract import (
+    SALE_COMPLETED,
+    SALE_RETURNED,
+    STOCK_ADJUSTED,
+    STOCK_RECEIVED,
+    TRANSFER_RECEIVED,
+    TRANSFER_SENT,
+)
 from stream_jobs import rules
 from stream_jobs.rows import (
     EventRecord,
@@ -232,6 +239,7 @@ def test_stock_moves_by_sales_returns_receipts_and_adjustments() -> None:
             "total_received": 10,
             "total_returned": 1,
             "total_adjusted": 0,
+            "total_transferred": 0,
         },
         {
             "store_id": "s1",
@@ -242,9 +250,29 @@ def test_stock_moves_by_sales_returns_receipts_and_adjustments() -> None:
             "total_received": 0,
             "total_returned": 0,
             "total_adjusted": -2,
+            "total_transferred": 0,
         },
     ]
     assert deltas.last_event == {("s1", "X"): "e4", ("s1", "Y"): "e5"}
+
+
+def test_a_transfer_takes_stock_from_the_sender_and_gives_it_to_the_receiver() -> None:
+    sent = event("e1", "TR1", kind=TRANSFER_SENT)
+    arrived = event("e2", "TR1-IN", kind=TRANSFER_RECEIVED)
+    moved = {
+        "e1": [movement(sent, 1, "X", 5, reason="to s2 TR1")],
+        "e2": [replace(movement(arrived, 1, "X", 5, reason="from s1 TR1"), store_id="s2")],
+    }
+    rows = rules.stock_movements({"e1": sent, "e2": arrived}, moved)
+    assert [(r.kind, r.store_id, r.sku, r.quantity) for r in rows] == [
+        ("transfer_out", "s1", "X", -5),
+        ("transfer_in", "s2", "X", 5),
+    ]
+    deltas = rules.StockDeltas.of([], [], rows)
+    by_store = {row["store_id"]: row for row in deltas.upsert_rows()}
+    assert by_store["s1"]["on_hand"] == -5 and by_store["s1"]["total_transferred"] == -5
+    assert by_store["s2"]["on_hand"] == 5 and by_store["s2"]["total_transferred"] == 5
+    assert by_store["s1"]["total_adjusted"] == by_store["s2"]["total_received"] == 0
 
 
 def test_an_alert_per_crossing_naming_the_last_event() -> None:

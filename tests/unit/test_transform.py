@@ -72,6 +72,8 @@ def test_unknown_fields_are_ignored(spark: SparkSession) -> None:
         (with_line(unit_price="abc"), "line 1: unit_price must be a non-negative decimal"),
         (with_line(sku="NOPE"), "line 1: unknown SKU NOPE"),
         (with_line(sku=None), "line 1: missing sku"),
+        (with_line(unit_cost="cheap"), "line 1: unit_cost must be a non-negative decimal"),
+        (with_line(unit_cost="-1.00"), "line 1: unit_cost must be a non-negative decimal"),
     ],
 )
 def test_a_bad_event_is_rejected_with_its_reason(
@@ -97,6 +99,15 @@ def test_sale_lines_match_the_sales_table(spark: SparkSession) -> None:
     assert first["occurred_at"] == "2025-12-31 18:00:00.250"
     assert first["event_id"] == event["event_id"]
     assert first["product"] == "Product TKP-BLK-M"
+    assert first["unit_cost"] is None  # an event without costs: margin unknown
+
+
+def test_a_sale_line_keeps_its_unit_cost(spark: SparkSession) -> None:
+    event = good()
+    event["lines"][0]["unit_cost"] = "38000.00"
+    classified = classify(records(spark, [json.dumps(event)]), KNOWN)
+    rows = [r.asDict() for r in sale_lines(classified).orderBy("line_no").collect()]
+    assert [r["unit_cost"] for r in rows] == [Decimal("38000.00"), None]
 
 
 def test_returns_receipts_and_adjustments_are_valid_events(spark: SparkSession) -> None:
@@ -184,3 +195,73 @@ def test_sales_have_no_movement_rows_and_movements_no_sale_lines(spark: SparkSes
     rows = classified.select(sale_line_rows().alias("s"), movement_rows().alias("m")).collect()
     assert rows[0]["m"] is None and len(rows[0]["s"]) == 2
     assert rows[1]["s"] is None and len(rows[1]["m"]) == 1
+
+
+def transfer(kind: str, **changes: Any) -> dict[str, Any]:
+    """A valid transfer event: sent from yangon-1 or received at mandalay-1."""
+    sent = kind == "sent"
+    event = {
+        "event_type": "stock.transfer_sent" if sent else "stock.transfer_received",
+        "schema_version": 1,
+        "event_id": f"{kind}-event",
+        "transfer_id": "TR20261201-100000-ABCDEF",
+        "store_id": "yangon-1" if sent else "mandalay-1",
+        "from_store_id": "yangon-1",
+        "to_store_id": "mandalay-1",
+        "recorded_by": "manager",
+        "occurred_at": "2026-12-01T10:00:00+06:30",
+        "lines": [{"line_no": 1, "sku": "TKP-BLK-M", "quantity": 5}],
+    }
+    if not sent:
+        event["receipt_id"] = "TR20261201-100000-ABCDEF-IN"
+    return {**event, **changes}
+
+
+@pytest.mark.parametrize(
+    ("event", "reason"),
+    [
+        (transfer("sent"), None),
+        (transfer("received"), None),
+        (transfer("sent", to_store_id="yangon-1"), "a transfer needs two different stores"),
+        (
+            transfer("sent", store_id="mandalay-1"),
+            "store_id of a sent transfer must be its from_store_id",
+        ),
+        (
+            transfer("received", store_id="yangon-1"),
+            "store_id of a received transfer must be its to_store_id",
+        ),
+        (
+            transfer("received", receipt_id="OTHER"),
+            "receipt_id of a received transfer must be TR20261201-100000-ABCDEF-IN",
+        ),
+        (
+            {k: v for k, v in transfer("received").items() if k != "transfer_id"},
+            "missing field: transfer_id",
+        ),
+        (
+            transfer("sent", lines=[{"line_no": 1, "sku": "TKP-BLK-M", "quantity": -5}]),
+            "line 1: quantity must be a positive whole number",
+        ),
+    ],
+)
+def test_a_transfer_is_checked(spark: SparkSession, event: dict[str, Any], reason: str) -> None:
+    assert reasons(spark, [json.dumps(event)]) == [reason]
+
+
+def test_transfer_rows_name_their_side_and_the_other_store(spark: SparkSession) -> None:
+    values = [json.dumps(transfer("sent")), json.dumps(transfer("received"))]
+    classified = classify(records(spark, values), KNOWN).orderBy("kafka_offset")
+    rows = classified.select(movement_rows().alias("m")).collect()
+    sent, arrived = rows[0]["m"][0].asDict(), rows[1]["m"][0].asDict()
+    assert (sent["line_id"], sent["store_id"], sent["quantity"]) == (
+        "TR20261201-100000-ABCDEF:1",
+        "yangon-1",
+        5,  # positive here: StockMovement signs it by the event type
+    )
+    assert sent["reason"] == "to mandalay-1 TR20261201-100000-ABCDEF"
+    assert (arrived["line_id"], arrived["store_id"]) == (
+        "TR20261201-100000-ABCDEF-IN:1",
+        "mandalay-1",
+    )
+    assert arrived["reason"] == "from yangon-1 TR20261201-100000-ABCDEF"
