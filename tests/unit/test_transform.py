@@ -105,7 +105,7 @@ def test_sale_lines_match_the_sales_table(spark: SparkSession) -> None:
 def test_a_sale_line_keeps_its_unit_cost(spark: SparkSession) -> None:
     event = good()
     event["lines"][0]["unit_cost"] = "38000.00"
-    classified = classify(records(spark, [json.dumps(event)]), KNOWN)
+    classified = classify(records(spark, [json.dumps(event)]))
     rows = [r.asDict() for r in sale_lines(classified).orderBy("line_no").collect()]
     assert [r["unit_cost"] for r in rows] == [Decimal("38000.00"), None]
 
@@ -251,7 +251,7 @@ def test_a_transfer_is_checked(spark: SparkSession, event: dict[str, Any], reaso
 
 def test_transfer_rows_name_their_side_and_the_other_store(spark: SparkSession) -> None:
     values = [json.dumps(transfer("sent")), json.dumps(transfer("received"))]
-    classified = classify(records(spark, values), KNOWN).orderBy("kafka_offset")
+    classified = classify(records(spark, values)).orderBy("kafka_offset")
     rows = classified.select(movement_rows().alias("m")).collect()
     sent, arrived = rows[0]["m"][0].asDict(), rows[1]["m"][0].asDict()
     assert (sent["line_id"], sent["store_id"], sent["quantity"]) == (
