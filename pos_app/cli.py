@@ -4,6 +4,8 @@ rebuild and verify, serve. `posctl` (the `posctl` package) adds the local stack'
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -306,6 +308,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from pos_app.observability.logs import uvicorn_log_config
 
     settings = get_settings()
+    # uvicorn[standard] brings uvloop and httptools; "auto" picks them. Each worker runs
+    # its own outbox relay: a MySQL named lock lets one publish at a time (events/relay.py).
+    workers = args.workers or settings.app_workers
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker counts its own requests: they add up through files in one empty folder.
+        folder = settings.state_dir / "run" / "app-metrics"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
     uvicorn.run(
         "pos_app.main:create_app",
         factory=True,
@@ -315,6 +326,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=False,  # the request middleware logs each request, with its id
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        workers=workers,
+        loop="auto",
+        http="auto",
     )
     return 0
 
@@ -435,6 +449,9 @@ def add_commands(
     serve = sub.add_parser("serve", help="the web app")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers", type=int, default=0, help="app processes (default: POS_APP_WORKERS)"
+    )
     serve.set_defaults(func=cmd_serve)
     return stream
 

@@ -39,7 +39,9 @@ EventType = Literal[
     "stock.transfer_received",
 ]
 
-RAW_EVENTS_COLLECTION: Final = "raw_events"  # MongoDB: every applied event as received
+RAW_EVENTS_COLLECTION: Final = "raw_events"  # MongoDB: every valid event as received
+# MongoDB: which event id holds each document (sale, return, ...) in raw_events.
+RAW_DOCUMENTS_COLLECTION: Final = "raw_documents"
 REJECTED_EVENTS_COLLECTION: Final = "rejected_events"  # MongoDB: refused records and why
 STREAM_QUERY_NAME: Final = "sales_stream"  # the stream job's query (ledger, checkpoint)
 

@@ -81,8 +81,14 @@ class Settings(BaseSettings):
     # documents the pipeline stores, and the outbox only until then (a week is far more).
     outbox_retention_hours: float = Field(default=168, ge=0)
 
+    # App processes `posctl serve` starts (uvicorn workers); one relay publishes at a time.
+    app_workers: int = Field(default=1, ge=1, le=32)
+
     mongo_url: str = "mongodb://127.0.0.1:27017/"
     mongo_database: str = "pos"
+    # Go's soft memory limit for the local FerretDB (GOMEMLIMIT): without it its heap grew
+    # past 2 GiB during a large import and stayed there; "off" leaves Go's default.
+    ferretdb_memory_limit: str = Field(default="384MiB", pattern=r"^(off|[0-9]+(B|KiB|MiB|GiB))$")
 
     spark_master: str = "local[*]"
     spark_driver_memory: str = "1g"
@@ -93,6 +99,9 @@ class Settings(BaseSettings):
     stream_trigger_seconds: float = 0.0
     # The stream job's Prometheus exposition on 127.0.0.1 (micro-batch durations); 0: off.
     stream_metrics_port: int = 0
+    # The raw MongoDB copy's trigger: nothing waits on it, and each micro-batch has a fixed
+    # Spark cost that the MySQL apply, on the same cores, would otherwise share more often.
+    stream_raw_trigger_seconds: float = Field(default=2.0, ge=0)
     # Upper bound of Kafka records per micro-batch, so a backlog is caught up in steps.
     stream_max_offsets_per_trigger: int = 20000
     # The CPUs the stream job (and its Spark) may use: "all", "auto" (all but the first, left

@@ -290,6 +290,7 @@ def _start_ferretdb(settings: Settings, files: ProcessFiles) -> None:
             f"-listen-addr=127.0.0.1:{mongo_port(settings)}",
             f"-sqlite-url=file:{data}/",
         ],
+        env={"GOMEMLIMIT": settings.ferretdb_memory_limit},
     )
     wait_until(files, pid, lambda: port_open(mongo_port(settings)), timeout=30, what="FerretDB")
 

@@ -310,7 +310,7 @@ def _catch_up(
     wait_seconds: float = 60,
 ) -> int:
     """Apply the events the live tables have and the replay did not (they arrived while it
-    ran). The job writes MongoDB right after MySQL, so wait briefly for their documents."""
+    ran). The raw copy runs beside the MySQL apply, so wait briefly for their documents."""
     if "processed_events" not in inspect(live).get_table_names():
         return 0
     with live.connect() as conn:

@@ -2,11 +2,21 @@
 (goods received, adjustments) -> MongoDB (raw and rejected events) and MySQL (sale lines,
 returns, stock movements, stocks, sales by period, reorder-point alerts), exactly once.
 
+Two streaming queries read the same topics, so neither store waits for the other (a
+slow or stopped MongoDB does not hold the MySQL tables back, nor the reverse):
+
+- `sales_stream` applies the events to MySQL (its exactly-once rule: `processed_events`);
+- `raw_events_copy` keeps every valid event as received in MongoDB, and the rejected
+  ones with their reason (its rule: documents keyed by event id, one event a document).
+
+Each has its own checkpoint, where Spark keeps its Kafka offsets; each micro-batch is
+written with idempotent writes (see sinks.py), so a batch replayed after a crash
+changes nothing. The classification is part of both streaming plans, analysed once when
+the query starts; only the catalogue's answer (`catalogue.py`) is asked per batch.
+
 Run it with `posctl stream` (`--master spark://host:7077` for a cluster; the default is
 POS_SPARK_MASTER, `local[*]`), which restarts it if it fails, or on its own with
-`python -m stream_jobs.sales_stream`. Spark keeps the Kafka offsets in its checkpoint; each
-micro-batch is written with idempotent writes (see sinks.py), so a batch replayed
-after a crash changes nothing.
+`python -m stream_jobs.sales_stream`.
 """
 
 from __future__ import annotations
@@ -15,17 +25,22 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Row, SparkSession
+from pyspark.sql.streaming.query import StreamingQuery
 
 from pos_app.contract import STREAM_QUERY_NAME
 from pos_app.observability.logs import configure_logging
 from pos_app.settings import REPO_ROOT, Settings, get_settings
+from stream_jobs import catalogue
 from stream_jobs.metrics import BATCH_EVENTS, BATCH_SECONDS, serve_metrics
 from stream_jobs.sinks import Sinks
 from stream_jobs.transform import classify, movement_rows, sale_line_rows
+
+RAW_COPY_QUERY_NAME = "raw_events_copy"
 
 RECORD_COLUMNS = (
     "value",
@@ -39,6 +54,7 @@ RECORD_COLUMNS = (
     "document_id",
     "sale_id",
     "request_id",
+    "line_checks",
 )
 
 log = logging.getLogger("pos.stream")
@@ -138,65 +154,73 @@ class ClassifiedBatch:
     movements: list[dict[str, Any]]  # the valid returns', receipts' and adjustments' lines
 
 
-def classify_batch(sinks: Sinks, batch: DataFrame) -> ClassifiedBatch:
-    """Kafka-shaped records (value, topic, partition, offset, timestamp) to what the sinks
-    apply, in one Spark job. The stream job and the rebuild both call this."""
-    classified = classify(batch, sinks.known_skus())
-    records = [
-        row.asDict()
-        for row in classified.select(
-            *RECORD_COLUMNS, sale_line_rows().alias("lines"), movement_rows().alias("movements")
-        ).collect()
-    ]
+def with_lines(records: DataFrame) -> DataFrame:
+    """Kafka-shaped records (value, topic, partition, offset, timestamp), classified, with
+    the lines the MySQL apply needs: what one micro-batch collects in one Spark job."""
+    return classify(records).select(
+        *RECORD_COLUMNS, sale_line_rows().alias("lines"), movement_rows().alias("movements")
+    )
+
+
+def without_lines(records: DataFrame) -> DataFrame:
+    """The same records classified, for the raw copy (it stores the JSON as received)."""
+    return classify(records).select(*RECORD_COLUMNS)
+
+
+def split(rows: list[Row], known: catalogue.KnownSkus) -> ClassifiedBatch:
+    """Collected rows of `with_lines` or `without_lines` to what the sinks apply."""
+    records = catalogue.judge([row.asDict() for row in rows], known)
     valid = [r for r in records if r["reason"] is None]
     return ClassifiedBatch(
         valid=valid,
         rejected=[r for r in records if r["reason"] is not None],
-        lines=[line.asDict() for r in valid for line in (r.pop("lines") or [])],
-        movements=[m.asDict() for r in valid for m in (r.pop("movements") or [])],
+        lines=[line.asDict() for r in valid for line in (r.pop("lines", None) or [])],
+        movements=[m.asDict() for r in valid for m in (r.pop("movements", None) or [])],
     )
 
 
-def process_batch(sinks: Sinks, batch: DataFrame, batch_id: int) -> None:
-    """One micro-batch: classify, then MySQL first, then MongoDB (both idempotent)."""
+def classify_batch(sinks: Sinks, batch: DataFrame) -> ClassifiedBatch:
+    """Kafka-shaped records to what the sinks apply (the rebuild's way in)."""
+    return split(with_lines(batch).collect(), sinks.known_skus)
+
+
+def apply_to_mysql(sinks: Sinks, batch: DataFrame, batch_id: int) -> None:
+    """One micro-batch of `with_lines` into MySQL. The records it rejects are the raw
+    copy's to store; only the rules' refusals (an impossible return, say) are stored
+    here, after the commit and idempotently, so a replay writes them again if need be."""
     started = time.monotonic()
-    found = classify_batch(sinks, batch)
-    if not found.valid and not found.rejected:
+    found = split(batch.collect(), sinks.known_skus)
+    if not found.valid:
         return
     spark_done = time.monotonic()
     result, refused = sinks.apply(batch_id, found.valid, found.lines, found.movements)
     mysql_done = time.monotonic()
-    refused_ids = {r["event_id"] for r in refused}
-    sinks.store_raw([r for r in found.valid if r["event_id"] not in refused_ids])
-    sinks.store_rejected(found.rejected + refused)
-    finished = time.monotonic()
-    rejected = len(found.rejected) + result.rejected
-    BATCH_SECONDS.labels(sinks.query_name).observe(finished - started)
+    sinks.store_rejected(refused)
+    BATCH_SECONDS.labels(sinks.query_name).observe(mysql_done - started)
     for outcome, count in (
         ("applied", result.applied),
         ("duplicate", result.duplicate),
-        ("rejected", rejected),
+        ("rejected", result.rejected),
     ):
         BATCH_EVENTS.labels(sinks.query_name, outcome).inc(count)
     log.info(
-        "batch %s: %s applied, %s duplicate, %s rejected, %s lines in %.2f s "
-        "(spark %.2f, mysql %.2f, mongodb %.2f)",
+        "batch %s: %s applied, %s duplicate, %s refused, %s lines in %.2f s "
+        "(spark %.2f, mysql %.2f)",
         batch_id,
         result.applied,
         result.duplicate,
-        rejected,
+        result.rejected,
         result.lines,
-        finished - started,
+        mysql_done - started,
         spark_done - started,
         mysql_done - spark_done,
-        finished - mysql_done,
         extra={
             "batch_id": batch_id,
             "query": sinks.query_name,
             "applied": result.applied,
             "duplicate": result.duplicate,
-            "rejected": rejected,
-            "duration_s": round(finished - started, 3),
+            "rejected": result.rejected,
+            "duration_s": round(mysql_done - started, 3),
             # The requests whose events this batch applied, to follow a sale end to end.
             "request_ids": sorted(
                 {r["request_id"] for r in found.valid if r.get("request_id")}
@@ -206,7 +230,49 @@ def process_batch(sinks: Sinks, batch: DataFrame, batch_id: int) -> None:
     )
 
 
-def start_query(spark: SparkSession, settings: Settings, sinks: Sinks) -> Any:
+def copy_raw(sinks: Sinks, batch: DataFrame, batch_id: int) -> None:
+    """One micro-batch of `without_lines` into MongoDB: the valid events as received, the
+    rejected ones with their reason."""
+    started = time.monotonic()
+    sinks.ensure_indexes()
+    found = split(batch.collect(), sinks.known_skus)
+    if not found.valid and not found.rejected:
+        return
+    spark_done = time.monotonic()
+    refused = sinks.store_raw(found.valid)
+    sinks.store_rejected(found.rejected + refused)
+    finished = time.monotonic()
+    stored, rejected = len(found.valid) - len(refused), len(found.rejected) + len(refused)
+    BATCH_SECONDS.labels(sinks.query_name).observe(finished - started)
+    BATCH_EVENTS.labels(sinks.query_name, "applied").inc(stored)
+    BATCH_EVENTS.labels(sinks.query_name, "rejected").inc(rejected)
+    log.info(
+        "raw batch %s: %s events, %s rejected in %.2f s (spark %.2f, mongodb %.2f)",
+        batch_id,
+        stored,
+        rejected,
+        finished - started,
+        spark_done - started,
+        finished - spark_done,
+        extra={
+            "batch_id": batch_id,
+            "query": sinks.query_name,
+            "applied": stored,
+            "rejected": rejected,
+            "duration_s": round(finished - started, 3),
+        },
+    )
+
+
+def start_query(
+    spark: SparkSession,
+    settings: Settings,
+    name: str,
+    shape: Callable[[DataFrame], DataFrame],
+    write: Callable[[DataFrame, int], None],
+    trigger_seconds: float,
+) -> StreamingQuery:
+    """A streaming query over both topics, with its own checkpoint."""
     records = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", settings.kafka_bootstrap_servers)
@@ -217,23 +283,39 @@ def start_query(spark: SparkSession, settings: Settings, sinks: Sinks) -> Any:
         .load()
     )
     writer = (
-        records.writeStream.queryName(STREAM_QUERY_NAME)
-        .option("checkpointLocation", str(settings.checkpoint_dir / STREAM_QUERY_NAME))
-        .foreachBatch(lambda batch, batch_id: process_batch(sinks, batch, batch_id))
+        shape(records)
+        .writeStream.queryName(name)
+        .option("checkpointLocation", str(settings.checkpoint_dir / name))
+        .foreachBatch(write)
     )
-    if settings.stream_trigger_seconds > 0:
-        writer = writer.trigger(processingTime=f"{settings.stream_trigger_seconds} seconds")
+    if trigger_seconds > 0:
+        writer = writer.trigger(processingTime=f"{trigger_seconds} seconds")
     return writer.start()
 
 
 def run(settings: Settings) -> None:
     configure_logging()
     keep_to_stream_cpus(settings)
-    serve_metrics(settings)
     spark = build_spark(settings)
-    sinks = Sinks(settings, query_name=STREAM_QUERY_NAME)
-    sinks.ensure_indexes()
-    query = start_query(spark, settings, sinks)
+    mysql_sinks = Sinks(settings, query_name=STREAM_QUERY_NAME)
+    raw_sinks = Sinks(settings, query_name=RAW_COPY_QUERY_NAME)
+    serve_metrics(settings)
+    start_query(
+        spark,
+        settings,
+        STREAM_QUERY_NAME,
+        with_lines,
+        lambda batch, batch_id: apply_to_mysql(mysql_sinks, batch, batch_id),
+        settings.stream_trigger_seconds,
+    )
+    start_query(
+        spark,
+        settings,
+        RAW_COPY_QUERY_NAME,
+        without_lines,
+        lambda batch, batch_id: copy_raw(raw_sinks, batch, batch_id),
+        settings.stream_raw_trigger_seconds,
+    )
     log.info(
         "stream job running: %s, %s -> MySQL %s, MongoDB %s; checkpoint %s",
         settings.sales_topic,
@@ -243,9 +325,13 @@ def run(settings: Settings) -> None:
         settings.checkpoint_dir,
     )
     try:
-        query.awaitTermination()
+        # Either query failing ends the job; the supervisor starts both again.
+        spark.streams.awaitAnyTermination()
     finally:
-        sinks.close()
+        for query in spark.streams.active:
+            query.stop()
+        mysql_sinks.close()
+        raw_sinks.close()
         spark.stop()
 
 

@@ -1,8 +1,11 @@
 """Where the stream job writes: raw and rejected events to MongoDB, processed tables
-to MySQL. Every write is idempotent, so a replayed micro-batch changes nothing:
+to MySQL. The two are written by two streaming queries that do not wait for each other
+(`sales_stream.py`), each exactly once by its own rule, so a replayed micro-batch
+changes nothing:
 
 - MongoDB documents are keyed by event id (raw) or Kafka position (rejected) and
-  inserted once;
+  inserted once; a raw event whose document (sale, return, receipt, adjustment) is
+  stored already under another event id is refused, as MySQL refuses it;
 - MySQL applies an event in the same transaction that records its id in
   `processed_events`, and skips ids already there.
 
@@ -16,7 +19,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -27,7 +30,11 @@ from sqlalchemy import Connection, func, select, text, tuple_
 from sqlalchemy.dialects.mysql import insert
 from sqlalchemy.exc import OperationalError
 
-from pos_app.contract import RAW_EVENTS_COLLECTION, REJECTED_EVENTS_COLLECTION
+from pos_app.contract import (
+    RAW_DOCUMENTS_COLLECTION,
+    RAW_EVENTS_COLLECTION,
+    REJECTED_EVENTS_COLLECTION,
+)
 from pos_app.db.engine import make_sync_engine
 from pos_app.db.tables import (
     processed_events,
@@ -47,6 +54,7 @@ from pos_app.db.tables import (
 from pos_app.settings import Settings
 from stream_jobs import rules
 from stream_jobs.aggregates import period_deltas
+from stream_jobs.catalogue import KnownSkus
 from stream_jobs.payments import PaymentBook
 from stream_jobs.rows import (
     EventRecord,
@@ -117,21 +125,32 @@ class Sinks:
             settings.mongo_url, serverSelectionTimeoutMS=5000
         )
         self.mongo_db = self.mongo[settings.mongo_database]
+        self.known_skus = KnownSkus(self._find_skus)
+        self._indexed = False
 
     def close(self) -> None:
         self.engine.dispose()
         self.mongo.close()
 
-    def known_skus(self) -> list[str]:
-        def load() -> list[str]:
+    def _find_skus(self, wanted: set[str] | None) -> set[str]:
+        """The catalogue's SKUs among wanted (None: all of them)."""
+
+        def load() -> set[str]:
+            query = select(products.c.sku)
+            if wanted is not None:
+                query = query.where(products.c.sku.in_(wanted))
             with self.engine.connect() as conn:
-                return list(conn.scalars(select(products.c.sku)))
+                return set(conn.scalars(query))
 
         return retry(load, what="reading the catalog")
 
     # --- MongoDB -------------------------------------------------------------------
 
     def ensure_indexes(self) -> None:
+        """Once per process (the raw copy's first batch, so the job starts without MongoDB)."""
+        if self._indexed:
+            return
+
         def create() -> None:
             raw = self.mongo_db[RAW_EVENTS_COLLECTION]
             raw.create_index("event.sale_id")  # a sale and its returns
@@ -141,23 +160,66 @@ class Sinks:
             self.mongo_db[REJECTED_EVENTS_COLLECTION].create_index("received_at")
 
         retry(create, what="creating MongoDB indexes")
+        self._indexed = True
 
-    def store_raw(self, events: Sequence[dict[str, Any]]) -> None:
-        """events: rows with value (the JSON as received), event_id and Kafka position."""
+    def store_raw(self, events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """events: valid classified records (value: the JSON as received, event id, Kafka
+        position). Stores the first event of each document once; returns the records
+        refused because their document is stored already under another event id.
+
+        Each document is claimed in `raw_documents` (keyed by document, holding its event
+        id) before its event is stored: a claim that exists already is read back, by _id,
+        which FerretDB finds without a scan (a query on any other field reads every raw
+        event). A replayed batch finds its own claims and stores what is missing."""
+        first = rules.first_unapplied((EventRecord.of(row) for row in events), set())
+        once, refused = rules.refuse_recorded_documents(first, set())  # within the batch
+        claimed_by = retry(lambda: self._claim_documents(once), what="claiming raw documents")
+        recorded = {
+            (event.event_type, event.document_id)
+            for event_id, event in once.items()
+            if claimed_by.get(_document_key(event), event_id) != event_id
+        }
+        new, refused_earlier = rules.refuse_recorded_documents(once, recorded)
+        refused += refused_earlier
         stored_at = datetime.now(UTC)
         self._insert_once(
             RAW_EVENTS_COLLECTION,
             [
                 {
-                    "_id": row["event_id"],
-                    "event": json.loads(row["value"]),
-                    "received_at": row["kafka_timestamp"],
+                    "_id": event_id,
+                    "event": json.loads(event.value or "null"),
+                    "received_at": event.kafka_timestamp,
                     "stored_at": stored_at,
-                    "kafka": _position(row),
+                    "kafka": _position(event.source),
                 }
-                for row in events
+                for event_id, event in new.items()
             ],
         )
+        return [refusal.as_rejected() for refusal in refused]
+
+    def _claim_documents(self, events: Mapping[str, EventRecord]) -> dict[str, str]:
+        """Claim each event's document; return, for documents claimed before, by whom."""
+        claims = [
+            {"_id": _document_key(event), "event_id": event_id}
+            for event_id, event in events.items()
+        ]
+        if not claims:
+            return {}
+        collection = self.mongo_db[RAW_DOCUMENTS_COLLECTION]
+        try:
+            collection.insert_many(claims, ordered=False)
+            return {}
+        except BulkWriteError as error:
+            failed = error.details["writeErrors"]
+            if any(e["code"] != DUPLICATE_KEY for e in failed):
+                raise
+        earlier: dict[str, str] = {}
+        for failure in failed:
+            key = claims[failure["index"]]["_id"]
+            found = collection.find_one({"_id": key})
+            if found is not None:
+                earlier[key] = found["event_id"]
+        return earlier
 
     def store_rejected(self, rejected: Sequence[dict[str, Any]]) -> None:
         stored_at = datetime.now(UTC)
@@ -407,7 +469,18 @@ def _apply_period_deltas(
         conn.execute(upsert.on_duplicate_key_update(update))
 
 
-def _position(row: dict[str, Any]) -> dict[str, Any]:
+def stored_count(database: Any, collection: str) -> int:
+    """How many documents a collection holds, from its stats: FerretDB answers
+    `count_documents({})` and even `estimated_document_count()` by reading every document
+    (minutes for a year of raw events under load), `collStats` in seconds."""
+    return int(database.command("collStats", collection)["count"])
+
+
+def _document_key(event: EventRecord) -> str:
+    return f"{event.event_type}:{event.document_id}"
+
+
+def _position(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "topic": row["kafka_topic"],
         "partition": row["kafka_partition"],

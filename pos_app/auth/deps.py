@@ -15,6 +15,7 @@ from fastapi import Depends, HTTPException, Request, Response, Security, status
 from fastapi.responses import RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from pos_app.auth.key_cache import VerifiedKeys
 from pos_app.auth.navigation import pages_for
 from pos_app.auth.roles import ALL_SCOPES, Role, role_allows, scopes_for
 from pos_app.auth.service import bookkeeping, resolve_api_key, session_user
@@ -79,6 +80,15 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
+def verified_keys(request: Request) -> VerifiedKeys:
+    """The app's cache of keys verified a moment ago (made with the app's first request)."""
+    state = request.app.state
+    if not hasattr(state, "verified_keys"):
+        state.verified_keys = VerifiedKeys()
+    cache: VerifiedKeys = state.verified_keys
+    return cache
+
+
 def presented_key(request: Request) -> str | None:
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and value.strip():
@@ -89,10 +99,15 @@ def presented_key(request: Request) -> str | None:
 async def current_principal(request: Request, engine: EngineDep) -> Principal | None:
     key = presented_key(request)
     if key is not None:
-        # Its own short transaction: it may write last_used_at, and must not begin the
-        # request's unit of work (whose snapshot then starts with the route's first read).
-        async with bookkeeping(engine) as conn:
-            api_key = await resolve_api_key(conn, key=key)
+        verified = verified_keys(request)
+        api_key = verified.get(key)
+        if api_key is None:
+            # Its own short transaction: it may write last_used_at, and must not begin the
+            # request's unit of work (whose snapshot then starts with the route's first read).
+            async with bookkeeping(engine) as conn:
+                api_key = await resolve_api_key(conn, key=key)
+            if api_key is not None:
+                verified.put(key, api_key)
         if api_key is None:
             # A wrong key is an error even where anonymous access would do: say so.
             raise HTTPException(

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pos_app.api_types import STRICT_INPUT
-from pos_app.auth.deps import SESSION_COOKIE, AdminDep, Principal, require_scope
+from pos_app.auth.deps import SESSION_COOKIE, AdminDep, Principal, require_scope, verified_keys
 from pos_app.auth.roles import ALL_SCOPES, APIKEYS_ADMIN, AUDIT_READ, Role
 from pos_app.auth.service import (
     SESSION_TTL,
@@ -338,6 +338,7 @@ async def api_keys_revoke(
     await csrf.require_token(request, settings.secret_key)
     if not await revoke_api_key(conn, prefix=prefix, by=admin.actor):  # audits the revocation
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no active API key {prefix!r}")
+    verified_keys(request).forget(prefix)
     return RedirectResponse("/admin/api-keys", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -428,7 +429,9 @@ async def post_api_key(
     tags=["auth"],
     responses=problems(404, 409),
 )
-async def delete_api_key(prefix: str, conn: TransactionDep, principal: KeyAdmin) -> Response:
+async def delete_api_key(
+    prefix: str, request: Request, conn: TransactionDep, principal: KeyAdmin
+) -> Response:
     if principal.kind == "apikey" and principal.name == prefix:
         # An integration that revokes the key it calls with locks itself out for good.
         raise HTTPException(
@@ -436,4 +439,5 @@ async def delete_api_key(prefix: str, conn: TransactionDep, principal: KeyAdmin)
         )
     if not await revoke_api_key(conn, prefix=prefix, by=principal.actor):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no active API key {prefix!r}")
+    verified_keys(request).forget(prefix)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 
+from stream_jobs.catalogue import KnownSkus, judge
 from stream_jobs.transform import classify, movement_rows, sale_line_rows, sale_lines
 from tests.factories import movement_event, return_event, sale_event
 
@@ -22,9 +23,17 @@ def records(spark: SparkSession, values: list[str | None]) -> DataFrame:
     )
 
 
+def catalogue_of(skus: list[str]) -> KnownSkus:
+    def find(wanted: set[str] | None) -> set[str]:
+        return set(skus) if wanted is None else wanted & set(skus)
+
+    return KnownSkus(find)
+
+
 def reasons(spark: SparkSession, values: list[str | None]) -> list[str | None]:
-    rows = classify(records(spark, values), KNOWN).orderBy("kafka_offset").collect()
-    return [row["reason"] for row in rows]
+    rows = classify(records(spark, values)).orderBy("kafka_offset").collect()
+    judged = judge([row.asDict() for row in rows], catalogue_of(KNOWN))
+    return [row["reason"] for row in judged]
 
 
 def good(**changes: Any) -> dict[str, Any]:
@@ -76,7 +85,7 @@ def test_a_bad_event_is_rejected_with_its_reason(
 
 def test_sale_lines_match_the_sales_table(spark: SparkSession) -> None:
     event = good(sale_id="S-1", occurred_at="2026-01-01T00:30:00.250+06:30")
-    classified = classify(records(spark, [json.dumps(event)]), KNOWN)
+    classified = classify(records(spark, [json.dumps(event)]))
     rows = [r.asDict() for r in sale_lines(classified).orderBy("line_no").collect()]
 
     assert [r["line_id"] for r in rows] == ["S-1:1", "S-1:2"]
@@ -96,7 +105,7 @@ def test_sale_lines_match_the_sales_table(spark: SparkSession) -> None:
 def test_a_sale_line_keeps_its_unit_cost(spark: SparkSession) -> None:
     event = good()
     event["lines"][0]["unit_cost"] = "38000.00"
-    classified = classify(records(spark, [json.dumps(event)]), KNOWN)
+    classified = classify(records(spark, [json.dumps(event)]))
     rows = [r.asDict() for r in sale_lines(classified).orderBy("line_no").collect()]
     assert [r["unit_cost"] for r in rows] == [Decimal("38000.00"), None]
 
@@ -167,7 +176,7 @@ def test_a_bad_movement_is_rejected_with_its_reason(
 def test_movement_rows_are_signed_and_carry_their_document(spark: SparkSession) -> None:
     back = return_event("S-1", [(2, "LGY-COT-BLU", 1, "18000.50")], return_id="R-1")
     fix = movement_event("adjusted", [("TKP-BLK-M", -2)], reason="damage")
-    classified = classify(records(spark, [json.dumps(back), json.dumps(fix)]), KNOWN)
+    classified = classify(records(spark, [json.dumps(back), json.dumps(fix)]))
     rows = classified.orderBy("kafka_offset").select(movement_rows().alias("m")).collect()
     returned, adjusted = rows[0]["m"][0].asDict(), rows[1]["m"][0].asDict()
 
@@ -182,7 +191,7 @@ def test_movement_rows_are_signed_and_carry_their_document(spark: SparkSession) 
 
 def test_sales_have_no_movement_rows_and_movements_no_sale_lines(spark: SparkSession) -> None:
     values = [json.dumps(good()), json.dumps(movement_event("received", [("TKP-BLK-M", 5)]))]
-    classified = classify(records(spark, values), KNOWN).orderBy("kafka_offset")
+    classified = classify(records(spark, values)).orderBy("kafka_offset")
     rows = classified.select(sale_line_rows().alias("s"), movement_rows().alias("m")).collect()
     assert rows[0]["m"] is None and len(rows[0]["s"]) == 2
     assert rows[1]["s"] is None and len(rows[1]["m"]) == 1
@@ -242,7 +251,7 @@ def test_a_transfer_is_checked(spark: SparkSession, event: dict[str, Any], reaso
 
 def test_transfer_rows_name_their_side_and_the_other_store(spark: SparkSession) -> None:
     values = [json.dumps(transfer("sent")), json.dumps(transfer("received"))]
-    classified = classify(records(spark, values), KNOWN).orderBy("kafka_offset")
+    classified = classify(records(spark, values)).orderBy("kafka_offset")
     rows = classified.select(movement_rows().alias("m")).collect()
     sent, arrived = rows[0]["m"][0].asDict(), rows[1]["m"][0].asDict()
     assert (sent["line_id"], sent["store_id"], sent["quantity"]) == (
