@@ -75,6 +75,8 @@ PROBLEM_DESCRIPTIONS = {
 AUTHENTICATED = (401, 403, 503)
 # A route that reads a body: one that is not JSON at all, or too large.
 WITH_BODY = (400, 413)
+# A route that takes a store: one outside the caller's stores is not found.
+OTHER_STORE = (404,)
 
 
 def problems(*codes: int | Iterable[int]) -> dict[int | str, dict[str, Any]]:

@@ -9,12 +9,12 @@ from pos_app.alerts.service import StockAlert, list_alerts
 from pos_app.auth.deps import Principal, require_scope
 from pos_app.auth.roles import INVENTORY_WRITE, STOCK_READ
 from pos_app.deps import SettingsDep, TransactionDep
-from pos_app.problems import AUTHENTICATED, problems
+from pos_app.problems import AUTHENTICATED, OTHER_STORE, problems
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"], responses=problems(AUTHENTICATED, 422))
 
 
-@router.get("/alerts", response_model=list[StockAlert])
+@router.get("/alerts", response_model=list[StockAlert], responses=problems(OTHER_STORE))
 async def get_alerts(
     conn: TransactionDep,
     settings: SettingsDep,

@@ -21,7 +21,7 @@ from pos_app.catalog.products import (
 )
 from pos_app.db.unit_of_work import after_commit
 from pos_app.deps import RelayDep, SettingsDep, TransactionDep
-from pos_app.problems import AUTHENTICATED, WITH_BODY, problems
+from pos_app.problems import AUTHENTICATED, OTHER_STORE, WITH_BODY, problems
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"], responses=problems(AUTHENTICATED, 422))
 CatalogReader = Annotated[Principal, Depends(require_scope(CATALOG_READ))]
@@ -35,7 +35,7 @@ class ProductCreated(BaseModel):
     opening_receipt_id: str | None  # the receipt carrying the opening stock, if any
 
 
-@router.get("/products", response_model=list[ProductRow])
+@router.get("/products", response_model=list[ProductRow], responses=problems(OTHER_STORE))
 async def get_products(
     response: Response,
     conn: TransactionDep,

@@ -18,7 +18,7 @@ from pos_app.inventory.service import (
     set_reorder_point,
     stock_levels,
 )
-from pos_app.problems import AUTHENTICATED, problems
+from pos_app.problems import AUTHENTICATED, OTHER_STORE, problems
 from pos_app.reports.export import CSV_RESPONSE, csv_response, wants_csv
 from pos_app.security import csrf
 from pos_app.templating import render_page
@@ -39,7 +39,7 @@ CSV_COLUMNS = (
 )
 
 
-@router.get("/api/v1/stock", response_model=list[StockLevel])
+@router.get("/api/v1/stock", response_model=list[StockLevel], responses=problems(OTHER_STORE))
 async def get_stock(
     conn: TransactionDep,
     settings: SettingsDep,
@@ -50,7 +50,11 @@ async def get_stock(
     return await stock_levels(conn, store_id=who.store(store_id, settings), only_alerts=alerts)
 
 
-@router.get("/api/v1/stock/low", response_model=list[LowStockRow], responses=CSV_RESPONSE)
+@router.get(
+    "/api/v1/stock/low",
+    response_model=list[LowStockRow],
+    responses={**CSV_RESPONSE, **problems(OTHER_STORE)},
+)
 async def get_low_stock(
     request: Request,
     conn: TransactionDep,
@@ -75,7 +79,7 @@ async def get_low_stock(
     return rows
 
 
-@router.get("/api/v1/stock/low.csv", response_class=Response)
+@router.get("/api/v1/stock/low.csv", response_class=Response, responses=problems(OTHER_STORE))
 async def get_low_stock_csv(
     conn: TransactionDep, settings: SettingsDep, who: StockReader, store_id: str | None = None
 ) -> Response:

@@ -17,7 +17,7 @@ from pos_app.deps import SettingsDep, TransactionDep
 from pos_app.i18n import current_locale, gettext
 from pos_app.i18n.formatting import short_months
 from pos_app.money import kyat
-from pos_app.problems import AUTHENTICATED, problems
+from pos_app.problems import AUTHENTICATED, OTHER_STORE, problems
 from pos_app.reports.charts import BarChart, grouped_columns, heat_map, horizontal_bars
 from pos_app.reports.export import CSV_RESPONSE, csv_response, wants_csv
 from pos_app.reports.service import (
@@ -67,6 +67,7 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 @router.get(
     "/api/v1/reports/summary",
     response_model=SalesSummary,
+    responses=problems(OTHER_STORE),
     tags=["reports"],
 )
 async def get_summary(
@@ -83,6 +84,7 @@ async def get_summary(
 @router.get(
     "/api/v1/reports/dashboard",
     response_model=Dashboard,
+    responses=problems(OTHER_STORE),
     tags=["reports"],
 )
 async def get_dashboard(
@@ -166,7 +168,7 @@ async def _dashboard(
 @router.get(
     "/api/v1/reports/sales",
     response_model=SalesReport,
-    responses=CSV_RESPONSE,
+    responses={**CSV_RESPONSE, **problems(OTHER_STORE)},
     tags=["reports"],
 )
 async def get_sales(
@@ -206,7 +208,7 @@ async def get_sales(
 @router.get(
     "/api/v1/reports/top-products",
     response_model=TopProducts,
-    responses=CSV_RESPONSE,
+    responses={**CSV_RESPONSE, **problems(OTHER_STORE)},
     tags=["reports"],
 )
 async def get_top_products(

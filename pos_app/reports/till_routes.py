@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from pos_app.auth.deps import ManagerDep
 from pos_app.deps import SettingsDep, TransactionDep
-from pos_app.problems import AUTHENTICATED, problems
+from pos_app.problems import AUTHENTICATED, OTHER_STORE, problems
 from pos_app.reports.export import CSV_RESPONSE, csv_response, wants_csv
 from pos_app.reports.payments import PaymentsReport, payments_report
 from pos_app.reports.routes import DateFrom, DateTo, ReportsReader, Store, check_range
@@ -24,7 +24,7 @@ router = APIRouter(responses=problems(AUTHENTICATED, 422))
 @router.get(
     "/api/v1/reports/payments",
     response_model=PaymentsReport,
-    responses=CSV_RESPONSE,
+    responses={**CSV_RESPONSE, **problems(OTHER_STORE)},
     tags=["reports"],
 )
 async def get_payments(
@@ -86,7 +86,7 @@ async def payments_page(
 @router.get(
     "/api/v1/reports/tax",
     response_model=TaxReport,
-    responses=CSV_RESPONSE,
+    responses={**CSV_RESPONSE, **problems(OTHER_STORE)},
     tags=["reports"],
 )
 async def get_tax(
