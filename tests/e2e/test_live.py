@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import queue
 import threading
 import time
@@ -20,7 +21,7 @@ from pos_app.db.engine import make_async_engine
 from pos_app.live.routes import CHANGED, HELLO, changes
 from pos_app.live.watcher import ChangeWatcher
 from pos_app.settings import Settings
-from tests.stack_support import ChildProcess, log_in
+from tests.stack_support import ChildProcess, free_port, log_in
 from tests.today_support import wait_idle, wait_stored
 
 pytestmark = pytest.mark.stack
@@ -79,6 +80,36 @@ def test_one_watcher_wakes_every_subscriber_and_ends_them_at_shutdown(
             await engine.dispose()
 
     asyncio.run(scenario())
+
+
+def test_the_watcher_outlives_mysql_being_away(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nothing listens on the port it is given: it logs, retries and stops cleanly."""
+    away = settings.model_copy(update={"mysql_port": free_port()})
+
+    async def scenario() -> None:
+        engine = make_async_engine(away)
+        watcher = ChangeWatcher(engine, interval=INTERVAL)
+        watcher.start()
+        stream = changes(watcher, heartbeat=60)
+        try:
+            assert await anext(stream) == HELLO
+            waiting = asyncio.create_task(next_line(stream))
+            await asyncio.sleep(2)
+            assert watcher.queries == 0 and not waiting.done()  # no answer, no event
+            await watcher.stop()
+            with pytest.raises(StopAsyncIteration):
+                await asyncio.wait_for(waiting, timeout=2)
+        finally:
+            await watcher.stop()
+            await stream.aclose()
+            await engine.dispose()
+
+    with caplog.at_level(logging.WARNING, logger="pos.live"):
+        asyncio.run(scenario())
+    retries = [r for r in caplog.records if "live watcher" in r.getMessage()]
+    assert len(retries) >= 2, caplog.text  # it kept trying, and said so
 
 
 @pytest.fixture
