@@ -34,11 +34,11 @@ from pathlib import Path
 import httpx
 from checkout import api_load, build_loadgen, free_port, percentile, start_app
 from common import bench_settings, machine, start_stream
-from freshness import post_sales
+from freshness import post_sales, signed_in
 from freshness import start_app as start_freshness_app
 from replay import STORE, default_dir, replay
 
-from pos_app.auth.cli import create_api_key_sync, create_user_sync
+from pos_app.auth.cli import create_api_key_sync
 from pos_app.settings import REPO_ROOT, Settings
 from stack.processes import stop
 from stream_jobs.rebuild import rebuild
@@ -171,17 +171,10 @@ def kaggle_year(figures: list[Figure], folder: Path) -> None:
 def refill_visits(figures: list[Figure], settings: Settings, visits: int = 30) -> None:
     """The refill plan page as a manager sees it: the first visit after the app starts
     (nothing stored for this shop yet), then `visits` more."""
-    password = "bench-manager-pw-1"
-    create_user_sync(settings, username="manager", password=password, role="manager", stores=STORE)
     port = free_port()
     app = start_app(settings, port)
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
-            page = client.get("/login").text
-            token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-            client.post(
-                "/login", data={"username": "manager", "password": password, "csrf_token": token}
-            ).raise_for_status()
+        with signed_in(f"http://127.0.0.1:{port}", settings, role="manager") as client:
             times = []
             for _ in range(visits + 1):
                 started = time.perf_counter()
