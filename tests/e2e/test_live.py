@@ -151,8 +151,9 @@ def test_the_stream_tells_a_signed_in_page_of_a_stored_sale(
         assert response.headers["x-accel-buffering"] == "no"
         assert lines.get(timeout=5)[1] == "retry: 1000"  # the stream is open
         age = age_when_told(api, mysql, lines)
-    # It came after the stream job's write (a few ms of rounding aside) and within a second.
-    assert -0.05 < age < 1.0, age
+    # It came after the stream job's write (a few ms of rounding aside), and soon: the
+    # watcher asks every 250 ms (a loose bound, for a loaded machine; bench/ measures).
+    assert -0.05 < age < 3.0, age
 
 
 def age_when_told(api: httpx.Client, mysql: Engine, lines: Lines) -> float:
