@@ -89,6 +89,24 @@ class Difference:
         return f"{self.table} {self.key}: expected {self.expected}, found {self.found}"
 
 
+class Stages:
+    """Seconds spent in each stage of a rebuild, for the one line it logs at the end."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.monotonic() - started
+
+    def __str__(self) -> str:
+        return ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in self.seconds.items())
+
+
 @dataclass
 class Outcome:
     events: int
@@ -107,6 +125,7 @@ def rebuild(
     log: Callable[[str], None] = print,
 ) -> Outcome:
     started = time.monotonic()
+    stages = Stages()
     scratch = settings.model_copy(update={"mysql_database": f"{settings.mysql_database}_rebuild"})
     live_engine = make_sync_engine(settings)
     scratch_engine = make_sync_engine(scratch)
@@ -114,23 +133,28 @@ def rebuild(
     # A rebuild fails rather than waits for ever on a database that stays away.
     sinks = Sinks(scratch, query_name="rebuild", give_up_after=120)
     try:
-        present = _prepare_scratch(live_engine, settings, scratch, store)
+        with stages("prepare"):
+            present = _prepare_scratch(live_engine, settings, scratch, store)
         log(f"rebuild: scratch database {scratch.mysql_database} ready")
         events = 0
-        for batch_id, records in enumerate(_batches(spark, settings, source, store)):
-            events += _apply(spark, sinks, batch_id, records)
+        for batch_id, records in enumerate(_batches(spark, settings, source, store, stages)):
+            events += _apply(spark, sinks, batch_id, records, stages)
             log(f"rebuild: {events:,} events applied ({time.monotonic() - started:.0f} s)")
         with _apply_paused(live_engine, settings.mysql_database):
-            caught_up = _catch_up(spark, sinks, live_engine, scratch_engine, settings, store)
+            with stages("catch up"):
+                caught_up = _catch_up(spark, sinks, live_engine, scratch_engine, settings, store)
             if caught_up:
                 log(f"rebuild: caught up {caught_up} events that arrived meanwhile")
             if store is not None:
                 _copy_other_stores(live_engine, settings, scratch, store, present)
-            differences = compare(scratch_engine, live_engine, present)
+            with stages("compare"):
+                differences = compare(scratch_engine, live_engine, present)
             swapped = False
             if not dry_run:
-                _swap(live_engine, settings, scratch, present)
+                with stages("swap"):
+                    _swap(live_engine, settings, scratch, present)
                 swapped = True
+        log(f"rebuild: time by stage: {stages}")
         return Outcome(events, caught_up, differences, swapped, time.monotonic() - started)
     finally:
         sinks.close()
@@ -207,13 +231,17 @@ def _without_foreign_keys(table: Table, schema: str) -> Table:
 
 
 def _batches(
-    spark: SparkSession, settings: Settings, source: Source, store: str | None
+    spark: SparkSession, settings: Settings, source: Source, store: str | None, stages: Stages
 ) -> Iterator[list[tuple[Any, ...]]]:
     """Kafka-shaped records in the order they were received, BATCH_EVENTS at a time."""
-    if source == "mongo":
-        yield from _chunks(_mongo_records(settings, store, ids=None))
-    else:
-        yield from _chunks(_kafka_records(spark, settings, store))
+    with stages("read"):
+        if source == "mongo":
+            records = _mongo_records(settings, store, ids=None)
+        else:
+            records = _kafka_records(spark, settings, store)
+    with stages("sort"):
+        records = _in_received_order(records)
+    yield from _chunks(records)
 
 
 def _chunks(records: Sequence[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
@@ -244,7 +272,11 @@ def _mongo_records(
             )
             for doc in documents
         ]
-    # Received order; within a partition, offset order (a return after its sale).
+    return records
+
+
+def _in_received_order(records: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Received order; within a partition, offset order (a return after its sale)."""
     return sorted(records, key=lambda r: (r[4], r[1], r[2], r[3]))
 
 
@@ -263,7 +295,7 @@ def _kafka_records(
     records = [tuple(row) for row in frame.collect()]
     if store is not None:
         records = [r for r in records if _store_of(r[0]) == store]
-    return sorted(records, key=lambda r: (r[4], r[1], r[2], r[3]))
+    return records
 
 
 def _store_of(value: str | None) -> str | None:
@@ -274,11 +306,20 @@ def _store_of(value: str | None) -> str | None:
     return event.get("store_id") if isinstance(event, dict) else None
 
 
-def _apply(spark: SparkSession, sinks: Sinks, batch_id: int, records: list[tuple[Any, ...]]) -> int:
+def _apply(
+    spark: SparkSession,
+    sinks: Sinks,
+    batch_id: int,
+    records: list[tuple[Any, ...]],
+    stages: Stages | None = None,
+) -> int:
     if not records:
         return 0
-    found = classify_batch(sinks, spark.createDataFrame(records, RECORD_SCHEMA))
-    result, _ = sinks.apply(batch_id, found.valid, found.lines, found.movements)
+    stages = stages or Stages()
+    with stages("classify"):
+        found = classify_batch(sinks, spark.createDataFrame(records, RECORD_SCHEMA))
+    with stages("apply"):
+        result, _ = sinks.apply(batch_id, found.valid, found.lines, found.movements)
     return result.applied
 
 
@@ -331,7 +372,7 @@ def _catch_up(
             f"{len(missing) - len(records)} events applied to the live tables are not in "
             "MongoDB; not swapping (run `posctl verify` to see which rows differ)"
         )
-    for records_batch in _chunks(records):
+    for records_batch in _chunks(_in_received_order(records)):
         _apply(spark, sinks, 1_000_000, records_batch)
     return len(records)
 
