@@ -24,14 +24,32 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pymongo import MongoClient
 from pyspark.sql import SparkSession
-from sqlalchemy import Engine, ForeignKeyConstraint, MetaData, Table, func, inspect, select, text
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Engine,
+    ForeignKeyConstraint,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    and_,
+    cast,
+    func,
+    inspect,
+    or_,
+    select,
+    text,
+)
 
 from pos_app.contract import RAW_EVENTS_COLLECTION
 from pos_app.db.engine import make_sync_engine
@@ -53,7 +71,7 @@ from pos_app.db.tables import (
     stream_batches,
 )
 from pos_app.settings import Settings
-from stream_jobs.sales_stream import build_spark, classify_batch
+from stream_jobs.sales_stream import ClassifiedBatch, build_spark, classify_batch
 from stream_jobs.sinks import Sinks, apply_lock_name
 
 Source = Literal["mongo", "kafka"]
@@ -129,16 +147,26 @@ def rebuild(
     scratch = settings.model_copy(update={"mysql_database": f"{settings.mysql_database}_rebuild"})
     live_engine = make_sync_engine(settings)
     scratch_engine = make_sync_engine(scratch)
-    spark = build_spark(settings, app_name="pos-rebuild")
     # A rebuild fails rather than waits for ever on a database that stays away.
     sinks = Sinks(scratch, query_name="rebuild", give_up_after=120)
+    spark: SparkSession | None = None
+    reader = ThreadPoolExecutor(max_workers=1)
     try:
+        # The raw read is the longest stage (FerretDB serves it with one cursor): it runs
+        # while Spark starts and the scratch tables are made.
+        reading = reader.submit(_read_raw, settings, store, stages) if source == "mongo" else None
+        with stages("start spark"):
+            spark = build_spark(settings, app_name="pos-rebuild")
         with stages("prepare"):
             present = _prepare_scratch(live_engine, settings, scratch, store)
         log(f"rebuild: scratch database {scratch.mysql_database} ready")
+        with stages("wait for the read" if reading else "read"):
+            records = reading.result() if reading else _kafka_records(spark, settings, store)
+        with stages("sort"):
+            records = _in_received_order(records)
         events = 0
-        for batch_id, records in enumerate(_batches(spark, settings, source, store, stages)):
-            events += _apply(spark, sinks, batch_id, records, stages)
+        for applied in _classify_and_apply(spark, sinks, _chunks(records), stages):
+            events += applied
             log(f"rebuild: {events:,} events applied ({time.monotonic() - started:.0f} s)")
         with _apply_paused(live_engine, settings.mysql_database):
             with stages("catch up"):
@@ -148,7 +176,9 @@ def rebuild(
             if store is not None:
                 _copy_other_stores(live_engine, settings, scratch, store, present)
             with stages("compare"):
-                differences = compare(scratch_engine, live_engine, present)
+                differences = compare(
+                    live_engine, scratch.mysql_database, settings.mysql_database, present
+                )
             swapped = False
             if not dry_run:
                 with stages("swap"):
@@ -157,8 +187,10 @@ def rebuild(
         log(f"rebuild: time by stage: {stages}")
         return Outcome(events, caught_up, differences, swapped, time.monotonic() - started)
     finally:
+        reader.shutdown(cancel_futures=True)
         sinks.close()
-        spark.stop()
+        if spark is not None:
+            spark.stop()
         with live_engine.begin() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS `{scratch.mysql_database}`"))
         live_engine.dispose()
@@ -230,18 +262,9 @@ def _without_foreign_keys(table: Table, schema: str) -> Table:
 # --- reading the raw events ------------------------------------------------------------
 
 
-def _batches(
-    spark: SparkSession, settings: Settings, source: Source, store: str | None, stages: Stages
-) -> Iterator[list[tuple[Any, ...]]]:
-    """Kafka-shaped records in the order they were received, BATCH_EVENTS at a time."""
+def _read_raw(settings: Settings, store: str | None, stages: Stages) -> list[tuple[Any, ...]]:
     with stages("read"):
-        if source == "mongo":
-            records = _mongo_records(settings, store, ids=None)
-        else:
-            records = _kafka_records(spark, settings, store)
-    with stages("sort"):
-        records = _in_received_order(records)
-    yield from _chunks(records)
+        return _mongo_records(settings, store, ids=None)
 
 
 def _chunks(records: Sequence[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
@@ -262,7 +285,7 @@ def _mongo_records(
         documents = client[settings.mongo_database][RAW_EVENTS_COLLECTION].find(
             query, {"event": 1, "received_at": 1, "kafka": 1}, batch_size=10_000
         )
-        records = [
+        return [
             (
                 json.dumps(doc["event"]),
                 doc["kafka"]["topic"],
@@ -272,7 +295,6 @@ def _mongo_records(
             )
             for doc in documents
         ]
-    return records
 
 
 def _in_received_order(records: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
@@ -306,18 +328,28 @@ def _store_of(value: str | None) -> str | None:
     return event.get("store_id") if isinstance(event, dict) else None
 
 
-def _apply(
+def _classify_and_apply(
     spark: SparkSession,
     sinks: Sinks,
-    batch_id: int,
-    records: list[tuple[Any, ...]],
-    stages: Stages | None = None,
-) -> int:
-    if not records:
-        return 0
-    stages = stages or Stages()
-    with stages("classify"):
-        found = classify_batch(sinks, spark.createDataFrame(records, RECORD_SCHEMA))
+    batches: Iterable[list[tuple[Any, ...]]],
+    stages: Stages,
+    first_batch_id: int = 0,
+) -> Iterator[int]:
+    """Apply the batches in order, each while Spark classifies the next one (the JVM and
+    MariaDB work at once); yields the events each batch applied."""
+    with ThreadPoolExecutor(max_workers=1) as mysql:
+        applying: Future[int] | None = None
+        for batch_id, records in enumerate(batches, start=first_batch_id):
+            with stages("classify"):
+                found = classify_batch(sinks, spark.createDataFrame(records, RECORD_SCHEMA))
+            if applying is not None:
+                yield applying.result()
+            applying = mysql.submit(_apply_classified, sinks, batch_id, found, stages)
+        if applying is not None:
+            yield applying.result()
+
+
+def _apply_classified(sinks: Sinks, batch_id: int, found: ClassifiedBatch, stages: Stages) -> int:
     with stages("apply"):
         result, _ = sinks.apply(batch_id, found.valid, found.lines, found.movements)
     return result.applied
@@ -372,8 +404,9 @@ def _catch_up(
             f"{len(missing) - len(records)} events applied to the live tables are not in "
             "MongoDB; not swapping (run `posctl verify` to see which rows differ)"
         )
-    for records_batch in _chunks(_in_received_order(records)):
-        _apply(spark, sinks, 1_000_000, records_batch)
+    batches = _chunks(_in_received_order(records))
+    for _ in _classify_and_apply(spark, sinks, batches, Stages(), first_batch_id=1_000_000):
+        pass
     return len(records)
 
 
@@ -428,21 +461,57 @@ def _swap(live: Engine, settings: Settings, scratch: Settings, present: set[str]
 # --- comparing ---------------------------------------------------------------------------
 
 
-def compare(expected: Engine, found: Engine, present: set[str]) -> list[Difference]:
-    """Every row that differs between the recomputed tables and the live ones."""
+def compare(live: Engine, expected_db: str, found_db: str, present: set[str]) -> list[Difference]:
+    """Every row that differs between the recomputed tables and the live ones. MariaDB
+    joins each pair of tables on its key and returns only the rows that differ."""
     differences: list[Difference] = []
-    for table in REBUILT:
-        key = [c.name for c in table.primary_key.columns]
-        wanted = _rows(expected, table, key)
-        have = _rows(found, table, key) if table.name in present else {}
-        for k in sorted(wanted.keys() | have.keys(), key=str):
-            if wanted.get(k) != have.get(k):
-                differences.append(Difference(table.name, k, wanted.get(k), have.get(k)))
+    with live.connect() as conn:
+        for table in REBUILT:
+            expected = table.to_metadata(MetaData(), schema=expected_db)
+            if table.name not in present:  # gone from the live database: every row differs
+                for row in conn.execute(select(*_compared(expected))).mappings():
+                    wanted = dict(row)
+                    differences.append(Difference(table.name, _key(table, wanted), wanted, None))
+                continue
+            found = table.to_metadata(MetaData(), schema=found_db)
+            differences += _differing(conn, table, expected, found)
+    return sorted(differences, key=lambda d: (REBUILT_ORDER[d.table], str(d.key)))
+
+
+REBUILT_ORDER = {table.name: n for n, table in enumerate(REBUILT)}
+
+
+def _differing(conn: Connection, table: Table, expected: Table, found: Table) -> list[Difference]:
+    key = [c.name for c in table.primary_key.columns]
+    names = [c.name for c in _compared(table)]
+    e, f = expected.alias("e"), found.alias("f")
+    same_key = and_(*(e.c[k] == f.c[k] for k in key))
+    differs = or_(f.c[key[0]].is_(None), *(~_same(e.c[name], f.c[name]) for name in names))
+    both = select(
+        *(e.c[n].label(f"e_{n}") for n in names), *(f.c[n].label(f"f_{n}") for n in names)
+    ).select_from(e.outerjoin(f, same_key))
+    only_found = select(*(f.c[n] for n in names)).select_from(f.outerjoin(e, same_key))
+    differences = []
+    for row in conn.execute(both.where(differs)).mappings():
+        wanted = {n: row[f"e_{n}"] for n in names}
+        have = None if row[f"f_{key[0]}"] is None else {n: row[f"f_{n}"] for n in names}
+        differences.append(Difference(table.name, _key(table, wanted), wanted, have))
+    for row in conn.execute(only_found.where(e.c[key[0]].is_(None))).mappings():
+        have = dict(row)
+        differences.append(Difference(table.name, _key(table, have), None, have))
     return differences
 
 
-def _rows(engine: Engine, table: Table, key: list[str]) -> dict[tuple[Any, ...], dict[str, Any]]:
-    columns = [c for c in table.c if c.name not in NOT_COMPARED]
-    with engine.connect() as conn:
-        rows = conn.execute(select(*columns)).mappings()
-        return {tuple(row[k] for k in key): dict(row) for row in rows}
+def _same(a: ColumnElement[Any], b: ColumnElement[Any]) -> ColumnElement[bool]:
+    """Null-safe equality; text byte for byte (the collation would take 'a' for 'A')."""
+    if isinstance(a.type, String):
+        return cast(a, LargeBinary).is_not_distinct_from(cast(b, LargeBinary))
+    return a.is_not_distinct_from(b)
+
+
+def _compared(table: Table) -> list[Column[Any]]:
+    return [c for c in table.c if c.name not in NOT_COMPARED]
+
+
+def _key(table: Table, row: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(row[c.name] for c in table.primary_key.columns)
