@@ -10,10 +10,10 @@ batches instead of from a live Kafka stream. How it stays exact while the shop s
    for it, so the live tables stop moving (sales still queue up in the outbox and Kafka).
 3. Catch up: the events in the live `processed_events` that the replay did not see (they
    arrived during step 1) are read from MongoDB and applied to the scratch tables.
-4. Compare scratch with live (that is `verify`), then, unless it is a dry run, swap every
-   rebuilt table in with one `RENAME TABLE` (atomic: readers see the old tables or the new
-   ones, never half of either), and release the lock. The job goes on with the new tables;
-   an event it applies later is one neither side had.
+4. Compare scratch with live, in MariaDB (that is `verify`), then, unless it is a dry run,
+   swap every rebuilt table in with one `RENAME TABLE` (atomic: readers see the old tables
+   or the new ones, never half of either), and release the lock. The job goes on with the
+   new tables; an event it applies later is one neither side had.
 
 Opening stock is not an event: it comes from the live `stocks` rows (or, if that table
 is gone, from the catalog's opening stock). `stock_alerts` (with their acknowledgements)
@@ -91,6 +91,7 @@ REBUILT: tuple[Table, ...] = (
     product_monthly_sales,
     processed_events,
 )
+REBUILT_ORDER = {table.name: n for n, table in enumerate(REBUILT)}
 # Columns that say when or in which batch a row was written, not what it holds.
 NOT_COMPARED = {"updated_at", "processed_at", "batch_id"}
 RECORD_SCHEMA = "value string, topic string, partition int, offset long, timestamp timestamp"
@@ -476,9 +477,6 @@ def compare(live: Engine, expected_db: str, found_db: str, present: set[str]) ->
             found = table.to_metadata(MetaData(), schema=found_db)
             differences += _differing(conn, table, expected, found)
     return sorted(differences, key=lambda d: (REBUILT_ORDER[d.table], str(d.key)))
-
-
-REBUILT_ORDER = {table.name: n for n, table in enumerate(REBUILT)}
 
 
 def _differing(conn: Connection, table: Table, expected: Table, found: Table) -> list[Difference]:
