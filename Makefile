@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 POSCTL := $(BIN)/posctl
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lock up down status stream lint unit e2e faults bench bench-reports bench-rebuild replay superset
+.PHONY: run test install lock up down status stream lint unit e2e faults bench bench-all bench-reports bench-rebuild replay superset
 
 # The dependencies as locked (requirements/dev.lock: exact versions with their hashes, from
 # PyPI), then the project itself without resolving anything anew.
@@ -77,6 +77,10 @@ status:
 
 bench: up
 	cd bench && ../$(BIN)/python freshness.py
+
+# Every benchmark of the speed issue in one table (docs/performance.md; --write updates it).
+bench-all: up
+	cd bench && ../$(BIN)/python all.py
 
 bench-reports: up
 	cd bench && ../$(BIN)/python reports.py

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -47,10 +48,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_app(settings: Settings, port: int) -> ProcessFiles:
+def start_app(settings: Settings, port: int, workers: int = 1) -> ProcessFiles:
     files = ProcessFiles(settings.state_dir, "bench-checkout-app")
     stop(files)
     argv = [sys.executable, "-m", "pos_app.cli", "serve", "--port", str(port)]
+    argv += ["--workers", str(workers)]
     spawn(files, argv, env=settings.as_env(), cwd=REPO_ROOT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -120,17 +122,29 @@ def build_loadgen(settings: Settings) -> Path:
     return binary
 
 
+@dataclass
+class ApiRun:
+    latencies: list[float]  # ms, of the measured requests (warm-up not counted)
+    recorded: int  # sales the app accepted, warm-up included
+    errors: int
+    elapsed: float  # measured seconds
+
+    @property
+    def achieved(self) -> float:
+        """Sales per second answered within the measured seconds."""
+        return len(self.latencies) / self.elapsed
+
+
 def api_load(
-    loadgen: Path, url: str, key: str, skus: list[str], args: argparse.Namespace
-) -> tuple[list[float], int, int, float]:
-    """Latencies, sales recorded, errors and measured seconds of sales sent at a steady
-    rate (each at its own time, whatever the answers do); warm-up latencies not counted."""
+    loadgen: Path, url: str, key: str, skus: list[str], rate: float, warmup: float, seconds: float
+) -> ApiRun:
+    """Sales sent at a steady rate, each at its own time whatever the answers do."""
     argv = [
         str(loadgen),
         f"--url={url}",
-        f"--rate={args.rate}",
-        f"--warmup={args.warmup}",
-        f"--seconds={args.seconds}",
+        f"--rate={rate}",
+        f"--warmup={warmup}",
+        f"--seconds={seconds}",
         f"--skus={','.join(skus)}",
     ]
     env = {**os.environ, "LOADGEN_API_KEY": key}
@@ -138,7 +152,7 @@ def api_load(
     result = json.loads(done.stdout)
     if result.get("first_error"):
         print(f"first error: {result['first_error']}", file=sys.stderr)
-    return (
+    return ApiRun(
         result["latencies_ms"],
         result["sent"] - result["errors"],
         result["errors"],
@@ -188,11 +202,11 @@ def main() -> None:
             f"{args.seconds} s measured ...",
             file=sys.stderr,
         )
-        latencies, recorded, errors, elapsed = api_load(
-            loadgen, url, key, [p["sku"] for p in catalog], args
+        run = api_load(
+            loadgen, url, key, [p["sku"] for p in catalog], args.rate, args.warmup, args.seconds
         )
         sent_done = time.monotonic()
-        target = before + recorded
+        target = before + run.recorded
         while applied(mysql) < target and time.monotonic() - sent_done < 300:
             time.sleep(0.5)
         drained = time.monotonic() - sent_done
@@ -217,8 +231,8 @@ def main() -> None:
         print(f"(a) browser, click on Pay to receipt shown: {summary(clicks)}")
     print(
         f"(b) POST /api/v1/sales at {args.rate:.0f}/s for {args.seconds:.0f} s after "
-        f"{args.warmup:.0f} s warm-up: {len(latencies) / elapsed:.1f} sales/s achieved, "
-        f"{errors} errors (warm-up included); {summary(latencies)}"
+        f"{args.warmup:.0f} s warm-up: {run.achieved:.1f} sales/s achieved, "
+        f"{run.errors} errors (warm-up included); {summary(run.latencies)}"
     )
     state = "applied every sale" if caught_up else "had NOT applied every sale"
     print(f"    the stream job {state} {drained:.1f} s after the last request")

@@ -329,6 +329,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=workers,
         loop="auto",
         http="auto",
+        # Open live streams (pos_app/live) never end by themselves: after this uvicorn
+        # cancels them, so a shutdown waits seconds, not until every page closes.
+        timeout_graceful_shutdown=3,
     )
     return 0
 

@@ -28,6 +28,8 @@ from pos_app.events.relay import OutboxRelay
 from pos_app.i18n import LocaleMiddleware
 from pos_app.inventory import count_api, count_pages, movement_routes, transfer_routes
 from pos_app.inventory import routes as inventory_routes
+from pos_app.live import routes as live_routes
+from pos_app.live.watcher import ChangeWatcher
 from pos_app.observability import routes as metrics_routes
 from pos_app.observability.middleware import RequestObservationMiddleware
 from pos_app.pipeline import routes as pipeline_routes
@@ -65,6 +67,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The relay connects to Kafka in the background: the counter sells without it.
         app.state.relay = OutboxRelay(app.state.engine, settings)
         app.state.relay.start()
+        # One MySQL watcher for every open live page of this process.
+        app.state.live = ChangeWatcher(app.state.engine, interval=settings.live_watch_seconds)
+        app.state.live.start()
         # Everything made so far (modules, routes, models) lives as long as the process:
         # freezing it keeps it out of the collector's full passes, which otherwise stop
         # every request for ~80 ms now and then under load (5-8 ms frozen; bench/checkout.py).
@@ -73,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.live.stop()
             await app.state.relay.stop()
             await app.state.mongo.close()
             await app.state.engine.dispose()
@@ -128,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         purchasing_routes,
         count_pages,
         count_api,
+        live_routes,
     )
     for module in routers:
         app.include_router(module.router)

@@ -83,6 +83,11 @@ class Settings(BaseSettings):
 
     # App processes `posctl serve` starts (uvicorn workers); one relay publishes at a time.
     app_workers: int = Field(default=1, ge=1, le=32)
+    # Live pages (pos_app/live): how often each app process asks MySQL whether anything new
+    # was stored, and how often the counter and Today view poll anyway, should the pushed
+    # stream be cut (a proxy that buffers it, a browser without EventSource).
+    live_watch_seconds: float = Field(default=0.25, gt=0, le=10)
+    live_fallback_poll_seconds: int = Field(default=10, ge=1)
 
     mongo_url: str = "mongodb://127.0.0.1:27017/"
     mongo_database: str = "pos"

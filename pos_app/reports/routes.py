@@ -284,10 +284,10 @@ async def top_products_page(
 
 # --- Today: the day as the pipeline stores it ----------------------------------------
 #
-# The page polls a partial every 2 s with htmx rather than holding a server-sent-events
-# stream: it is simpler (no connection per phone to keep open, no reconnect logic), it
-# passes through any proxy, and a sale takes a second or more through the outbox, Kafka
-# and Spark anyway, so pushing would not show it noticeably sooner.
+# The page fetches its partial again when /live/events pushes `changed` (pos_app/live):
+# the pipeline now stores a sale in well under a second, and a 2 s poll added up to 2 s
+# more; one watcher per process keeps open pages from each polling MySQL. A slow poll
+# (`live_fallback_poll_seconds`) stays for when the stream is cut.
 
 
 @router.get(

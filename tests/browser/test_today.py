@@ -20,7 +20,7 @@ from tests.today_support import average, kyat, wait_idle, wait_stored
 
 pytestmark = pytest.mark.stack
 
-# The view follows the pipeline by polling every 2 s: a stored sale shows within 5 s.
+# The view follows the pipeline by push (/live/events): a stored sale shows within 5 s.
 WITHIN_MS = 5_000
 SCREENS = {"phone": (390, 844), "desktop": (1280, 800)}
 ALERT_SKU = "TKP-WHT-M"  # sold by no other test
@@ -90,7 +90,7 @@ def test_one_alert_per_crossing_acknowledged_from_the_view(
     expect(shown).to_have_count(1, timeout=WITHIN_MS)
     # Selling further below the point raises nothing new.
     wait_stored(mysql, [sell(api, [(ALERT_SKU, 1)])["sale_id"]])
-    page.wait_for_timeout(2_500)  # one more poll
+    page.wait_for_timeout(2_500)  # the push for that batch has come and gone
     expect(shown).to_have_count(1)
     assert len(alerts_for(api, ALERT_SKU)) == 1
     first_id = shown.get_attribute("data-alert-id")
@@ -109,7 +109,7 @@ def test_one_alert_per_crossing_acknowledged_from_the_view(
     assert acknowledged["acknowledged_by"] and acknowledged["acknowledged_by"].startswith(
         "manager-"
     )
-    expect(on_counter).to_have_count(0, timeout=WITHIN_MS)  # its strip polls too
+    expect(on_counter).to_have_count(0, timeout=WITHIN_MS)  # pushed there too
 
     # Goods received lift it back over the point; selling down again is a new crossing.
     receipt = api.post(

@@ -57,6 +57,7 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("GET", "/manager/refill-plan", None, "manager"),
     ("GET", "/manager/today", None, "manager"),
     ("GET", "/manager/today/live", None, "manager"),
+    ("GET", "/live/events", None, "cashier"),
     ("POST", "/manager/today/alerts/0/acknowledge", {}, "manager"),
     ("GET", "/manager/low-stock.csv", None, "manager"),
     ("POST", "/manager/products/BAG-SHN-GLD/reorder-point", {"reorder_point": "5"}, "manager"),
@@ -230,6 +231,24 @@ def is_rest(path: str) -> bool:
     return path.startswith(("/api/", "/health", "/metrics"))
 
 
+def send(client: httpx.Client, method: str, path: str, body: Any, token: str) -> httpx.Response:
+    """One request as the table's roles make it; an event stream's body is left unread
+    (it never ends), its status and headers are the answer."""
+    headers = {"X-CSRF-Token": token}
+    if is_rest(path):
+        request = client.build_request(method, path, json=body, headers=headers)
+    else:
+        form = {**body, "csrf_token": token} if body is not None else None
+        request = client.build_request(method, path, data=form, headers=headers)
+    response = client.send(request, stream=True)
+    try:
+        if not response.headers.get("content-type", "").startswith("text/event-stream"):
+            response.read()
+    finally:
+        response.close()
+    return response
+
+
 def allowed(role: str, lowest: str) -> bool:
     return lowest == "public" or (role != "anonymous" and ROLES.index(role) >= ROLES.index(lowest))
 
@@ -247,12 +266,7 @@ def test_each_role_reaches_exactly_what_it_should(
     lowest: str,
 ) -> None:
     client, token = clients[role]
-    headers = {"X-CSRF-Token": token}
-    if is_rest(path):
-        response = client.request(method, path, json=body, headers=headers)
-    else:
-        form = {**body, "csrf_token": token} if body is not None else None
-        response = client.request(method, path, data=form, headers=headers)
+    response = send(client, method, path, body, token)
     if allowed(role, lowest):
         assert response.status_code not in (401, 403), response.text[:300]
         assert response.status_code < 500
@@ -294,12 +308,7 @@ def test_a_person_of_another_store_reaches_only_the_public_routes(
     someone bound to other stores only is refused on every route that needs sign-in,
     however high their role."""
     client, token = stranger
-    headers = {"X-CSRF-Token": token}
-    if is_rest(path):
-        response = client.request(method, path, json=body, headers=headers)
-    else:
-        form = {**body, "csrf_token": token} if body is not None else None
-        response = client.request(method, path, data=form, headers=headers)
+    response = send(client, method, path, body, token)
     if lowest == "public":
         assert response.status_code not in (401, 403), response.text[:300]
     else:
