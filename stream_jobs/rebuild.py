@@ -10,10 +10,10 @@ batches instead of from a live Kafka stream. How it stays exact while the shop s
    for it, so the live tables stop moving (sales still queue up in the outbox and Kafka).
 3. Catch up: the events in the live `processed_events` that the replay did not see (they
    arrived during step 1) are read from MongoDB and applied to the scratch tables.
-4. Compare scratch with live (that is `verify`), then, unless it is a dry run, swap every
-   rebuilt table in with one `RENAME TABLE` (atomic: readers see the old tables or the new
-   ones, never half of either), and release the lock. The job goes on with the new tables;
-   an event it applies later is one neither side had.
+4. Compare scratch with live, in MariaDB (that is `verify`), then, unless it is a dry run,
+   swap every rebuilt table in with one `RENAME TABLE` (atomic: readers see the old tables
+   or the new ones, never half of either), and release the lock. The job goes on with the
+   new tables; an event it applies later is one neither side had.
 
 Opening stock is not an event: it comes from the live `stocks` rows (or, if that table
 is gone, from the catalog's opening stock). `stock_alerts` (with their acknowledgements)
@@ -24,14 +24,32 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pymongo import MongoClient
 from pyspark.sql import SparkSession
-from sqlalchemy import Engine, ForeignKeyConstraint, MetaData, Table, func, inspect, select, text
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Engine,
+    ForeignKeyConstraint,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    and_,
+    cast,
+    func,
+    inspect,
+    or_,
+    select,
+    text,
+)
 
 from pos_app.contract import RAW_EVENTS_COLLECTION
 from pos_app.db.engine import make_sync_engine
@@ -53,7 +71,7 @@ from pos_app.db.tables import (
     stream_batches,
 )
 from pos_app.settings import Settings
-from stream_jobs.sales_stream import build_spark, classify_batch
+from stream_jobs.sales_stream import ClassifiedBatch, build_spark, classify_batch
 from stream_jobs.sinks import Sinks, apply_lock_name
 
 Source = Literal["mongo", "kafka"]
@@ -73,6 +91,7 @@ REBUILT: tuple[Table, ...] = (
     product_monthly_sales,
     processed_events,
 )
+REBUILT_ORDER = {table.name: n for n, table in enumerate(REBUILT)}
 # Columns that say when or in which batch a row was written, not what it holds.
 NOT_COMPARED = {"updated_at", "processed_at", "batch_id"}
 RECORD_SCHEMA = "value string, topic string, partition int, offset long, timestamp timestamp"
@@ -87,6 +106,24 @@ class Difference:
 
     def __str__(self) -> str:
         return f"{self.table} {self.key}: expected {self.expected}, found {self.found}"
+
+
+class Stages:
+    """Seconds spent in each stage of a rebuild, for the one line it logs at the end."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.monotonic() - started
+
+    def __str__(self) -> str:
+        return ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in self.seconds.items())
 
 
 @dataclass
@@ -107,34 +144,54 @@ def rebuild(
     log: Callable[[str], None] = print,
 ) -> Outcome:
     started = time.monotonic()
+    stages = Stages()
     scratch = settings.model_copy(update={"mysql_database": f"{settings.mysql_database}_rebuild"})
     live_engine = make_sync_engine(settings)
     scratch_engine = make_sync_engine(scratch)
-    spark = build_spark(settings, app_name="pos-rebuild")
     # A rebuild fails rather than waits for ever on a database that stays away.
     sinks = Sinks(scratch, query_name="rebuild", give_up_after=120)
+    spark: SparkSession | None = None
+    reader = ThreadPoolExecutor(max_workers=1)
     try:
-        present = _prepare_scratch(live_engine, settings, scratch, store)
+        # The raw read is the longest stage (FerretDB serves it with one cursor): it runs
+        # while Spark starts and the scratch tables are made.
+        reading = reader.submit(_read_raw, settings, store, stages) if source == "mongo" else None
+        with stages("start spark"):
+            spark = build_spark(settings, app_name="pos-rebuild")
+        with stages("prepare"):
+            present = _prepare_scratch(live_engine, settings, scratch, store)
         log(f"rebuild: scratch database {scratch.mysql_database} ready")
+        with stages("wait for the read" if reading else "read"):
+            records = reading.result() if reading else _kafka_records(spark, settings, store)
+        with stages("sort"):
+            records = _in_received_order(records)
         events = 0
-        for batch_id, records in enumerate(_batches(spark, settings, source, store)):
-            events += _apply(spark, sinks, batch_id, records)
+        for applied in _classify_and_apply(spark, sinks, _chunks(records), stages):
+            events += applied
             log(f"rebuild: {events:,} events applied ({time.monotonic() - started:.0f} s)")
         with _apply_paused(live_engine, settings.mysql_database):
-            caught_up = _catch_up(spark, sinks, live_engine, scratch_engine, settings, store)
+            with stages("catch up"):
+                caught_up = _catch_up(spark, sinks, live_engine, scratch_engine, settings, store)
             if caught_up:
                 log(f"rebuild: caught up {caught_up} events that arrived meanwhile")
             if store is not None:
                 _copy_other_stores(live_engine, settings, scratch, store, present)
-            differences = compare(scratch_engine, live_engine, present)
+            with stages("compare"):
+                differences = compare(
+                    live_engine, scratch.mysql_database, settings.mysql_database, present
+                )
             swapped = False
             if not dry_run:
-                _swap(live_engine, settings, scratch, present)
+                with stages("swap"):
+                    _swap(live_engine, settings, scratch, present)
                 swapped = True
+        log(f"rebuild: time by stage: {stages}")
         return Outcome(events, caught_up, differences, swapped, time.monotonic() - started)
     finally:
+        reader.shutdown(cancel_futures=True)
         sinks.close()
-        spark.stop()
+        if spark is not None:
+            spark.stop()
         with live_engine.begin() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS `{scratch.mysql_database}`"))
         live_engine.dispose()
@@ -206,14 +263,9 @@ def _without_foreign_keys(table: Table, schema: str) -> Table:
 # --- reading the raw events ------------------------------------------------------------
 
 
-def _batches(
-    spark: SparkSession, settings: Settings, source: Source, store: str | None
-) -> Iterator[list[tuple[Any, ...]]]:
-    """Kafka-shaped records in the order they were received, BATCH_EVENTS at a time."""
-    if source == "mongo":
-        yield from _chunks(_mongo_records(settings, store, ids=None))
-    else:
-        yield from _chunks(_kafka_records(spark, settings, store))
+def _read_raw(settings: Settings, store: str | None, stages: Stages) -> list[tuple[Any, ...]]:
+    with stages("read"):
+        return _mongo_records(settings, store, ids=None)
 
 
 def _chunks(records: Sequence[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
@@ -234,7 +286,7 @@ def _mongo_records(
         documents = client[settings.mongo_database][RAW_EVENTS_COLLECTION].find(
             query, {"event": 1, "received_at": 1, "kafka": 1}, batch_size=10_000
         )
-        records = [
+        return [
             (
                 json.dumps(doc["event"]),
                 doc["kafka"]["topic"],
@@ -244,7 +296,10 @@ def _mongo_records(
             )
             for doc in documents
         ]
-    # Received order; within a partition, offset order (a return after its sale).
+
+
+def _in_received_order(records: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Received order; within a partition, offset order (a return after its sale)."""
     return sorted(records, key=lambda r: (r[4], r[1], r[2], r[3]))
 
 
@@ -263,7 +318,7 @@ def _kafka_records(
     records = [tuple(row) for row in frame.collect()]
     if store is not None:
         records = [r for r in records if _store_of(r[0]) == store]
-    return sorted(records, key=lambda r: (r[4], r[1], r[2], r[3]))
+    return records
 
 
 def _store_of(value: str | None) -> str | None:
@@ -274,11 +329,30 @@ def _store_of(value: str | None) -> str | None:
     return event.get("store_id") if isinstance(event, dict) else None
 
 
-def _apply(spark: SparkSession, sinks: Sinks, batch_id: int, records: list[tuple[Any, ...]]) -> int:
-    if not records:
-        return 0
-    found = classify_batch(sinks, spark.createDataFrame(records, RECORD_SCHEMA))
-    result, _ = sinks.apply(batch_id, found.valid, found.lines, found.movements)
+def _classify_and_apply(
+    spark: SparkSession,
+    sinks: Sinks,
+    batches: Iterable[list[tuple[Any, ...]]],
+    stages: Stages,
+    first_batch_id: int = 0,
+) -> Iterator[int]:
+    """Apply the batches in order, each while Spark classifies the next one (the JVM and
+    MariaDB work at once); yields the events each batch applied."""
+    with ThreadPoolExecutor(max_workers=1) as mysql:
+        applying: Future[int] | None = None
+        for batch_id, records in enumerate(batches, start=first_batch_id):
+            with stages("classify"):
+                found = classify_batch(sinks, spark.createDataFrame(records, RECORD_SCHEMA))
+            if applying is not None:
+                yield applying.result()
+            applying = mysql.submit(_apply_classified, sinks, batch_id, found, stages)
+        if applying is not None:
+            yield applying.result()
+
+
+def _apply_classified(sinks: Sinks, batch_id: int, found: ClassifiedBatch, stages: Stages) -> int:
+    with stages("apply"):
+        result, _ = sinks.apply(batch_id, found.valid, found.lines, found.movements)
     return result.applied
 
 
@@ -331,8 +405,9 @@ def _catch_up(
             f"{len(missing) - len(records)} events applied to the live tables are not in "
             "MongoDB; not swapping (run `posctl verify` to see which rows differ)"
         )
-    for records_batch in _chunks(records):
-        _apply(spark, sinks, 1_000_000, records_batch)
+    batches = _chunks(_in_received_order(records))
+    for _ in _classify_and_apply(spark, sinks, batches, Stages(), first_batch_id=1_000_000):
+        pass
     return len(records)
 
 
@@ -387,21 +462,54 @@ def _swap(live: Engine, settings: Settings, scratch: Settings, present: set[str]
 # --- comparing ---------------------------------------------------------------------------
 
 
-def compare(expected: Engine, found: Engine, present: set[str]) -> list[Difference]:
-    """Every row that differs between the recomputed tables and the live ones."""
+def compare(live: Engine, expected_db: str, found_db: str, present: set[str]) -> list[Difference]:
+    """Every row that differs between the recomputed tables and the live ones. MariaDB
+    joins each pair of tables on its key and returns only the rows that differ."""
     differences: list[Difference] = []
-    for table in REBUILT:
-        key = [c.name for c in table.primary_key.columns]
-        wanted = _rows(expected, table, key)
-        have = _rows(found, table, key) if table.name in present else {}
-        for k in sorted(wanted.keys() | have.keys(), key=str):
-            if wanted.get(k) != have.get(k):
-                differences.append(Difference(table.name, k, wanted.get(k), have.get(k)))
+    with live.connect() as conn:
+        for table in REBUILT:
+            expected = table.to_metadata(MetaData(), schema=expected_db)
+            if table.name not in present:  # gone from the live database: every row differs
+                for row in conn.execute(select(*_compared(expected))).mappings():
+                    wanted = dict(row)
+                    differences.append(Difference(table.name, _key(table, wanted), wanted, None))
+                continue
+            found = table.to_metadata(MetaData(), schema=found_db)
+            differences += _differing(conn, table, expected, found)
+    return sorted(differences, key=lambda d: (REBUILT_ORDER[d.table], str(d.key)))
+
+
+def _differing(conn: Connection, table: Table, expected: Table, found: Table) -> list[Difference]:
+    key = [c.name for c in table.primary_key.columns]
+    names = [c.name for c in _compared(table)]
+    e, f = expected.alias("e"), found.alias("f")
+    same_key = and_(*(e.c[k] == f.c[k] for k in key))
+    differs = or_(f.c[key[0]].is_(None), *(~_same(e.c[name], f.c[name]) for name in names))
+    both = select(
+        *(e.c[n].label(f"e_{n}") for n in names), *(f.c[n].label(f"f_{n}") for n in names)
+    ).select_from(e.outerjoin(f, same_key))
+    only_found = select(*(f.c[n] for n in names)).select_from(f.outerjoin(e, same_key))
+    differences = []
+    for row in conn.execute(both.where(differs)).mappings():
+        wanted = {n: row[f"e_{n}"] for n in names}
+        have = None if row[f"f_{key[0]}"] is None else {n: row[f"f_{n}"] for n in names}
+        differences.append(Difference(table.name, _key(table, wanted), wanted, have))
+    for row in conn.execute(only_found.where(e.c[key[0]].is_(None))).mappings():
+        have = dict(row)
+        differences.append(Difference(table.name, _key(table, have), None, have))
     return differences
 
 
-def _rows(engine: Engine, table: Table, key: list[str]) -> dict[tuple[Any, ...], dict[str, Any]]:
-    columns = [c for c in table.c if c.name not in NOT_COMPARED]
-    with engine.connect() as conn:
-        rows = conn.execute(select(*columns)).mappings()
-        return {tuple(row[k] for k in key): dict(row) for row in rows}
+def _same(a: ColumnElement[Any], b: ColumnElement[Any]) -> ColumnElement[bool]:
+    """Null-safe equality; text byte for byte (the collation would take 'a' for 'A')."""
+    if isinstance(a.type, String):
+        return cast(a, LargeBinary).is_not_distinct_from(cast(b, LargeBinary))
+    return a.is_not_distinct_from(b)
+
+
+def _compared(table: Table) -> list[Column[Any]]:
+    return [c for c in table.c if c.name not in NOT_COMPARED]
+
+
+def _key(table: Table, row: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(row[c.name] for c in table.primary_key.columns)

@@ -16,7 +16,14 @@ import httpx
 import pytest
 from sqlalchemy import Engine, func, select, text
 
-from pos_app.db.tables import processed_events, sale_documents, sales, sales_yearly
+from pos_app.db.tables import (
+    processed_events,
+    sale_documents,
+    sale_totals,
+    sales,
+    sales_yearly,
+    stocks,
+)
 from pos_app.settings import REPO_ROOT, Settings
 from stream_jobs.rebuild import NOT_COMPARED, REBUILT
 from tests.factories import encode, sale_event
@@ -124,6 +131,21 @@ def test_a_day_of_traffic_comes_back_from_the_raw_events(
             .where(sale_documents.c.document_id == sold[1]["sale_id"])
             .values(document="{}")
         )
+        conn.execute(
+            stocks.update()
+            .where(stocks.c.store_id == settings.store_id, stocks.c.sku == SKUS[1])
+            .values(on_hand=stocks.c.on_hand - 1)
+        )
+        # A trailing space the collation ignores, and a year the raw events never made.
+        conn.execute(
+            sale_totals.update()
+            .where(sale_totals.c.document_id == sold[2]["sale_id"])
+            .values(cashier=func.concat(sale_totals.c.cashier, " "))
+        )
+        year = conn.execute(
+            select(sales_yearly).where(sales_yearly.c.store_id == settings.store_id).limit(1)
+        ).mappings()
+        conn.execute(sales_yearly.insert().values({**year.one(), "year": 1999}))
     tampered = posctl(settings, "verify")
     assert tampered.returncode == 1, tampered.stdout + tampered.stderr[-2000:]
     assert f"sales ('{line_id}',): expected {{" in tampered.stdout
@@ -132,7 +154,15 @@ def test_a_day_of_traffic_comes_back_from_the_raw_events(
     assert f"sale_documents ('sale.completed', '{sold[1]['sale_id']}'): expected {{" in (
         tampered.stdout
     )
-    assert "sale_documents: 1, sales: 1, sales_yearly: 1" in tampered.stdout
+    assert f"stocks ('{settings.store_id}', '{SKUS[1]}'): expected {{" in tampered.stdout
+    assert f"sale_totals ('{sold[2]['sale_id']}',): expected {{" in tampered.stdout
+    assert f"sales_yearly ('{settings.store_id}', 1999): expected None, found {{" in (
+        tampered.stdout
+    )
+    assert (
+        "rows that differ from the live tables: sale_documents: 1, sale_totals: 1, sales: 1, "
+        "sales_yearly: 2, stocks: 1;"
+    ) in tampered.stdout
 
     assert posctl(settings, "rebuild").returncode == 0
     assert snapshot(mysql) == before
