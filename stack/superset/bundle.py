@@ -96,6 +96,18 @@ SELECT s.store_id, s.sku, p.name AS product, p.category, s.stock_quantity, s.tot
        s.on_hand, p.reorder_point
 FROM stocks AS s JOIN products AS p ON p.sku = s.sku"""
 
+# Each product under its catalogue name now: the stream job keeps in `product` a name its
+# events carried, which a rename in the back office leaves behind (the app's reports join
+# the catalogue the same way). Built from the table's columns, so new ones follow.
+PRODUCT_MONTHLY_SQL = (
+    "SELECT "
+    + ", ".join(
+        "COALESCE(p.name, m.product) AS product" if col.name == "product" else f"m.{col.name}"
+        for col in product_monthly_sales.columns
+    )
+    + "\nFROM product_monthly_sales AS m LEFT JOIN products AS p ON p.sku = m.sku"
+)
+
 # Sale lines less refunds, each booked on its own day: what the app calls revenue (a
 # return made today takes its refund off today, as sales_daily does).
 NET_SALES_SQL = """SELECT store_id, sale_date, year, month, day, sales AS amount FROM sales
@@ -143,7 +155,9 @@ DATASETS = [
         "product_monthly_sales",
         _columns(product_monthly_sales),
         {"sum_revenue": REVENUE, "sum_units": UNITS},
+        sql=PRODUCT_MONTHLY_SQL,
         calculated={"period": "CONCAT(year, '-', LPAD(month, 2, '0'))"},
+        description="Units and revenue per product and month, under the catalogue's name.",
     ),
     Dataset(
         "stock_levels",

@@ -250,6 +250,32 @@ def test_charts_show_what_the_app_shows(
         assert Decimal(row["Total sales"]) == Decimal(app) > 0, period
 
 
+def test_a_renamed_product_is_charted_under_its_new_name(
+    superset: SupersetClient,
+    dashboard: dict[str, int],
+    api: httpx.Client,
+    stream_job: ChildProcess,
+    settings: Settings,
+) -> None:
+    """The stream job keeps in product_monthly_sales the name the events carried; the
+    charts show the catalogue's name, as the app's reports do."""
+    sku = f"SS-REN-{uuid.uuid4().hex[:6]}".upper()
+    old, new = f"Chart Vest {sku} (old name)", f"Chart Vest {sku} (new name)"
+    body = {"sku": sku, "name": old, "category": "Vest", "unit_price": "1000"}
+    assert api.post("/api/v1/products", json=body).status_code == 201
+    sale = api.post("/api/v1/sales", json={"lines": [{"sku": sku, "quantity": 2}]})
+    assert sale.status_code == 201, sale.text
+
+    def revenue() -> dict[str, Decimal]:
+        rows = chart_rows(superset, dashboard["Total Sales by Products"], settings.store_id)
+        return by_key(rows, "product", "Revenue")
+
+    wait_for(lambda: old in revenue(), timeout=60, what="the sale in Superset's product chart")
+    assert api.patch(f"/api/v1/products/{sku}", json={"name": new}).status_code == 200
+    charted = revenue()
+    assert charted.get(new) == Decimal("2000") and old not in charted
+
+
 def test_the_payments_chart_equals_the_payment_report(
     superset: SupersetClient,
     dashboard: dict[str, int],
