@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
@@ -51,6 +51,10 @@ class PaymentRow:
     reference: str | None  # the wallet's or card terminal's transaction id
     payment_date: date  # shop-local, as the event's occurred_at states it
     occurred_at: str  # UTC, as the stream job renders it for the other tables
+
+    def as_row(self) -> dict[str, Any]:
+        # Not dataclasses.asdict: its deep copies took seconds a batch of 20,000 sales.
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
 def _money(value: object, what: str) -> Decimal:
@@ -213,14 +217,14 @@ class PaymentBook:
     def store(self, conn: Any, applied: Mapping[str, object]) -> int:
         """Insert the rows of the events still applied (a refused return has none)."""
         rows = [
-            asdict(row)
+            row.as_row()
             for event_id, rows in self.rows.items()
             if event_id in applied
             for row in rows
         ]
         if rows:
             conn.execute(insert(sale_payments), rows)
-        totals = [asdict(row) for event_id, row in self.totals.items() if event_id in applied]
+        totals = [row.as_row() for event_id, row in self.totals.items() if event_id in applied]
         if totals:
             conn.execute(insert(sale_totals), totals)
         return len(rows)

@@ -42,6 +42,9 @@ class TotalsRow:
     doc_date: date  # shop-local
     occurred_at: str  # UTC
 
+    def as_row(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
 
 def _decimal(value: object, what: str) -> Decimal:
     try:
