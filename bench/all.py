@@ -53,11 +53,7 @@ class Figure:
     what: str  # also the row's key in the table of docs/performance.md
     unit: str
     aim: str
-    value: float | None  # None: not measured in this run (it says why in the table)
-
-
-def lower_is_better(unit: str) -> bool:
-    return unit != "sales/s"
+    value: float | None  # None: no sample to take it from (the table says "not measured")
 
 
 def shop_pace(figures: list[Figure]) -> None:
