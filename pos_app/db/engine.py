@@ -15,6 +15,7 @@ from pos_app.settings import Settings
 # than this, so a connection that went stale in one is always pinged; one handed back a
 # moment ago, as at a busy counter, is not (a ping is a round trip per request).
 PING_AFTER_IDLE_SECONDS = 1.0
+POOL_WAIT_SECONDS = 5.0
 
 
 def make_async_engine(settings: Settings) -> AsyncEngine:
@@ -22,6 +23,9 @@ def make_async_engine(settings: Settings) -> AsyncEngine:
         settings.mysql_url("asyncmy"),
         pool_recycle=1800,
         pool_size=10,
+        # Overloaded (every connection busy), a request waits this long for one and then
+        # gets a 503 with Retry-After, rather than holding the cashier for the default 30 s.
+        pool_timeout=POOL_WAIT_SECONDS,
         pool_reset_on_return=None,  # see _rollback_if_open
     )
     pool = engine.sync_engine.pool

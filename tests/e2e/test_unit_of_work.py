@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from starlette.exceptions import StarletteDeprecationWarning
 
 from pos_app.auth.cli import create_user_sync
 from pos_app.auth.tables import audit_log
+from pos_app.db.engine import POOL_WAIT_SECONDS
 from pos_app.db.tables import carts, idempotency_keys, outbox
 from pos_app.events.relay import OutboxRelay
 from pos_app.main import create_app
@@ -177,3 +179,39 @@ def test_two_counters_returning_the_last_unit_at_once_take_it_back_once(
     assert sorted(a.status_code for a in answers) == [201, 422, 422, 422], [a.text for a in answers]
     refused = [a.json()["detail"] for a in answers if a.status_code == 422]
     assert all("only 0 of 1 can come back" in detail for detail in refused), refused
+
+
+def test_an_app_out_of_connections_answers_503_soon_and_records_nothing(
+    app_client: tuple[TestClient, CommitFault],
+    mysql: Engine,
+    auth_headers: dict[str, str],
+) -> None:
+    """Every pooled connection busy (an overload): the sale gets a 503 with Retry-After
+    after the pool's short wait, not the driver's 30 s, and nothing is recorded."""
+    client, _ = app_client
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    pool = engine.sync_engine.pool
+    everything = pool.size() + pool._max_overflow  # type: ignore[attr-defined]
+
+    async def take(n: int) -> list[Any]:
+        return [await engine.connect() for _ in range(n)]
+
+    async def give_back(held: list[Any]) -> None:
+        for conn in held:
+            await conn.close()
+
+    events = select(func.count()).select_from(outbox)
+    before = _count(mysql, events)
+    assert client.portal is not None
+    held = client.portal.call(take, everything)
+    try:
+        started = time.monotonic()
+        refused = client.post("/api/v1/sales", json=SALE, headers=auth_headers)
+        waited = time.monotonic() - started
+    finally:
+        client.portal.call(give_back, held)
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["Retry-After"] == "5"
+    assert POOL_WAIT_SECONDS <= waited < 30, waited
+    assert _count(mysql, events) == before
+    assert client.post("/api/v1/sales", json=SALE, headers=auth_headers).status_code == 201
