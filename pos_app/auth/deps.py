@@ -53,6 +53,12 @@ class Principal:
         """As the audit log names it: "user:<name>" or "apikey:<prefix>"."""
         return f"{self.kind}:{self.name}"
 
+    @property
+    def seller(self) -> str:
+        """Who a sale records as ringing it up: the person, or the key's name; never a
+        name the request body claims."""
+        return ((self.key_name if self.kind == "apikey" else None) or self.name)[:60]
+
     def store(self, wanted: str | None, settings: Settings) -> str:
         """The store a request asks about (`wanted`, else this install's), if this
         principal may see it; another store is 404, as if it did not exist."""

@@ -7,7 +7,7 @@ none (pos_app/deps.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -17,11 +17,12 @@ from pos_app.auth import pins
 from pos_app.auth.deps import Principal
 from pos_app.auth.roles import Role, role_allows
 from pos_app.auth.service import audit
-from pos_app.contract import EventCartDiscount, EventLine, EventTotals, SaleCompleted, SaleReturned
+from pos_app.contract import EventCartDiscount, EventLine, EventTotals, SaleReturned
 from pos_app.counter import cart as carts
 from pos_app.counter import cart_discount
 from pos_app.i18n import N_, gettext
 from pos_app.money import kyat
+from pos_app.returns.flows import audit_approval
 from pos_app.returns.schemas import ReturnIn
 from pos_app.returns.service import ReturnRejected, record_return
 from pos_app.sales.schemas import PAYMENT_METHODS, PaymentIn, PaymentMethod, SaleIn, SaleLineIn
@@ -277,36 +278,6 @@ async def refund_approval(
     return await approve(approver, pin)
 
 
-async def _audit_approval(
-    conn: AsyncConnection,
-    approval: pins.Approval | None,
-    *,
-    cashier: Principal,
-    returned: SaleReturned,
-    exchange_sale: str | None = None,
-) -> None:
-    if approval is None:
-        return
-    details: dict[str, object] = {
-        "asked_by": cashier.name,
-        "approved_by": approval.approver,
-        "return_id": returned.return_id,
-        "refund": str(returned.totals.refund),
-        "refund_method": returned.refund_method,
-        "items": returned.totals.items,
-        "reason": returned.reason,
-    }
-    if exchange_sale is not None:
-        details["exchange_sale"] = exchange_sale
-    await audit(
-        conn,
-        actor=cashier.actor,
-        action="return.approved",
-        target=f"sale:{returned.sale_id}",
-        details=details,
-    )
-
-
 async def counter_return(
     conn: AsyncConnection,
     *,
@@ -330,76 +301,5 @@ async def counter_return(
         actor=cashier.actor,
     )
     if returned is not None:
-        await _audit_approval(conn, approval, cashier=cashier, returned=returned)
+        await audit_approval(conn, approval, cashier=cashier, returned=returned)
     return returned
-
-
-@dataclass(frozen=True)
-class Exchange:
-    returned: SaleReturned
-    sale: SaleCompleted
-    # What the customer pays (> 0) or gets back (< 0): the new sale less the refund.
-    difference: Decimal
-
-
-async def exchange(
-    conn: AsyncConnection,
-    *,
-    settings: Settings,
-    cashier: Principal,
-    sale_id: str,
-    body: ReturnIn,
-    new_lines: Callable[[], Awaitable[list[SaleLineIn]]],
-    form: Mapping[str, str],
-    approve: pins.Approver,
-) -> Exchange | None:
-    """Take goods back and sell others in one step: a return and a sale, both through
-    the outbox, kept or dropped together. Both are booked under the method the
-    difference is settled by (the return's `refund_method`), so each method's net in
-    the reports is the money that moved. `new_lines` reads what the customer takes
-    instead; it runs after the return's lock (the unit of work's first statement).
-    None: no such sale."""
-    approval = await refund_approval(cashier, form, approve)
-    method = body.refund_method
-    # A savepoint: a sale that cannot be rung up takes its return back with it.
-    async with conn.begin_nested():
-        returned = await record_return(
-            conn,
-            sale_id,
-            body,
-            settings=settings,
-            stores=[settings.store_id],  # the counter takes back its own store's sales
-            cashier=cashier.name,
-            actor=cashier.actor,
-        )
-        if returned is None:
-            return None
-        sale = SaleIn(
-            lines=await new_lines(), cashier=cashier.name, payment=PaymentIn(method=method)
-        )
-        recorded = await record_sale(
-            conn,
-            sale,
-            settings=settings,
-            client=cashier.actor,
-            max_discount=discount_limit(cashier.role),
-        )
-        difference = recorded.event.totals.total - returned.totals.refund
-        await _audit_approval(
-            conn, approval, cashier=cashier, returned=returned, exchange_sale=recorded.event.sale_id
-        )
-        await audit(
-            conn,
-            actor=cashier.actor,
-            action="sale.exchanged",
-            target=f"sale:{sale_id}",
-            details={
-                "return_id": returned.return_id,
-                "new_sale": recorded.event.sale_id,
-                "refund": str(returned.totals.refund),
-                "charged": str(recorded.event.totals.total),
-                "difference": str(difference),
-                "method": method,
-            },
-        )
-    return Exchange(returned, recorded.event, difference)

@@ -28,8 +28,8 @@ from pos_app.counter.flows import (
     checkout,
     counter_return,
     discount_cart,
-    exchange,
     price_cart,
+    refund_approval,
 )
 from pos_app.counter.receipt_routes import receipt_extras
 from pos_app.counter.receipts import find_sale, todays_sales
@@ -39,6 +39,7 @@ from pos_app.deps import EngineDep, RelayDep, SettingsDep, TransactionDep
 from pos_app.i18n import gettext
 from pos_app.i18n.zawgyi import search_forms
 from pos_app.inventory.service import StockLevel, stock_levels
+from pos_app.returns.flows import exchange
 from pos_app.returns.schemas import ReturnIn, ReturnLineIn, SaleDetail
 from pos_app.returns.service import ReturnRejected
 from pos_app.returns.service import find_sale as find_returnable
@@ -571,8 +572,7 @@ async def take_return(
                 sale_id=sale_id,
                 body=body,
                 new_lines=lambda: _exchange_lines(conn, form, settings=settings),
-                form=form,
-                approve=approve,
+                approval=await refund_approval(cashier, form, approve),
             )
             done = swapped.returned if swapped is not None else None
         else:

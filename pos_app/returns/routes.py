@@ -5,13 +5,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 
 from pos_app.auth.deps import Principal, require_scope
-from pos_app.auth.roles import RETURNS_WRITE, SALES_READ
+from pos_app.auth.roles import RETURNS_WRITE, SALES_READ, SALES_WRITE
 from pos_app.contract import SaleReturned
 from pos_app.db.unit_of_work import after_commit
 from pos_app.deps import RelayDep, SettingsDep, TransactionDep
 from pos_app.problems import AUTHENTICATED, WITH_BODY, problems
-from pos_app.returns.schemas import ReturnIn, SaleDetail
+from pos_app.returns.flows import exchange
+from pos_app.returns.schemas import ExchangeIn, ExchangeOut, ReturnIn, SaleDetail
 from pos_app.returns.service import ReturnRejected, find_sale, record_return
+from pos_app.sales.schemas import SaleLineIn
+from pos_app.sales.service import SaleRejected
 
 router = APIRouter(prefix="/api/v1", tags=["sales"], responses=problems(AUTHENTICATED, 422))
 SaleId = Annotated[str, Path(min_length=1, max_length=40)]
@@ -65,3 +68,45 @@ async def create_return(
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no sale {sale_id}")
     after_commit(conn, relay.wake)
     return event
+
+
+@router.post(
+    "/sales/{sale_id}/exchanges",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ExchangeOut,
+    responses=problems(404, WITH_BODY),
+    dependencies=[Depends(require_scope(SALES_WRITE))],
+)
+async def create_exchange(
+    sale_id: SaleId,
+    body: ExchangeIn,
+    conn: TransactionDep,
+    relay: RelayDep,
+    settings: SettingsDep,
+    principal: Annotated[Principal, Depends(require_scope(RETURNS_WRITE))],
+) -> ExchangeOut:
+    """Take goods back from a sale of this store and sell others instead, in one step:
+    the return and the new sale are recorded together or not at all, both under
+    `take_back.refund_method`, which settles the difference. Needs `returns:write` and
+    `sales:write`."""
+
+    async def instead() -> list[SaleLineIn]:
+        return body.lines
+
+    try:
+        # The returns:write scope is the refund's approval (a cashier's needs a PIN).
+        done = await exchange(
+            conn,
+            settings=settings,
+            cashier=principal,
+            sale_id=sale_id,
+            body=body.take_back,
+            new_lines=instead,
+            approval=None,
+        )
+    except (ReturnRejected, SaleRejected) as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
+    if done is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no sale {sale_id} at this store")
+    after_commit(conn, relay.wake)
+    return ExchangeOut(returned=done.returned, sale=done.sale, difference=done.difference)

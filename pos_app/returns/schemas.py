@@ -7,8 +7,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from pos_app.api_types import STRICT_INPUT
+from pos_app.contract import SaleCompleted, SaleReturned
 from pos_app.i18n.zawgyi import MyanmarText
-from pos_app.sales.schemas import PaymentMethod
+from pos_app.sales.schemas import MAX_LINES, PaymentMethod, SaleLineIn
 
 MAX_RETURN_LINES = 100
 
@@ -57,3 +58,23 @@ class SaleDetail(BaseModel):
     tax_rate: Decimal = Decimal(0)
     lines: list[SoldLine]
     return_ids: list[str]
+
+
+class ExchangeIn(BaseModel):
+    """Goods back from a sale and others sold instead, in one step. The difference is
+    settled by `take_back.refund_method`: the customer pays it, or gets it back."""
+
+    model_config = STRICT_INPUT
+
+    take_back: ReturnIn
+    lines: list[SaleLineIn] = Field(
+        min_length=1, max_length=MAX_LINES, description="what the customer takes instead"
+    )
+
+
+class ExchangeOut(BaseModel):
+    returned: SaleReturned
+    sale: SaleCompleted
+    difference: Decimal = Field(
+        description="the new sale less the refund: > 0 the customer pays, < 0 gets back"
+    )

@@ -47,10 +47,7 @@ async def create_sale(
 
     201 means the sale is recorded (stored with its event in MySQL); the pipeline picks
     it up from there even if Kafka is down at this moment."""
-    # A signed-in cashier rings up under their own name, a key under its name: never
-    # under a name the body claims.
-    seller = principal.name if principal.kind == "user" else principal.key_name
-    sale = sale.model_copy(update={"cashier": (seller or principal.name)[:60]})
+    sale = sale.model_copy(update={"cashier": principal.seller})
     try:
         recorded = await record_sale(
             conn,

@@ -121,6 +121,12 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     # A refund is a manager's task: returns:write (a cashier refunds at the counter only,
     # with a manager's PIN).
     ("POST", "/api/v1/sales/NOSALE/returns", {"reason": "x", "lines": []}, "manager"),
+    (
+        "POST",
+        "/api/v1/sales/NOSALE/exchanges",
+        {"take_back": {"reason": "x", "lines": []}, "lines": []},
+        "manager",
+    ),
     ("POST", "/api/v1/inventory/receipts", {"lines": []}, "manager"),
     ("POST", "/api/v1/inventory/adjustments", {"reason": "count", "lines": []}, "manager"),
     ("POST", "/api/v1/inventory/counts", {"lines": []}, "manager"),

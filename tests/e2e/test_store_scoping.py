@@ -145,6 +145,15 @@ def test_a_sale_of_another_store_is_404_to_read_and_to_return(
         headers={"X-CSRF-Token": token},
     )
     assert taken.status_code == 404, taken.text
+    swapped = client.post(
+        f"/api/v1/sales/{sale}/exchanges",
+        json={
+            "take_back": {"reason": "not ours", "lines": [{"line_no": 1, "quantity": 1}]},
+            "lines": [{"sku": "TKP-BLK-M", "quantity": 1}],
+        },
+        headers={"X-CSRF-Token": token},
+    )
+    assert swapped.status_code == 404, swapped.text
     assert client.get("/counter/returns", params={"sale_id": sale}).status_code == 404
     form = {"sale_id": sale, "reason": "not ours", "qty_1": "1", "csrf_token": token}
     refused = client.post("/counter/returns", data=form)

@@ -249,6 +249,45 @@ def test_an_exchange_is_a_return_and_a_sale_in_one_step(
     )
 
 
+def test_an_integration_exchanges_through_the_api_in_one_step(
+    api: httpx.Client, mysql: Engine
+) -> None:
+    """POST /api/v1/sales/{id}/exchanges: the return and the new sale together, under the
+    refund method; a new line that cannot be sold keeps neither."""
+    sold = api.post("/api/v1/sales", json={"lines": [{"sku": LONGYI[0], "quantity": 1}]})
+    assert sold.status_code == 201, sold.text
+    sale_id = sold.json()["sale_id"]
+    take_back = {"reason": "too short", "lines": [{"line_no": 1, "quantity": 1}]}
+    path = f"/api/v1/sales/{sale_id}/exchanges"
+
+    unknown = [{"sku": "NO-SUCH-THING", "quantity": 1}]
+    failed = api.post(path, json={"take_back": take_back, "lines": unknown})
+    assert failed.status_code == 422 and "NO-SUCH-THING" in failed.text, failed.text
+    assert api.get(f"/api/v1/sales/{sale_id}").json()["return_ids"] == []
+
+    body = {
+        "take_back": {**take_back, "refund_method": "kbzpay"},
+        "lines": [{"sku": JACKET[0], "quantity": 1}],
+    }
+    done = api.post(path, json=body)
+    assert done.status_code == 201, done.text
+    answer = done.json()
+    assert D(answer["difference"]) == JACKET[1] - LONGYI[1]
+    returned = SaleReturned.model_validate(event_of(mysql, answer["returned"]["return_id"]))
+    new_sale = SaleCompleted.model_validate(event_of(mysql, answer["sale"]["sale_id"]))
+    assert (returned.sale_id, returned.totals.refund, returned.refund_method) == (
+        sale_id,
+        LONGYI[1],
+        "kbzpay",
+    )
+    assert [(x.sku, x.quantity) for x in new_sale.lines] == [(JACKET[0], 1)]
+    assert (new_sale.totals.total, new_sale.payment.method) == (JACKET[1], "kbzpay")
+    assert new_sale.cashier == "tests"  # the key's name, as its sales record it
+    # Nothing more to take back: the line is returned already.
+    again = api.post(path, json=body)
+    assert again.status_code == 422, again.text
+
+
 def test_the_tax_an_admin_sets_applies_to_the_next_sale(
     app_url: str, api: httpx.Client, users: dict[str, str], settings: Settings, mysql: Engine
 ) -> None:
