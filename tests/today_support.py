@@ -45,6 +45,19 @@ def wait_stored(mysql: Engine, documents: Iterable[str], *, timeout: float = 60)
     wait_for(stored, timeout=timeout, what=f"the pipeline to store {sorted(wanted)}")
 
 
+def stored_age(mysql: Engine, sale_id: str) -> float | None:
+    """Seconds since the stream job stored this sale, by MySQL's clock; None: not yet."""
+    with mysql.connect() as conn:
+        age = conn.execute(
+            text(
+                "SELECT TIMESTAMPDIFF(MICROSECOND, processed_at, CURRENT_TIMESTAMP(3)) "
+                "FROM processed_events WHERE sale_id = :sale_id"
+            ),
+            {"sale_id": sale_id},
+        ).scalar_one_or_none()
+    return None if age is None else age / 1e6
+
+
 def average(revenue: Decimal, sales: int) -> Decimal:
     return (revenue / sales).quantize(Decimal("0.01"), ROUND_HALF_UP) if sales else Decimal(0)
 

@@ -14,12 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from pos_app.auth.cli import create_api_key_sync, create_user_sync
 from pos_app.settings import Settings
 from tests.stack_support import ChildProcess, log_in, running_app
-from tests.today_support import wait_idle, wait_stored
+from tests.today_support import stored_age, wait_idle, wait_stored
 
 pytestmark = pytest.mark.stack
 FALLBACK_POLL_SECONDS = 600  # longer than this test: no poll refreshes the pages in it
@@ -75,16 +75,9 @@ def page_of(browser: Browser, url: str, settings: Settings, role: str, path: str
 
 def stored_at(mysql: Engine, sale_id: str) -> float:
     """When the stream job stored this sale, as a Unix time (MySQL measures the age)."""
-    with mysql.connect() as conn:
-        age_us = conn.execute(
-            text(
-                "SELECT TIMESTAMPDIFF(MICROSECOND, processed_at, CURRENT_TIMESTAMP(3)) "
-                "FROM processed_events WHERE sale_id = :sale_id"
-            ),
-            {"sale_id": sale_id},
-        ).scalar_one()
-        now = time.time()
-    return now - float(age_us) / 1e6
+    age = stored_age(mysql, sale_id)
+    assert age is not None, sale_id
+    return time.time() - age
 
 
 def test_the_pages_show_a_stored_sale_by_push_alone(

@@ -15,14 +15,14 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from pos_app.db.engine import make_async_engine
 from pos_app.live.routes import CHANGED, HELLO, changes
 from pos_app.live.watcher import ChangeWatcher
 from pos_app.settings import Settings
 from tests.stack_support import ChildProcess, free_port, log_in
-from tests.today_support import wait_idle, wait_stored
+from tests.today_support import stored_age, wait_idle, wait_stored
 
 pytestmark = pytest.mark.stack
 SKU = "TKP-BLK-XL"  # sold by no other test
@@ -167,16 +167,3 @@ def age_when_told(api: httpx.Client, mysql: Engine, lines: Lines) -> float:
             age = stored_age(mysql, sale_id)
             if age is not None:
                 return age - (time.monotonic() - arrived)
-
-
-def stored_age(mysql: Engine, sale_id: str) -> float | None:
-    """Seconds since the stream job stored this sale, by MySQL's clock; None: not yet."""
-    with mysql.connect() as conn:
-        age = conn.execute(
-            text(
-                "SELECT TIMESTAMPDIFF(MICROSECOND, processed_at, CURRENT_TIMESTAMP(3)) "
-                "FROM processed_events WHERE sale_id = :sale_id"
-            ),
-            {"sale_id": sale_id},
-        ).scalar_one_or_none()
-    return None if age is None else age / 1e6

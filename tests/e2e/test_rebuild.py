@@ -70,10 +70,21 @@ def wait_applied(mysql: Engine, event_ids: list[str], timeout: float = 60) -> No
     wait_for(done, timeout=timeout, what=f"{len(event_ids)} events applied")
 
 
+def wait_raw_copies(mongo: Any, event_ids: list[str], timeout: float = 60) -> None:
+    """Wait until MongoDB holds these events too: the raw copy runs beside the MySQL
+    apply, a batch or two behind, and a rebuild recomputes what MongoDB holds."""
+    wait_for(
+        lambda: mongo.raw_events.count_documents({"_id": {"$in": event_ids}}) == len(event_ids),
+        timeout=timeout,
+        what=f"the raw copies of {len(event_ids)} events",
+    )
+
+
 def test_a_day_of_traffic_comes_back_from_the_raw_events(
     api: httpx.Client,
     stream_job: ChildProcess,
     mysql: Engine,
+    mongo: Any,
     settings: Settings,
     publish: Callable[[list[tuple[bytes | None, bytes]]], None],
 ) -> None:
@@ -103,6 +114,7 @@ def test_a_day_of_traffic_comes_back_from_the_raw_events(
         assert answer.status_code == 201, answer.text
         events.append(answer.json()["event_id"])
     wait_applied(mysql, [sale["event_id"] for sale in sold] + events)
+    wait_raw_copies(mongo, [sale["event_id"] for sale in sold] + events)
     before = snapshot(mysql)
     assert before["sale_returns"] and before["stock_movements"] and before["sales"]
     # The sales documents' read model: each sale and the return, as recorded.
