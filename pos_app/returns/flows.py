@@ -86,7 +86,7 @@ async def exchange(
             sale_id,
             body,
             settings=settings,
-            stores=[settings.store_id],  # the counter takes back its own store's sales
+            stores=[settings.store_id],  # this install takes back its own store's sales
             cashier=cashier.name,
             actor=cashier.actor,
         )
