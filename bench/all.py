@@ -244,6 +244,9 @@ def main() -> None:
     parser.add_argument("--dir", default=default_dir(), help="the Kaggle sales data")
     args = parser.parse_args()
     started, load_before = datetime.now(), load_average()
+    commit = subprocess.run(  # the code measured, whatever is committed meanwhile
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO_ROOT
+    ).stdout.strip()
     figures: list[Figure] = []
     for stage in (
         lambda: shop_pace(figures),
@@ -260,9 +263,6 @@ def main() -> None:
 
     doc = DOC.read_text()
     result = table(figures, previous_figures(doc))
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO_ROOT
-    ).stdout.strip()
     heading = (
         f"`make bench-all`, {started:%Y-%m-%d %H:%M} (commit {commit}); machine: {machine()}; "
         f"load average (1, 5, 15 min) {load_before} before, {load_average()} after; "
